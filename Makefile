@@ -1,0 +1,40 @@
+# coop-sandbox: the two commands are `make up` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: up test test-all lint typecheck check clean venv
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "coop-sandbox needs Python >= 3.11 (set PYTHON=python3.11)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[load,proxy,test,dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## Start every party on the default world (SQLite) and print the URLs; Ctrl-C stops all.
+up: $(STAMP)
+	$(BIN)/coop-sandbox up
+
+## The whole fast suite: unit, integration and BDD features, with reports under reports/.
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## Everything, including the slow groups.
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -m "slow or not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+clean:
+	rm -rf $(VENV) var reports .mypy_cache .ruff_cache

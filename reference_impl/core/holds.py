@@ -1,0 +1,390 @@
+"""Holds: two-phase transfers on the switch's ledger (TigerBeetle pending transfers).
+
+A hold reserves ``amount_minor`` on an account and resolves exactly once::
+
+              post ──▶ posted    (debit: money leaves the account; credit: money arrives)
+    pending ──void ──▶ voided    (nothing moves; the reservation is released)
+              expire ▶ expired   (the timeout passed: as a void, decided by the sweeper)
+
+:data:`TRANSITIONS` is the one table of legal moves. Anything else is a domain error,
+never a silent no-op: a second resolution raises the error of the first
+(:data:`SECOND_RESOLUTION`: ``already_posted``, ``already_voided``, ``expired``).
+
+A hold whose timeout passed is expired even if the sweeper has not run yet: a late
+``post`` or ``void`` (at or after ``expires_us``) turns it ``expired`` *and* is refused
+with ``expired`` — the decision carries the new state to persist and the error to report.
+
+Kinds: ``debit`` holds (withdrawals) count against the available balance at once;
+``credit`` holds (deposits) add money only when posted, so pending credits are never
+available. ``available = balance - pending debits``.
+
+Accounts whose balance lives elsewhere (a DIMO card at the processor) have
+``balance_minor=None``: the switch still keeps their holds, pending totals and limit
+counters, but the funds check belongs to the processor.
+
+Decisions are pure: they take the current frozen values and ``now_us`` (epoch µs) and
+return a :class:`HoldDecision` with the new values and the journal entries to write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+from typing import Final
+
+from reference_impl.core.errors import (
+    AccountInactive,
+    AccountNotFound,
+    AlreadyPosted,
+    AlreadyVoided,
+    DomainError,
+    HoldAlreadyResolved,
+    HoldExpired,
+    HoldIdConflict,
+    HoldNotDue,
+    IllegalTransition,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidTimeout,
+)
+from reference_impl.core.instants import US_PER_S
+from reference_impl.core.limits import UNLIMITED, LimitCounter, LimitPolicy, check_debit, refund_debit
+
+__all__ = [
+    "DEFAULT_HOLD_TIMEOUT_S",
+    "HOLD_STATES",
+    "MAX_AMOUNT_MINOR",
+    "MAX_HOLD_TIMEOUT_S",
+    "SECOND_RESOLUTION",
+    "TRANSITIONS",
+    "Account",
+    "Hold",
+    "HoldAction",
+    "HoldDecision",
+    "HoldKind",
+    "HoldState",
+    "JournalEntry",
+    "OpenHold",
+    "ResolveHold",
+    "StateInfo",
+    "decide_open",
+    "decide_resolve",
+]
+
+DEFAULT_HOLD_TIMEOUT_S: Final = 120
+"""CASH-10: a withdrawal hold with no confirmation or release is voided after 2 minutes."""
+MAX_HOLD_TIMEOUT_S: Final = 7 * 24 * 3600
+MAX_AMOUNT_MINOR: Final = 10**15
+"""Bound on one amount, far below 2**63 so sums of many amounts never overflow BIGINT."""
+
+
+class HoldKind(StrEnum):
+    DEBIT = "debit"
+    CREDIT = "credit"
+
+
+class HoldState(StrEnum):
+    PENDING = "pending"
+    POSTED = "posted"
+    VOIDED = "voided"
+    EXPIRED = "expired"
+
+
+class HoldAction(StrEnum):
+    POST = "post"
+    VOID = "void"
+    EXPIRE = "expire"
+
+
+@dataclass(frozen=True, slots=True)
+class StateInfo:
+    """Fine state described, with its coarse public status (as Mojaloop's transferState)."""
+
+    description: str
+    public_status: str
+    final: bool
+
+
+HOLD_STATES: Final[dict[HoldState, StateInfo]] = {
+    HoldState.PENDING: StateInfo("Amount reserved; waiting for confirm or release.", "PENDING", False),
+    HoldState.POSTED: StateInfo("Confirmed: the money moved.", "COMMITTED", True),
+    HoldState.VOIDED: StateInfo("Released: nothing moved.", "ABORTED", True),
+    HoldState.EXPIRED: StateInfo("Timed out before confirm or release: nothing moved.", "ABORTED", True),
+}
+
+TRANSITIONS: Final[dict[tuple[HoldState, HoldAction], HoldState]] = {
+    (HoldState.PENDING, HoldAction.POST): HoldState.POSTED,
+    (HoldState.PENDING, HoldAction.VOID): HoldState.VOIDED,
+    (HoldState.PENDING, HoldAction.EXPIRE): HoldState.EXPIRED,
+}
+"""The only legal moves of a hold. Everything else is an error."""
+
+SECOND_RESOLUTION: Final[dict[HoldState, type[HoldAlreadyResolved]]] = {
+    HoldState.POSTED: AlreadyPosted,
+    HoldState.VOIDED: AlreadyVoided,
+    HoldState.EXPIRED: HoldExpired,
+}
+"""The error any action gets on a hold already resolved, by how it was resolved."""
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """The switch's view of an account or card.
+
+    ``balance_minor`` is None when the balance is kept elsewhere (funds not checked here).
+    ``version`` increases with every write (optimistic check in the store).
+    """
+
+    account_id: str
+    balance_minor: int | None
+    pending_debit_minor: int = 0
+    pending_credit_minor: int = 0
+    active: bool = True
+    entity: str | None = None
+    product_type: str | None = None
+    version: int = 0
+
+    @property
+    def available_minor(self) -> int | None:
+        """Balance minus pending debits (pending credits are not available); None if unknown."""
+        if self.balance_minor is None:
+            return None
+        return self.balance_minor - self.pending_debit_minor
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A pending transfer. ``limit_subject``/``limit_day`` say which counter it was counted on."""
+
+    hold_id: str
+    account_id: str
+    kind: HoldKind
+    amount_minor: int
+    state: HoldState
+    created_us: int
+    expires_us: int
+    resolved_us: int | None = None
+    limit_subject: str | None = None
+    limit_day: date | None = None
+
+    @property
+    def timeout_s(self) -> int:
+        return (self.expires_us - self.created_us) // US_PER_S
+
+    def is_overdue(self, now_us: int) -> bool:
+        """True when still pending at or after its deadline (it must expire, not post)."""
+        return self.state is HoldState.PENDING and now_us >= self.expires_us
+
+
+@dataclass(frozen=True, slots=True)
+class OpenHold:
+    """Command: reserve ``amount_minor`` on ``account_id``. The client chooses ``hold_id``.
+
+    ``limit_subject`` is the subject whose daily counters a debit uses (default: the account).
+    """
+
+    hold_id: str
+    account_id: str
+    kind: HoldKind
+    amount_minor: int
+    timeout_s: int = DEFAULT_HOLD_TIMEOUT_S
+    limit_subject: str | None = None
+
+    @property
+    def subject_id(self) -> str:
+        return self.limit_subject if self.limit_subject is not None else self.account_id
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveHold:
+    """Command: ``post`` (confirm), ``void`` (release) or ``expire`` (sweeper) a hold."""
+
+    hold_id: str
+    action: HoldAction
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One line of the journal: what happened to which hold, and how the account moved."""
+
+    operation: str
+    at_us: int
+    hold_id: str
+    account_id: str
+    kind: HoldKind
+    amount_minor: int
+    balance_delta_minor: int
+    pending_delta_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class HoldDecision:
+    """The outcome of a hold command: new values to persist, journal lines to append.
+
+    ``created`` is False when an open replays an existing identical hold (nothing to write).
+    ``error``, when set, is reported *after* persisting (a late confirmation expires the hold).
+    """
+
+    account: Account
+    hold: Hold
+    counter: LimitCounter | None
+    journal: tuple[JournalEntry, ...]
+    created: bool = False
+    changed: bool = True
+    error: DomainError | None = None
+
+
+def _valid_amount(amount_minor: object) -> bool:
+    return (
+        isinstance(amount_minor, int)
+        and not isinstance(amount_minor, bool)
+        and 0 < amount_minor <= MAX_AMOUNT_MINOR
+    )
+
+
+def _same_request(hold: Hold, cmd: OpenHold) -> bool:
+    return (
+        hold.account_id == cmd.account_id
+        and hold.kind == cmd.kind
+        and hold.amount_minor == cmd.amount_minor
+        and hold.expires_us - hold.created_us == cmd.timeout_s * US_PER_S
+        and (hold.limit_subject is None or hold.limit_subject == cmd.subject_id)
+    )
+
+
+def decide_open(
+    cmd: OpenHold,
+    *,
+    account: Account | None,
+    existing: Hold | None,
+    counter: LimitCounter | None,
+    policy: LimitPolicy | None,
+    now_us: int,
+) -> HoldDecision:
+    """Decide a new hold.
+
+    ``existing`` is the hold already stored under ``cmd.hold_id``, if any: an identical
+    request replays it (``created=False``), a different one is ``hold_id_conflict``.
+    ``counter`` is the subject's counter for today (debits only; None to skip limits and
+    counting), ``policy`` the resolved limit policy (None: unlimited).
+    Raises a :class:`DomainError` when refused; nothing is then written.
+    """
+    if not _valid_amount(cmd.amount_minor):
+        raise InvalidAmount(field="amount_minor")
+    if (
+        isinstance(cmd.timeout_s, bool)
+        or not isinstance(cmd.timeout_s, int)
+        or not 0 < cmd.timeout_s <= MAX_HOLD_TIMEOUT_S
+    ):
+        raise InvalidTimeout(field="timeout_s")
+    if existing is not None:
+        if not _same_request(existing, cmd):
+            raise HoldIdConflict(field="hold_id", details={"hold_id": cmd.hold_id})
+        if account is None:  # pragma: no cover - a stored hold always has its account
+            raise AccountNotFound(field="account_id")
+        return HoldDecision(account, existing, counter, (), created=False, changed=False)
+    if account is None:
+        raise AccountNotFound(field="account_id", details={"account_id": cmd.account_id})
+    if not account.active:
+        raise AccountInactive(details={"account_id": account.account_id})
+
+    amount = cmd.amount_minor
+    new_counter = counter
+    limit_subject: str | None = None
+    limit_day: date | None = None
+    if cmd.kind is HoldKind.DEBIT:
+        available = account.available_minor
+        if counter is not None:
+            new_counter = check_debit(policy or UNLIMITED, counter, amount, available)
+            limit_subject, limit_day = counter.subject_id, counter.day
+        elif available is not None and amount > available:
+            raise InsufficientFunds(details={"available_minor": max(0, available)})
+        new_account = replace(
+            account, pending_debit_minor=account.pending_debit_minor + amount, version=account.version + 1
+        )
+    else:
+        new_account = replace(
+            account, pending_credit_minor=account.pending_credit_minor + amount, version=account.version + 1
+        )
+    hold = Hold(
+        hold_id=cmd.hold_id,
+        account_id=account.account_id,
+        kind=cmd.kind,
+        amount_minor=amount,
+        state=HoldState.PENDING,
+        created_us=now_us,
+        expires_us=now_us + cmd.timeout_s * US_PER_S,
+        limit_subject=limit_subject,
+        limit_day=limit_day,
+    )
+    entry = JournalEntry("hold_opened", now_us, hold.hold_id, account.account_id, cmd.kind, amount, 0, amount)
+    return HoldDecision(new_account, hold, new_counter, (entry,), created=True)
+
+
+def decide_resolve(
+    hold: Hold,
+    action: HoldAction,
+    *,
+    account: Account,
+    counter: LimitCounter | None,
+    now_us: int,
+) -> HoldDecision:
+    """Decide ``post``, ``void`` or ``expire`` of ``hold`` on its ``account``.
+
+    ``counter`` is the counter the hold was counted on (``hold.limit_subject``,
+    ``hold.limit_day``), or None; a void or expiry gives the debit back to it.
+    Raises the second-resolution error if the hold is already resolved,
+    ``hold_not_due`` for an early expiry. A post or void at or after the deadline
+    returns the *expired* hold with ``error=HoldExpired``: persist it, then report.
+    """
+    if hold.state is not HoldState.PENDING:
+        raise SECOND_RESOLUTION[hold.state](details={"hold_id": hold.hold_id, "action": action.value})
+    if account.account_id != hold.account_id:  # pragma: no cover - programming error
+        raise ValueError("account does not match the hold")
+    error: DomainError | None = None
+    if action is HoldAction.EXPIRE:
+        if not hold.is_overdue(now_us):
+            raise HoldNotDue(details={"hold_id": hold.hold_id, "expires_us": hold.expires_us})
+    elif hold.is_overdue(now_us):
+        error = HoldExpired(details={"hold_id": hold.hold_id, "action": action.value})
+        action = HoldAction.EXPIRE
+    target = TRANSITIONS.get((hold.state, action))
+    if target is None:  # pragma: no cover - the table covers every action from pending
+        raise IllegalTransition(details={"from": hold.state.value, "action": action.value})
+
+    amount = hold.amount_minor
+    balance_delta = 0
+    if hold.kind is HoldKind.DEBIT:
+        pending_debit = account.pending_debit_minor - amount
+        pending_credit = account.pending_credit_minor
+        if target is HoldState.POSTED:
+            balance_delta = -amount
+    else:
+        pending_debit = account.pending_debit_minor
+        pending_credit = account.pending_credit_minor - amount
+        if target is HoldState.POSTED:
+            balance_delta = amount
+    balance = account.balance_minor
+    new_account = replace(
+        account,
+        balance_minor=None if balance is None else balance + balance_delta,
+        pending_debit_minor=pending_debit,
+        pending_credit_minor=pending_credit,
+        version=account.version + 1,
+    )
+    new_counter = counter
+    if counter is not None and target is not HoldState.POSTED and hold.kind is HoldKind.DEBIT:
+        new_counter = refund_debit(counter, amount)
+    new_hold = replace(hold, state=target, resolved_us=now_us)
+    entry = JournalEntry(
+        f"hold_{target.value}",
+        now_us,
+        hold.hold_id,
+        hold.account_id,
+        hold.kind,
+        amount,
+        balance_delta,
+        -amount,
+    )
+    return HoldDecision(new_account, new_hold, new_counter, (entry,), error=error)

@@ -46,6 +46,7 @@ from reference_impl.core.errors import (
     IllegalTransition,
     InsufficientFunds,
     InvalidAmount,
+    InvalidRequest,
     InvalidTimeout,
 )
 from reference_impl.core.instants import US_PER_S
@@ -56,6 +57,7 @@ __all__ = [
     "HOLD_STATES",
     "MAX_AMOUNT_MINOR",
     "MAX_HOLD_TIMEOUT_S",
+    "MAX_ID_LENGTH",
     "SECOND_RESOLUTION",
     "TRANSITIONS",
     "Account",
@@ -75,6 +77,8 @@ __all__ = [
 DEFAULT_HOLD_TIMEOUT_S: Final = 120
 """CASH-10: a withdrawal hold with no confirmation or release is voided after 2 minutes."""
 MAX_HOLD_TIMEOUT_S: Final = 7 * 24 * 3600
+MAX_ID_LENGTH: Final = 128
+"""Bound on hold, account and subject ids (the store's column width)."""
 MAX_AMOUNT_MINOR: Final = 10**15
 """Bound on one amount, far below 2**63 so sums of many amounts never overflow BIGINT."""
 
@@ -191,6 +195,10 @@ class OpenHold:
     timeout_s: int = DEFAULT_HOLD_TIMEOUT_S
     limit_subject: str | None = None
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, HoldKind):  # accept "debit"/"credit" from the edge
+            object.__setattr__(self, "kind", HoldKind(self.kind))
+
     @property
     def subject_id(self) -> str:
         return self.limit_subject if self.limit_subject is not None else self.account_id
@@ -202,6 +210,10 @@ class ResolveHold:
 
     hold_id: str
     action: HoldAction
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.action, HoldAction):
+            object.__setattr__(self, "action", HoldAction(self.action))
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +282,13 @@ def decide_open(
     counting), ``policy`` the resolved limit policy (None: unlimited).
     Raises a :class:`DomainError` when refused; nothing is then written.
     """
+    for name, value in (("hold_id", cmd.hold_id), ("account_id", cmd.account_id)):
+        if not 0 < len(value) <= MAX_ID_LENGTH:
+            raise InvalidRequest(f"{name} must have 1 to {MAX_ID_LENGTH} characters", field=name)
+    if cmd.limit_subject is not None and not 0 < len(cmd.limit_subject) <= MAX_ID_LENGTH:
+        raise InvalidRequest(
+            f"limit_subject must have 1 to {MAX_ID_LENGTH} characters", field="limit_subject"
+        )
     if not _valid_amount(cmd.amount_minor):
         raise InvalidAmount(field="amount_minor")
     if (

@@ -28,6 +28,7 @@ from reference_impl.core.instants import US_PER_S
 __all__ = [
     "DEFAULT_LEASE_S",
     "MAX_KEY_LENGTH",
+    "MAX_SCOPE_LENGTH",
     "IdempotencyDecision",
     "IdempotencyRecord",
     "IdempotencyState",
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 MAX_KEY_LENGTH: Final = 200
+MAX_SCOPE_LENGTH: Final = 64
 DEFAULT_LEASE_S: Final = 30
 
 
@@ -53,8 +55,9 @@ def body_hash(body: Any) -> str:
 
 
 def validate_key(scope: str, key: str) -> None:
-    for name, value in (("scope", scope), ("idempotency_key", key)):
-        if not (0 < len(value) <= MAX_KEY_LENGTH and value.isprintable()):
+    """Raise ``invalid_idempotency_key`` unless both are 1..max printable characters."""
+    for name, value, limit in (("scope", scope, MAX_SCOPE_LENGTH), ("idempotency_key", key, MAX_KEY_LENGTH)):
+        if not (0 < len(value) <= limit and value.isprintable()):
             raise InvalidIdempotencyKey(field=name)
 
 

@@ -1,0 +1,1067 @@
+"""``AuthorizationStore``: the durable shell around the pure authorization core.
+
+Every public method is one database transaction that loads the rows it needs (locked:
+``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` on PostgreSQL), asks the core to
+decide, writes the new values with conditional updates (``WHERE state = 'pending'``,
+``WHERE version = :seen``), appends the journal, and commits. A method returns only after
+its commit: an acknowledged operation is on disk. Races between threads or processes end
+in a unique-key violation or a conditional update that matched nothing; the transaction
+is then rolled back and retried from the start (a bounded number of times), so the
+database, never process memory, decides who wins.
+
+Group commit: :meth:`AuthorizationStore.submit_many` decides a list of hold commands in
+one transaction (each command gets its own outcome: a refused command does not undo the
+others), which is how the benchmark reaches its throughput;
+:class:`reference_impl.store.batching.GroupCommitter` gives the same to concurrent callers.
+
+Times are aware ``datetime`` s or epoch microseconds (``int``); see
+:mod:`reference_impl.core.instants`. Domain refusals raise
+:class:`reference_impl.core.errors.DomainError` subclasses.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any, Final, TypeVar
+
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.sql import Select
+
+from reference_impl.core.errors import AccountNotFound, DomainError, HoldNotFound, InvalidRequest
+from reference_impl.core.holds import (
+    DEFAULT_HOLD_TIMEOUT_S,
+    MAX_ID_LENGTH,
+    Account,
+    Hold,
+    HoldAction,
+    HoldKind,
+    HoldState,
+    JournalEntry,
+    OpenHold,
+    ResolveHold,
+    decide_open,
+    decide_resolve,
+)
+from reference_impl.core.idempotency import (
+    DEFAULT_LEASE_S,
+    IdempotencyRecord,
+    IdempotencyState,
+    canonical_json,
+    decide_claim,
+    decide_complete,
+    validate_key,
+)
+from reference_impl.core.instants import calendar_day, to_epoch_us
+from reference_impl.core.limits import LimitCounter, LimitPolicy, LimitRule, check_debit, refund_debit
+from reference_impl.core.limits import resolve_policy as _resolve_policy
+from reference_impl.core.otp import (
+    DEFAULT_OTP_POLICY,
+    OtpChallenge,
+    OtpPolicy,
+    OtpState,
+    decide_issue,
+    decide_verify,
+    hash_otp,
+    is_well_formed,
+)
+from reference_impl.store.tables import (
+    accounts,
+    holds,
+    idempotency_keys,
+    journal,
+    limit_counters,
+    otp_challenges,
+)
+
+__all__ = [
+    "AuthorizationStore",
+    "HoldCommand",
+    "HoldOutcome",
+    "IssuedOtp",
+    "StoredAnswer",
+    "Timestamp",
+    "generate_otp_code",
+]
+
+Timestamp = datetime | int
+"""An aware ``datetime`` or epoch microseconds."""
+HoldCommand = OpenHold | ResolveHold
+T = TypeVar("T")
+
+_CHUNK: Final = 500
+_PG_RETRYABLE_SQLSTATES: Final = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+
+
+@dataclass(frozen=True, slots=True)
+class HoldOutcome:
+    """A hold command that succeeded: the hold and its account after it.
+
+    ``created`` is True for a new hold, False when an open replayed an identical one
+    (same id, same fields: TigerBeetle's ``exists``) and for resolutions.
+    """
+
+    hold: Hold
+    account: Account
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedOtp:
+    """A code to send (through notify) — the only place the plain code exists."""
+
+    transaction_ref: str
+    code: str
+    expires_us: int
+    sends: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    """A remembered answer; ``replayed`` is True when it is an earlier request's answer."""
+
+    status: int | None
+    body: Any
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    cmd: HoldCommand
+    now_us: int
+    policy: LimitPolicy | None = None
+    day_tz: tzinfo | None = None
+
+
+class _ConcurrentUpdate(Exception):
+    """A conditional update matched fewer rows than decided: someone else wrote first."""
+
+
+def generate_otp_code(digits: int = 6) -> str:
+    """A uniformly random code of ``digits`` digits from the OS CSPRNG (``secrets``)."""
+    return f"{secrets.randbelow(10**digits):0{digits}d}"
+
+
+def _account_from_row(row: Any) -> Account:
+    return Account(
+        account_id=row.account_id,
+        balance_minor=row.balance_minor,
+        pending_debit_minor=row.pending_debit_minor,
+        pending_credit_minor=row.pending_credit_minor,
+        active=bool(row.active),
+        entity=row.entity,
+        product_type=row.product_type,
+        version=row.version,
+    )
+
+
+def _hold_from_row(row: Any) -> Hold:
+    return Hold(
+        hold_id=row.hold_id,
+        account_id=row.account_id,
+        kind=HoldKind(row.kind),
+        amount_minor=row.amount_minor,
+        state=HoldState(row.state),
+        created_us=row.created_us,
+        expires_us=row.expires_us,
+        resolved_us=row.resolved_us,
+        limit_subject=row.limit_subject,
+        limit_day=row.limit_day,
+    )
+
+
+def _counter_from_row(row: Any) -> LimitCounter:
+    m = row._mapping  # a Row is a tuple: row.count would be tuple.count
+    return LimitCounter(m["subject_id"], m["day"], m["count"], m["amount_minor"])
+
+
+def _hold_row(h: Hold) -> dict[str, Any]:
+    return {
+        "hold_id": h.hold_id,
+        "account_id": h.account_id,
+        "kind": h.kind.value,
+        "amount_minor": h.amount_minor,
+        "state": h.state.value,
+        "created_us": h.created_us,
+        "expires_us": h.expires_us,
+        "resolved_us": h.resolved_us,
+        "limit_subject": h.limit_subject,
+        "limit_day": h.limit_day,
+    }
+
+
+def _journal_row(e: JournalEntry) -> dict[str, Any]:
+    return {
+        "at_us": e.at_us,
+        "operation": e.operation,
+        "subject_id": e.account_id,
+        "hold_id": e.hold_id,
+        "kind": e.kind.value,
+        "amount_minor": e.amount_minor,
+        "balance_delta_minor": e.balance_delta_minor,
+        "pending_delta_minor": e.pending_delta_minor,
+    }
+
+
+def _plain_journal_row(
+    at_us: int, operation: str, subject_id: str, amount_minor: int | None = None
+) -> dict[str, Any]:
+    return {
+        "at_us": at_us,
+        "operation": operation,
+        "subject_id": subject_id,
+        "hold_id": None,
+        "kind": None,
+        "amount_minor": amount_minor,
+        "balance_delta_minor": 0,
+        "pending_delta_minor": 0,
+    }
+
+
+def _otp_from_row(row: Any) -> OtpChallenge:
+    return OtpChallenge(
+        transaction_ref=row.transaction_ref,
+        code_hash=row.code_hash,
+        issued_us=row.issued_us,
+        expires_us=row.expires_us,
+        failed_attempts=row.failed_attempts,
+        state=OtpState(row.state),
+        sends=row.sends,
+    )
+
+
+def _otp_row(ch: OtpChallenge) -> dict[str, Any]:
+    return {
+        "transaction_ref": ch.transaction_ref,
+        "code_hash": ch.code_hash,
+        "issued_us": ch.issued_us,
+        "expires_us": ch.expires_us,
+        "failed_attempts": ch.failed_attempts,
+        "state": ch.state.value,
+        "sends": ch.sends,
+    }
+
+
+def _idem_from_row(row: Any) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        scope=row.scope,
+        key=row.key,
+        body_hash=row.body_hash,
+        state=IdempotencyState(row.state),
+        created_us=row.created_us,
+        lease_expires_us=row.lease_expires_us,
+        response_status=row.response_status,
+        response_json=row.response_json,
+        completed_us=row.completed_us,
+    )
+
+
+def _idem_row(r: IdempotencyRecord) -> dict[str, Any]:
+    return {
+        "scope": r.scope,
+        "key": r.key,
+        "body_hash": r.body_hash,
+        "state": r.state.value,
+        "created_us": r.created_us,
+        "lease_expires_us": r.lease_expires_us,
+        "response_status": r.response_status,
+        "response_json": r.response_json,
+        "completed_us": r.completed_us,
+    }
+
+
+def _answer(record: IdempotencyRecord, replayed: bool) -> StoredAnswer:
+    body = None if record.response_json is None else json.loads(record.response_json)
+    return StoredAnswer(record.response_status, body, replayed)
+
+
+def _check_id(name: str, value: str) -> None:
+    if not 0 < len(value) <= MAX_ID_LENGTH:
+        raise InvalidRequest(f"{name} must have 1 to {MAX_ID_LENGTH} characters", field=name)
+
+
+def _chunks(values: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Working set of one hold transaction: loaded rows, their latest values, what to write."""
+
+    holds: dict[str, Hold]
+    accounts: dict[str, Account]
+    counters: dict[tuple[str, date], LimitCounter]
+    loaded_hold_ids: frozenset[str]
+    loaded_accounts: dict[str, Account]
+    loaded_counters: dict[tuple[str, date], LimitCounter]
+    touched_holds: dict[str, Hold] = field(default_factory=dict)
+    journal: list[JournalEntry] = field(default_factory=list)
+
+
+class AuthorizationStore:
+    """Holds, limit counters, OTPs and idempotency keys of the switch, in SQL.
+
+    Thread safe: share one instance (and its engine) between request threads; every
+    method uses its own pooled connection and transaction. Several processes may share
+    one database. Create the schema first with :func:`reference_impl.store.upgrade`.
+
+    ``limit_rules`` (from the world file) give each account's :class:`LimitPolicy` by its
+    ``entity`` and ``product_type``; ``day_tz`` is the timezone of the "day" of daily
+    limits, overridable per entity with ``day_tz_by_entity`` and per call.
+    ``otp_key`` is the server secret of the OTP hashes (at least 16 bytes).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        otp_key: bytes,
+        limit_rules: Sequence[LimitRule] = (),
+        day_tz: tzinfo = UTC,
+        day_tz_by_entity: Mapping[str, tzinfo] | None = None,
+        otp_policy: OtpPolicy = DEFAULT_OTP_POLICY,
+        max_retries: int = 8,
+    ) -> None:
+        hash_otp(otp_key, "", "")  # validates the key length now rather than at the first OTP
+        self.engine = engine
+        self._otp_key = otp_key
+        self._otp_policy = otp_policy
+        self._rules = tuple(limit_rules)
+        self._policy_cache: dict[tuple[str | None, str | None], LimitPolicy] = {}
+        self._day_tz = day_tz
+        self._day_tz_by_entity = dict(day_tz_by_entity or {})
+        self._max_retries = max_retries
+        self._is_pg = engine.dialect.name == "postgresql"
+        self._sane_multi_rowcount = bool(engine.dialect.supports_sane_multi_rowcount)
+        self._build_statements()
+
+    # -- statements, built once (SQLAlchemy caches their compiled form) ----------------------
+
+    def _locked(self, stmt: Select[Any]) -> Select[Any]:
+        return stmt.with_for_update() if self._is_pg else stmt
+
+    def _build_statements(self) -> None:
+        self._sel_holds = self._locked(
+            select(holds)
+            .where(holds.c.hold_id.in_(bindparam("ids", expanding=True)))
+            .order_by(holds.c.hold_id)
+        )
+        self._sel_accounts = self._locked(
+            select(accounts)
+            .where(accounts.c.account_id.in_(bindparam("ids", expanding=True)))
+            .order_by(accounts.c.account_id)
+        )
+        self._sel_counters = self._locked(
+            select(limit_counters)
+            .where(
+                limit_counters.c.subject_id.in_(bindparam("subjects", expanding=True)),
+                limit_counters.c.day.in_(bindparam("days", expanding=True)),
+            )
+            .order_by(limit_counters.c.subject_id, limit_counters.c.day)
+        )
+        self._upd_hold = (
+            update(holds)
+            .where(holds.c.hold_id == bindparam("b_hold_id"), holds.c.state == HoldState.PENDING.value)
+            .values(state=bindparam("b_state"), resolved_us=bindparam("b_resolved_us"))
+        )
+        self._upd_account = (
+            update(accounts)
+            .where(
+                accounts.c.account_id == bindparam("b_account_id"),
+                accounts.c.version == bindparam("b_seen_version"),
+            )
+            .values(
+                balance_minor=bindparam("b_balance_minor"),
+                pending_debit_minor=bindparam("b_pending_debit_minor"),
+                pending_credit_minor=bindparam("b_pending_credit_minor"),
+                version=bindparam("b_version"),
+            )
+        )
+        self._upd_counter = (
+            update(limit_counters)
+            .where(
+                limit_counters.c.subject_id == bindparam("b_subject_id"),
+                limit_counters.c.day == bindparam("b_day"),
+            )
+            .values(count=bindparam("b_count"), amount_minor=bindparam("b_amount_minor"))
+        )
+        self._ins_hold = insert(holds)
+        self._ins_counter = insert(limit_counters)
+        self._ins_journal = insert(journal)
+
+    # -- transactions with retry ---------------------------------------------------------------
+
+    def _is_retryable(self, exc: OperationalError) -> bool:
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate in _PG_RETRYABLE_SQLSTATES:
+            return True
+        text = str(exc.orig).lower()
+        return "database is locked" in text or "database is busy" in text
+
+    def _transact(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in one transaction; retry it whole after a lost race."""
+        for attempt in range(self._max_retries):
+            last = attempt == self._max_retries - 1
+            try:
+                with self.engine.begin() as conn:
+                    return work(conn)
+            except (IntegrityError, _ConcurrentUpdate):
+                if last:
+                    raise
+            except OperationalError as exc:
+                if last or not self._is_retryable(exc):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _check_rowcount(self, result: Any, expected: int) -> None:
+        if self._sane_multi_rowcount and result.rowcount != expected:
+            raise _ConcurrentUpdate(f"{result.rowcount} rows updated, {expected} expected")
+
+    # -- policies ------------------------------------------------------------------------------
+
+    def policy_for(self, entity: str | None, product_type: str | None) -> LimitPolicy:
+        """The limit policy the configured rules give an entity and product type."""
+        key = (entity, product_type)
+        policy = self._policy_cache.get(key)
+        if policy is None:
+            policy = self._policy_cache[key] = _resolve_policy(self._rules, entity, product_type)
+        return policy
+
+    def day_tz_for(self, entity: str | None) -> tzinfo:
+        if entity is not None:
+            return self._day_tz_by_entity.get(entity, self._day_tz)
+        return self._day_tz
+
+    # -- accounts ------------------------------------------------------------------------------
+
+    def ensure_accounts(self, new_accounts: Sequence[Account]) -> int:
+        """Create the accounts that do not exist yet (existing ones are left unchanged).
+
+        Only id, balance, active, entity and product type are taken; pending totals start
+        at zero. Returns how many were created.
+        """
+        for acct in new_accounts:
+            _check_id("account_id", acct.account_id)
+
+        def work(conn: Connection) -> int:
+            ids = [a.account_id for a in new_accounts]
+            existing: set[str] = set()
+            for chunk in _chunks(ids):
+                existing.update(
+                    conn.execute(
+                        select(accounts.c.account_id).where(accounts.c.account_id.in_(chunk))
+                    ).scalars()
+                )
+            rows = []
+            for a in new_accounts:
+                if a.account_id in existing:
+                    continue
+                existing.add(a.account_id)
+                rows.append(
+                    {
+                        "account_id": a.account_id,
+                        "balance_minor": a.balance_minor,
+                        "pending_debit_minor": 0,
+                        "pending_credit_minor": 0,
+                        "active": a.active,
+                        "entity": a.entity,
+                        "product_type": a.product_type,
+                        "version": 0,
+                    }
+                )
+            if rows:
+                conn.execute(insert(accounts), rows)
+            return len(rows)
+
+        return self._transact(work)
+
+    def ensure_account(
+        self,
+        account_id: str,
+        *,
+        balance_minor: int | None = None,
+        active: bool = True,
+        entity: str | None = None,
+        product_type: str | None = None,
+    ) -> Account:
+        """Create the account if it does not exist; return it as stored.
+
+        ``balance_minor=None`` makes a shadow account (a DIMO card whose balance CEIBO keeps):
+        holds and counters are kept, funds are not checked here.
+        """
+        self.ensure_accounts(
+            [Account(account_id, balance_minor, active=active, entity=entity, product_type=product_type)]
+        )
+        return self.get_account(account_id)
+
+    def get_account(self, account_id: str) -> Account:
+        """The account, or ``account_not_found``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(accounts).where(accounts.c.account_id == account_id)).one_or_none()
+        if row is None:
+            raise AccountNotFound(details={"account_id": account_id})
+        return _account_from_row(row)
+
+    def set_account_active(self, account_id: str, active: bool) -> Account:
+        """Activate or deactivate an account or card (inactive ones decline new holds)."""
+
+        def work(conn: Connection) -> None:
+            result = conn.execute(
+                update(accounts)
+                .where(accounts.c.account_id == account_id)
+                .values(active=active, version=accounts.c.version + 1)
+            )
+            if result.rowcount != 1:
+                raise AccountNotFound(details={"account_id": account_id})
+
+        self._transact(work)
+        return self.get_account(account_id)
+
+    # -- holds ---------------------------------------------------------------------------------
+
+    def authorize_hold(
+        self,
+        hold_id: str,
+        account_id: str,
+        kind: HoldKind | str,
+        amount_minor: int,
+        now: Timestamp,
+        *,
+        timeout_s: int = DEFAULT_HOLD_TIMEOUT_S,
+        limit_subject: str | None = None,
+        policy: LimitPolicy | None = None,
+        day_tz: tzinfo | None = None,
+    ) -> HoldOutcome:
+        """Open a hold of ``amount_minor`` on ``account_id`` expiring ``timeout_s`` after ``now``.
+
+        Debits go through the checks of :mod:`reference_impl.core.limits` (inactive, tope,
+        frequency, daily amount, funds) and are counted on ``limit_subject`` (default: the
+        account) for the calendar day of ``now`` in ``day_tz``. ``policy`` overrides the
+        configured rules. The caller chooses ``hold_id`` (e.g. ``"withdrawal:<trace>"``):
+        the same id and fields again replays the hold (``created=False``), different
+        fields raise ``hold_id_conflict``. Raises the decline otherwise.
+        """
+        cmd = OpenHold(hold_id, account_id, HoldKind(kind), amount_minor, timeout_s, limit_subject)
+        return self._single(_Item(cmd, to_epoch_us(now), policy, day_tz))
+
+    def post_hold(self, hold_id: str, now: Timestamp) -> HoldOutcome:
+        """Confirm: the money moves. ``already_posted``/``already_voided``/``expired`` if resolved;
+        a confirmation at or after the deadline expires the hold and raises ``expired``."""
+        return self._single(_Item(ResolveHold(hold_id, HoldAction.POST), to_epoch_us(now)))
+
+    def void_hold(self, hold_id: str, now: Timestamp) -> HoldOutcome:
+        """Release: nothing moves, the reservation (and the day's count) is given back."""
+        return self._single(_Item(ResolveHold(hold_id, HoldAction.VOID), to_epoch_us(now)))
+
+    def _single(self, item: _Item) -> HoldOutcome:
+        outcome = self._transact(lambda conn: self._apply(conn, [item]))[0]
+        if isinstance(outcome, DomainError):
+            raise outcome
+        return outcome
+
+    def submit_many(self, commands: Sequence[HoldCommand], now: Timestamp) -> list[HoldOutcome | DomainError]:
+        """Decide and commit many hold commands in ONE transaction (group commit).
+
+        Commands are applied in order (a later command sees the effect of an earlier one);
+        each gets its own outcome, a :class:`HoldOutcome` or the :class:`DomainError` that
+        refused it (a refusal writes nothing for that command, and does not undo the
+        others). Returns after the commit: every outcome is durable.
+        """
+        now_us = to_epoch_us(now)
+        return self.submit_items([(cmd, now_us) for cmd in commands])
+
+    def submit_items(self, items: Sequence[tuple[HoldCommand, Timestamp]]) -> list[HoldOutcome | DomainError]:
+        """As :meth:`submit_many`, each command with its own ``now`` (used by the group committer)."""
+        work = [_Item(cmd, to_epoch_us(now)) for cmd, now in items]
+        if not work:
+            return []
+        return self._transact(lambda conn: self._apply(conn, work))
+
+    def expire_due(self, now: Timestamp, *, limit: int = 1000) -> list[Hold]:
+        """Expire up to ``limit`` pending holds whose deadline is at or before ``now``.
+
+        The sweeper (CASH-10) calls this periodically; several sweepers may run at once
+        (on PostgreSQL they skip each other's rows). Returns the expired holds.
+        """
+        now_us = to_epoch_us(now)
+        stmt = (
+            select(holds.c.hold_id)
+            .where(holds.c.state == HoldState.PENDING.value, holds.c.expires_us <= now_us)
+            .order_by(holds.c.expires_us, holds.c.hold_id)
+            .limit(limit)
+        )
+        if self._is_pg:
+            stmt = stmt.with_for_update(skip_locked=True)
+
+        def work(conn: Connection) -> list[HoldOutcome | DomainError]:
+            ids = list(conn.execute(stmt).scalars())
+            return self._apply(conn, [_Item(ResolveHold(i, HoldAction.EXPIRE), now_us) for i in ids])
+
+        return [o.hold for o in self._transact(work) if isinstance(o, HoldOutcome)]
+
+    def get_hold(self, hold_id: str) -> Hold:
+        """The hold as stored (an overdue pending hold stays ``pending`` until resolved or swept)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(holds).where(holds.c.hold_id == hold_id)).one_or_none()
+        if row is None:
+            raise HoldNotFound(details={"hold_id": hold_id})
+        return _hold_from_row(row)
+
+    # -- the unit of work of hold commands -----------------------------------------------------
+
+    def _load(self, conn: Connection, items: Sequence[_Item]) -> tuple[_Batch, list[date | None]]:
+        hold_ids = sorted({it.cmd.hold_id for it in items})
+        loaded_holds: dict[str, Hold] = {}
+        for chunk in _chunks(hold_ids):
+            for row in conn.execute(self._sel_holds, {"ids": list(chunk)}):
+                loaded_holds[row.hold_id] = _hold_from_row(row)
+        account_ids: set[str] = set()
+        for it in items:
+            if isinstance(it.cmd, OpenHold):
+                account_ids.add(it.cmd.account_id)
+            else:
+                h = loaded_holds.get(it.cmd.hold_id)
+                if h is not None:
+                    account_ids.add(h.account_id)
+        loaded_accounts: dict[str, Account] = {}
+        for chunk in _chunks(sorted(account_ids)):
+            for row in conn.execute(self._sel_accounts, {"ids": list(chunk)}):
+                loaded_accounts[row.account_id] = _account_from_row(row)
+
+        day_cache: dict[tuple[int, tzinfo], date] = {}
+        subjects: set[str] = set()
+        days: set[date] = set()
+        item_days: list[date | None] = []
+        for it in items:
+            day: date | None = None
+            cmd = it.cmd
+            if isinstance(cmd, OpenHold):
+                acct = loaded_accounts.get(cmd.account_id)
+                if cmd.kind is HoldKind.DEBIT and acct is not None and cmd.hold_id not in loaded_holds:
+                    tz = it.day_tz or self.day_tz_for(acct.entity)
+                    day = day_cache.get((it.now_us, tz))
+                    if day is None:
+                        day = day_cache[(it.now_us, tz)] = calendar_day(it.now_us, tz)
+                    subjects.add(cmd.subject_id)
+                    days.add(day)
+            else:
+                h = loaded_holds.get(cmd.hold_id)
+                if h is not None and h.limit_subject is not None and h.limit_day is not None:
+                    subjects.add(h.limit_subject)
+                    days.add(h.limit_day)
+            item_days.append(day)
+        loaded_counters: dict[tuple[str, date], LimitCounter] = {}
+        if subjects:
+            day_list = sorted(days)
+            for chunk in _chunks(sorted(subjects)):
+                for row in conn.execute(self._sel_counters, {"subjects": list(chunk), "days": day_list}):
+                    counter = _counter_from_row(row)
+                    loaded_counters[(counter.subject_id, counter.day)] = counter
+        batch = _Batch(
+            holds=dict(loaded_holds),
+            accounts=dict(loaded_accounts),
+            counters=dict(loaded_counters),
+            loaded_hold_ids=frozenset(loaded_holds),
+            loaded_accounts=loaded_accounts,
+            loaded_counters=loaded_counters,
+        )
+        return batch, item_days
+
+    def _apply(self, conn: Connection, items: Sequence[_Item]) -> list[HoldOutcome | DomainError]:
+        batch, item_days = self._load(conn, items)
+        outcomes: list[HoldOutcome | DomainError] = []
+        for it, day in zip(items, item_days, strict=True):
+            cmd = it.cmd
+            key: tuple[str, date] | None = None
+            try:
+                if isinstance(cmd, OpenHold):
+                    existing = batch.holds.get(cmd.hold_id)
+                    acct = batch.accounts.get(cmd.account_id)
+                    counter: LimitCounter | None = None
+                    if day is not None and existing is None:
+                        key = (cmd.subject_id, day)
+                        counter = batch.counters.get(key) or LimitCounter(cmd.subject_id, day)
+                    policy = it.policy
+                    if policy is None and acct is not None and cmd.kind is HoldKind.DEBIT:
+                        policy = self.policy_for(acct.entity, acct.product_type)
+                    decision = decide_open(
+                        cmd, account=acct, existing=existing, counter=counter, policy=policy, now_us=it.now_us
+                    )
+                else:
+                    hold = batch.holds.get(cmd.hold_id)
+                    if hold is None:
+                        raise HoldNotFound(details={"hold_id": cmd.hold_id})
+                    if hold.limit_subject is not None and hold.limit_day is not None:
+                        key = (hold.limit_subject, hold.limit_day)
+                    decision = decide_resolve(
+                        hold,
+                        cmd.action,
+                        account=batch.accounts[hold.account_id],
+                        counter=None if key is None else batch.counters.get(key),
+                        now_us=it.now_us,
+                    )
+            except DomainError as refused:
+                outcomes.append(refused)
+                continue
+            if decision.changed:
+                batch.accounts[decision.account.account_id] = decision.account
+                batch.holds[decision.hold.hold_id] = decision.hold
+                batch.touched_holds[decision.hold.hold_id] = decision.hold
+                if key is not None and decision.counter is not None:
+                    batch.counters[key] = decision.counter
+                batch.journal.extend(decision.journal)
+            if decision.error is not None:
+                outcomes.append(decision.error)
+            else:
+                outcomes.append(HoldOutcome(decision.hold, decision.account, decision.created))
+        self._flush(conn, batch)
+        return outcomes
+
+    def _flush(self, conn: Connection, batch: _Batch) -> None:
+        new_holds: list[dict[str, Any]] = []
+        resolved: list[dict[str, Any]] = []
+        for hold_id, h in batch.touched_holds.items():
+            if hold_id in batch.loaded_hold_ids:
+                resolved.append(
+                    {"b_hold_id": hold_id, "b_state": h.state.value, "b_resolved_us": h.resolved_us}
+                )
+            else:
+                new_holds.append(_hold_row(h))
+        account_updates = [
+            {
+                "b_account_id": a.account_id,
+                "b_seen_version": batch.loaded_accounts[a.account_id].version,
+                "b_balance_minor": a.balance_minor,
+                "b_pending_debit_minor": a.pending_debit_minor,
+                "b_pending_credit_minor": a.pending_credit_minor,
+                "b_version": a.version,
+            }
+            for account_id, a in batch.accounts.items()
+            if a is not batch.loaded_accounts[account_id]
+        ]
+        counter_inserts: list[dict[str, Any]] = []
+        counter_updates: list[dict[str, Any]] = []
+        for ckey, c in batch.counters.items():
+            before = batch.loaded_counters.get(ckey)
+            if before is None:
+                counter_inserts.append(
+                    {
+                        "subject_id": c.subject_id,
+                        "day": c.day,
+                        "count": c.count,
+                        "amount_minor": c.amount_minor,
+                    }
+                )
+            elif c is not before:
+                counter_updates.append(
+                    {
+                        "b_subject_id": c.subject_id,
+                        "b_day": c.day,
+                        "b_count": c.count,
+                        "b_amount_minor": c.amount_minor,
+                    }
+                )
+        if account_updates:
+            self._check_rowcount(conn.execute(self._upd_account, account_updates), len(account_updates))
+        if resolved:
+            self._check_rowcount(conn.execute(self._upd_hold, resolved), len(resolved))
+        if new_holds:
+            conn.execute(self._ins_hold, new_holds)
+        if counter_inserts:
+            conn.execute(self._ins_counter, counter_inserts)
+        if counter_updates:
+            self._check_rowcount(conn.execute(self._upd_counter, counter_updates), len(counter_updates))
+        if batch.journal:
+            conn.execute(self._ins_journal, [_journal_row(e) for e in batch.journal])
+
+    # -- limits without a hold (PSE debits at the cooperative) ---------------------------------
+
+    def check_and_count_limits(
+        self,
+        subject_id: str,
+        amount_minor: int,
+        now: Timestamp,
+        *,
+        policy: LimitPolicy | None = None,
+        entity: str | None = None,
+        product_type: str | None = None,
+        day_tz: tzinfo | None = None,
+        available_minor: int | None = None,
+    ) -> LimitCounter:
+        """Check a debit against the limits and count it, atomically (PSE: tope, frequency,
+        then funds — pass ``available_minor`` if known). Raises the decline; returns the
+        day's counter after counting. If the debit then fails elsewhere, call
+        :meth:`refund_limits` with the counter's ``day``."""
+        _check_id("subject_id", subject_id)
+        now_us = to_epoch_us(now)
+        chosen = policy if policy is not None else self.policy_for(entity, product_type)
+        day = calendar_day(now_us, day_tz or self.day_tz_for(entity))
+
+        def work(conn: Connection) -> LimitCounter:
+            before = self._load_counter(conn, subject_id, day)
+            after = check_debit(
+                chosen, before or LimitCounter(subject_id, day), amount_minor, available_minor
+            )
+            self._write_counter(conn, before, after)
+            conn.execute(
+                self._ins_journal, [_plain_journal_row(now_us, "limits_counted", subject_id, amount_minor)]
+            )
+            return after
+
+        return self._transact(work)
+
+    def refund_limits(self, subject_id: str, amount_minor: int, day: date, now: Timestamp) -> LimitCounter:
+        """Give back one counted debit of ``amount_minor`` on ``day`` (the debit did not happen)."""
+        now_us = to_epoch_us(now)
+
+        def work(conn: Connection) -> LimitCounter:
+            before = self._load_counter(conn, subject_id, day)
+            if before is None:
+                return LimitCounter(subject_id, day)
+            after = refund_debit(before, amount_minor)
+            self._write_counter(conn, before, after)
+            conn.execute(
+                self._ins_journal, [_plain_journal_row(now_us, "limits_refunded", subject_id, amount_minor)]
+            )
+            return after
+
+        return self._transact(work)
+
+    def get_limit_counter(self, subject_id: str, day: date) -> LimitCounter:
+        """What ``subject_id`` has debited on ``day`` (zeros if nothing)."""
+        with self.engine.connect() as conn:
+            return self._load_counter(conn, subject_id, day) or LimitCounter(subject_id, day)
+
+    def _load_counter(self, conn: Connection, subject_id: str, day: date) -> LimitCounter | None:
+        row = conn.execute(self._sel_counters, {"subjects": [subject_id], "days": [day]}).one_or_none()
+        return None if row is None else _counter_from_row(row)
+
+    def _write_counter(self, conn: Connection, before: LimitCounter | None, after: LimitCounter) -> None:
+        if before is None:
+            conn.execute(
+                self._ins_counter,
+                {
+                    "subject_id": after.subject_id,
+                    "day": after.day,
+                    "count": after.count,
+                    "amount_minor": after.amount_minor,
+                },
+            )
+        else:
+            result = conn.execute(
+                self._upd_counter,
+                {
+                    "b_subject_id": after.subject_id,
+                    "b_day": after.day,
+                    "b_count": after.count,
+                    "b_amount_minor": after.amount_minor,
+                },
+            )
+            self._check_rowcount(result, 1)
+
+    # -- one-time codes ------------------------------------------------------------------------
+
+    def issue_otp(self, transaction_ref: str, now: Timestamp, *, code: str | None = None) -> IssuedOtp:
+        """Issue (or re-issue, replacing) the code of ``transaction_ref``; returns the plain
+        code to send. ``code`` is for tests; by default it comes from ``secrets``.
+        Raises ``otp_resend_too_soon``, ``otp_used``, ``otp_locked``."""
+        _check_id("transaction_ref", transaction_ref)
+        now_us = to_epoch_us(now)
+        plain = generate_otp_code(self._otp_policy.digits) if code is None else code
+        if not is_well_formed(plain, self._otp_policy):
+            raise ValueError(f"an OTP code has exactly {self._otp_policy.digits} digits")
+        code_hash = hash_otp(self._otp_key, transaction_ref, plain)
+
+        def work(conn: Connection) -> OtpChallenge:
+            existing = self._load_otp(conn, transaction_ref)
+            challenge = decide_issue(
+                existing,
+                transaction_ref=transaction_ref,
+                code_hash=code_hash,
+                now_us=now_us,
+                policy=self._otp_policy,
+            )
+            self._write_otp(conn, existing, challenge)
+            conn.execute(self._ins_journal, [_plain_journal_row(now_us, "otp_issued", transaction_ref)])
+            return challenge
+
+        challenge = self._transact(work)
+        return IssuedOtp(transaction_ref, plain, challenge.expires_us, challenge.sends)
+
+    def verify_otp(self, transaction_ref: str, code: str, now: Timestamp) -> None:
+        """Accept the code (marks it used) or raise ``otp_invalid`` (attempt counted),
+        ``otp_locked``, ``otp_expired``, ``otp_used``, ``otp_not_found``."""
+        _check_id("transaction_ref", transaction_ref)
+        now_us = to_epoch_us(now)
+        candidate_hash = hash_otp(self._otp_key, transaction_ref, code)
+
+        def work(conn: Connection) -> DomainError | None:
+            existing = self._load_otp(conn, transaction_ref)
+            verdict = decide_verify(
+                existing, candidate_hash=candidate_hash, now_us=now_us, policy=self._otp_policy
+            )
+            self._write_otp(conn, existing, verdict.challenge)
+            operation = "otp_verified" if verdict.error is None else f"otp_refused_{verdict.error.code}"
+            conn.execute(self._ins_journal, [_plain_journal_row(now_us, operation[:32], transaction_ref)])
+            return verdict.error
+
+        error = self._transact(work)
+        if error is not None:
+            raise error
+
+    def get_otp(self, transaction_ref: str) -> OtpChallenge | None:
+        """The stored challenge (hash only), for inspection."""
+        with self.engine.connect() as conn:
+            return self._load_otp(conn, transaction_ref)
+
+    def _load_otp(self, conn: Connection, transaction_ref: str) -> OtpChallenge | None:
+        stmt = self._locked(select(otp_challenges).where(otp_challenges.c.transaction_ref == transaction_ref))
+        row = conn.execute(stmt).one_or_none()
+        return None if row is None else _otp_from_row(row)
+
+    def _write_otp(self, conn: Connection, before: OtpChallenge | None, after: OtpChallenge) -> None:
+        row = _otp_row(after)
+        if before is None:
+            conn.execute(insert(otp_challenges), row)
+            return
+        ref = row.pop("transaction_ref")
+        result = conn.execute(
+            update(otp_challenges)
+            .where(
+                otp_challenges.c.transaction_ref == ref,
+                otp_challenges.c.issued_us == before.issued_us,
+                otp_challenges.c.failed_attempts == before.failed_attempts,
+                otp_challenges.c.state == before.state.value,
+            )
+            .values(**row)
+        )
+        self._check_rowcount(result, 1)
+
+    # -- idempotency ---------------------------------------------------------------------------
+
+    def claim_idempotency(
+        self,
+        key: str,
+        body_hash: str,
+        now: Timestamp,
+        *,
+        scope: str = "default",
+        lease_s: int = DEFAULT_LEASE_S,
+    ) -> StoredAnswer | None:
+        """Start a request with idempotency ``key`` (e.g. the trace number).
+
+        Returns None: go on (the key is yours for ``lease_s``), then
+        :meth:`complete_idempotency` with the answer, or :meth:`release_idempotency` if the
+        request failed validation. Returns the first answer to replay when there is one.
+        Raises ``idempotency_conflict`` (other body) or ``idempotency_in_progress``.
+        """
+        now_us = to_epoch_us(now)
+        validate_key(scope, key)
+
+        def work(conn: Connection) -> StoredAnswer | None:
+            existing = self._load_idem(conn, scope, key)
+            decision = decide_claim(
+                existing, scope=scope, key=key, body_hash=body_hash, now_us=now_us, lease_s=lease_s
+            )
+            if decision.replay:
+                return _answer(decision.record, replayed=True)
+            self._write_idem(conn, existing, decision.record)
+            return None
+
+        return self._transact(work)
+
+    def complete_idempotency(
+        self,
+        key: str,
+        body_hash: str,
+        response: Any,
+        now: Timestamp,
+        *,
+        scope: str = "default",
+        status: int = 200,
+    ) -> StoredAnswer:
+        """Remember ``response`` (JSON-able) as the answer for ``key``. If an answer was
+        remembered first, that one is kept and returned (``replayed=True``)."""
+        now_us = to_epoch_us(now)
+        validate_key(scope, key)
+        response_json = canonical_json(response)
+
+        def work(conn: Connection) -> StoredAnswer:
+            existing = self._load_idem(conn, scope, key)
+            decision = decide_complete(
+                existing,
+                scope=scope,
+                key=key,
+                body_hash=body_hash,
+                response_status=status,
+                response_json=response_json,
+                now_us=now_us,
+            )
+            if not decision.replay:
+                self._write_idem(conn, existing, decision.record)
+            return _answer(decision.record, replayed=decision.replay)
+
+        return self._transact(work)
+
+    def remember_idempotent(
+        self,
+        key: str,
+        body_hash: str,
+        response: Any,
+        now: Timestamp,
+        *,
+        scope: str = "default",
+        status: int = 200,
+    ) -> StoredAnswer:
+        """One-shot form: store the answer unless one is stored; return the one that counts."""
+        return self.complete_idempotency(key, body_hash, response, now, scope=scope, status=status)
+
+    def release_idempotency(self, key: str, body_hash: str, *, scope: str = "default") -> bool:
+        """Forget an unanswered claim (the request failed validation). Answers are never forgotten."""
+
+        def work(conn: Connection) -> bool:
+            result = conn.execute(
+                delete(idempotency_keys).where(
+                    and_(
+                        idempotency_keys.c.scope == scope,
+                        idempotency_keys.c.key == key,
+                        idempotency_keys.c.body_hash == body_hash,
+                        idempotency_keys.c.state == IdempotencyState.IN_PROGRESS.value,
+                    )
+                )
+            )
+            return bool(result.rowcount)
+
+        return self._transact(work)
+
+    def _load_idem(self, conn: Connection, scope: str, key: str) -> IdempotencyRecord | None:
+        stmt = self._locked(
+            select(idempotency_keys).where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
+        )
+        row = conn.execute(stmt).one_or_none()
+        return None if row is None else _idem_from_row(row)
+
+    def _write_idem(
+        self, conn: Connection, before: IdempotencyRecord | None, after: IdempotencyRecord
+    ) -> None:
+        row = _idem_row(after)
+        if before is None:
+            conn.execute(insert(idempotency_keys), row)
+            return
+        scope, key = row.pop("scope"), row.pop("key")
+        result = conn.execute(
+            update(idempotency_keys)
+            .where(
+                idempotency_keys.c.scope == scope,
+                idempotency_keys.c.key == key,
+                idempotency_keys.c.state == before.state.value,
+                idempotency_keys.c.lease_expires_us == before.lease_expires_us,
+            )
+            .values(**row)
+        )
+        self._check_rowcount(result, 1)

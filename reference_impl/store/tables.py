@@ -1,0 +1,145 @@
+"""SQLAlchemy Core tables of the switch's authorization store.
+
+Times are ``*_us`` BIGINT epoch microseconds; money is ``*_minor`` BIGINT minor units.
+The schema enforces what it can: primary keys make ids unique (hold ids, idempotency keys,
+one OTP challenge per transaction, one counter per subject and day), check constraints
+keep amounts positive, pending totals and counters non-negative, states in their
+vocabulary, and a known balance never below its pending debits (available ≥ 0).
+
+Alembic migrations in ``migrations/versions`` create exactly this (a test compares them).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = [
+    "accounts",
+    "holds",
+    "idempotency_keys",
+    "journal",
+    "limit_counters",
+    "metadata",
+    "otp_challenges",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+ID_LENGTH = 128
+
+accounts = Table(
+    "ledger_accounts",
+    metadata,
+    Column("account_id", String(ID_LENGTH), primary_key=True),
+    Column("balance_minor", BigInteger, nullable=True, comment="NULL: balance kept by the processor"),
+    Column("pending_debit_minor", BigInteger, nullable=False, default=0),
+    Column("pending_credit_minor", BigInteger, nullable=False, default=0),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("entity", String(64), nullable=True),
+    Column("product_type", String(16), nullable=True),
+    Column("version", BigInteger, nullable=False, default=0),
+    CheckConstraint("pending_debit_minor >= 0", name="pending_debit_non_negative"),
+    CheckConstraint("pending_credit_minor >= 0", name="pending_credit_non_negative"),
+    CheckConstraint(
+        "balance_minor IS NULL OR balance_minor >= pending_debit_minor", name="available_non_negative"
+    ),
+)
+
+holds = Table(
+    "holds",
+    metadata,
+    Column("hold_id", String(ID_LENGTH), primary_key=True),
+    Column("account_id", String(ID_LENGTH), ForeignKey("ledger_accounts.account_id"), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("expires_us", BigInteger, nullable=False),
+    Column("resolved_us", BigInteger, nullable=True),
+    Column("limit_subject", String(ID_LENGTH), nullable=True),
+    Column("limit_day", Date, nullable=True),
+    CheckConstraint("kind IN ('debit', 'credit')", name="kind"),
+    CheckConstraint("state IN ('pending', 'posted', 'voided', 'expired')", name="state"),
+    CheckConstraint("amount_minor > 0", name="amount_positive"),
+    CheckConstraint("expires_us > created_us", name="expires_after_created"),
+    CheckConstraint("(state = 'pending') = (resolved_us IS NULL)", name="resolved_iff_final"),
+    Index("ix_holds_state_expires_us", "state", "expires_us"),
+    Index("ix_holds_account_id", "account_id"),
+)
+
+limit_counters = Table(
+    "limit_counters",
+    metadata,
+    Column("subject_id", String(ID_LENGTH), primary_key=True),
+    Column("day", Date, primary_key=True, comment="calendar day in the subject's timezone"),
+    Column("count", Integer, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    CheckConstraint("count >= 0", name="count_non_negative"),
+    CheckConstraint("amount_minor >= 0", name="amount_non_negative"),
+)
+
+journal = Table(
+    "journal",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at_us", BigInteger, nullable=False),
+    Column("operation", String(32), nullable=False),
+    Column("subject_id", String(ID_LENGTH), nullable=False, comment="account, card or transaction ref"),
+    Column("hold_id", String(ID_LENGTH), nullable=True),
+    Column("kind", String(8), nullable=True),
+    Column("amount_minor", BigInteger, nullable=True),
+    Column("balance_delta_minor", BigInteger, nullable=False, default=0),
+    Column("pending_delta_minor", BigInteger, nullable=False, default=0),
+    Index("ix_journal_hold_id", "hold_id"),
+    Index("ix_journal_subject_id", "subject_id"),
+)
+
+otp_challenges = Table(
+    "otp_challenges",
+    metadata,
+    Column("transaction_ref", String(ID_LENGTH), primary_key=True),
+    Column("code_hash", String(64), nullable=False, comment="hex HMAC-SHA256; never the code"),
+    Column("issued_us", BigInteger, nullable=False),
+    Column("expires_us", BigInteger, nullable=False),
+    Column("failed_attempts", Integer, nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("sends", Integer, nullable=False),
+    CheckConstraint("state IN ('active', 'used', 'locked')", name="state"),
+    CheckConstraint("failed_attempts >= 0", name="failed_attempts_non_negative"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(64), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("body_hash", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("lease_expires_us", BigInteger, nullable=False),
+    Column("response_status", Integer, nullable=True),
+    Column("response_json", Text, nullable=True),
+    Column("completed_us", BigInteger, nullable=True),
+    CheckConstraint("state IN ('in_progress', 'completed')", name="state"),
+)

@@ -1,0 +1,189 @@
+"""Request ids, the request journal and masked logging.
+
+* Every request gets an ``X-Request-Id`` (taken from the caller or made here); it is kept in a
+  context variable, returned in the response, added to every peer call made while handling the
+  request (:mod:`sandbox.kit.peers`) and printed on every log line.
+* The journal keeps the last requests a party has seen (newest first, bounded), with masked
+  bodies, for ``GET /_sandbox/journal``.
+* Log lines pass through :func:`sandbox.kit.masking.mask_text` (NET-05).
+
+The middleware is plain ASGI (no ``BaseHTTPMiddleware``) to keep the hot path cheap.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sys
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sandbox.kit.clock import Clock
+from sandbox.kit.masking import mask_body, mask_text
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+REQUEST_ID_HEADER = "x-request-id"
+PARTY_HEADER = "x-sandbox-party"  # which party a peer call comes from (set by sandbox.kit.peers)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def current_request_id() -> str | None:
+    return request_id_var.get()
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    seq: int
+    at: str  # sandbox time, ISO-8601
+    request_id: str
+    method: str
+    path: str
+    query: str
+    status: int
+    duration_ms: float
+    caller: str | None
+    request_body: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Journal:
+    """The last ``limit`` requests a party saw, newest first."""
+
+    def __init__(self, limit: int = 500) -> None:
+        self._entries: deque[JournalEntry] = deque(maxlen=limit)
+        self._seq = 0
+        self.limit = limit
+
+    def add(self, **fields: Any) -> None:
+        self._seq += 1
+        self._entries.append(JournalEntry(seq=self._seq, **fields))
+
+    def entries(self, limit: int | None = None, path_prefix: str | None = None) -> list[JournalEntry]:
+        out: list[JournalEntry] = []
+        for entry in reversed(self._entries):
+            if path_prefix and not entry.path.startswith(path_prefix):
+                continue
+            out.append(entry)
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+class RequestContextMiddleware:
+    """Sets the request id, records the journal entry and answers with ``X-Request-Id``."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        journal: Journal,
+        clock: Clock,
+        record_bodies: bool = True,
+        skip_prefix: str = "/_sandbox/",
+    ) -> None:
+        self.app = app
+        self.journal = journal
+        self.clock = clock
+        self.record_bodies = record_bodies
+        self.skip_prefix = skip_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        rid_raw = headers.get(REQUEST_ID_HEADER.encode())
+        rid = rid_raw.decode("latin-1")[:64] if rid_raw else new_request_id()
+        token = request_id_var.set(rid)
+        path: str = scope.get("path", "")
+        record = not path.startswith(self.skip_prefix)
+        started = time.perf_counter()
+        status_holder = [500]
+        body_parts: list[bytes] = []
+
+        async def receive_wrapper() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and sum(len(p) for p in body_parts) < 8192:
+                body_parts.append(message.get("body", b""))
+            return message
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode("latin-1"))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive_wrapper if record and self.record_bodies else receive, send_wrapper)
+        finally:
+            if record:
+                ctype = headers.get(b"content-type", b"").decode("latin-1")
+                caller = headers.get(PARTY_HEADER.encode())
+                self.journal.add(
+                    at=self.clock.now().isoformat(),
+                    request_id=rid,
+                    method=scope.get("method", ""),
+                    path=path,
+                    query=mask_text(scope.get("query_string", b"").decode("latin-1")),
+                    status=status_holder[0],
+                    duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                    caller=caller.decode("latin-1") if caller else None,
+                    request_body=mask_body(b"".join(body_parts), ctype) if body_parts else None,
+                )
+            request_id_var.reset(token)
+
+
+class _ContextFilter(logging.Filter):
+    def __init__(self, party: str) -> None:
+        super().__init__()
+        self.party = party
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.party = self.party
+        record.request_id = request_id_var.get() or "-"
+        return True
+
+
+class MaskingFormatter(logging.Formatter):
+    """Formats, then masks the whole line: secrets never reach a log sink."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_text(super().format(record))
+
+
+def setup_logging(party: str, level: str = "INFO", stream: Any = None) -> None:
+    """One log format for every party: time, level, party, request id, masked message."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(_ContextFilter(party))
+    handler.setFormatter(
+        MaskingFormatter("%(asctime)s %(levelname)-5s [%(party)s] rid=%(request_id)s %(name)s: %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -1,0 +1,345 @@
+"""The party app factory: what every party (and the switch) has in common.
+
+A party module provides ``build(ctx: PartyContext) -> FastAPI`` that calls
+:func:`create_party_app` with its own routers, state, behaviour-rule operations and jobs. The
+factory adds:
+
+* the control API under ``/_sandbox/`` (health, reset, state, clock, tick, rules, journal),
+  kept apart from the protocol routes as mojaloop-simulator does;
+* one JSON error shape for every 4xx (:mod:`sandbox.kit.errors`);
+* request ids, the journal and masked logs (:mod:`sandbox.kit.observe`);
+* background jobs on the sandbox clock (sweepers, re-queries), run every
+  ``jobs_interval_s`` and on demand by ``POST /_sandbox/tick`` and after every clock change;
+* a home page listing the party's pages, and Jinja2 templates with a shared base layout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Protocol
+
+import jinja2
+from fastapi import APIRouter, Body, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from sandbox.config import SandboxConfig
+from sandbox.kit.clock import Clock, FileClockState
+from sandbox.kit.errors import InvalidInput, NotFound, install_error_handlers
+from sandbox.kit.money import format_amount, format_display
+from sandbox.kit.observe import Journal, RequestContextMiddleware
+from sandbox.kit.peers import Peers
+from sandbox.kit.rules import RuleSet
+from sandbox.world import World, load_world
+
+log = logging.getLogger("sandbox.party")
+
+KIT_TEMPLATES = Path(__file__).with_name("templates")
+
+
+class PartyState(Protocol):
+    """A party's state: back to the world on reset, exportable as JSON."""
+
+    def reset(self) -> None: ...
+
+    def export(self) -> dict[str, Any]: ...
+
+
+class NoState:
+    def reset(self) -> None:
+        return None
+
+    def export(self) -> dict[str, Any]:
+        return {}
+
+
+@dataclass(frozen=True)
+class Job:
+    """Work due on the sandbox clock. ``run(now)`` returns how many things it did."""
+
+    name: str
+    run: Callable[[datetime], Awaitable[int]]
+
+
+@dataclass
+class PartyContext:
+    """Everything a party is wired with; built once per process by :meth:`create`."""
+
+    name: str
+    config: SandboxConfig
+    clock: Clock
+    world: World
+    peers: Peers
+    journal: Journal
+    state_dir: Path
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        config: SandboxConfig,
+        *,
+        clock: Clock | None = None,
+        world: World | None = None,
+        peers: Peers | None = None,
+    ) -> PartyContext:
+        state_dir = Path(config.state_dir)
+        if clock is None:
+            clock_file = state_dir / "run" / "clock"
+            clock = Clock(FileClockState(clock_file)) if clock_file.exists() else Clock()
+        party = config.party(name)
+        return cls(
+            name=name,
+            config=config,
+            clock=clock,
+            world=world if world is not None else load_world(config.world),
+            peers=peers or Peers(name, config.urls(), proxy_url=config.proxy_url),
+            journal=Journal(config.journal_limit),
+            state_dir=state_dir,
+            options=dict(party.options),
+        )
+
+
+class ClockChange(BaseModel):
+    """Exactly one of: advance by seconds, set to an instant, or switch mode."""
+
+    model_config = ConfigDict(extra="forbid")
+    advance_s: float | None = Field(default=None, ge=0, le=10 * 366 * 86400)
+    set: AwareDatetime | None = None
+    mode: str | None = Field(default=None, pattern="^(real|frozen)$")
+
+    @model_validator(mode="after")
+    def _one(self) -> ClockChange:
+        given = [v is not None for v in (self.advance_s, self.set, self.mode)]
+        if sum(given) != 1:
+            raise ValueError("indique exactamente uno de advance_s, set o mode")
+        return self
+
+
+def clock_view(clock: Clock) -> dict[str, Any]:
+    reading = clock.reading()
+    return {
+        "now": clock.now().isoformat(),
+        "mode": reading.mode,
+        "offset_s": round(clock.offset_s(), 6),
+        "clock_id": reading.clock_id,
+    }
+
+
+def make_templates(*dirs: Path) -> Jinja2Templates:
+    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in (*dirs, KIT_TEMPLATES)])
+    env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(["html"]))
+    env.filters["money"] = lambda minor, currency="COP": format_display(int(minor), currency)
+    env.filters["amount"] = lambda minor, currency="COP": format_amount(int(minor), currency)
+    return Jinja2Templates(env=env)
+
+
+class JobRunner:
+    def __init__(self, ctx: PartyContext, jobs: Sequence[Job]) -> None:
+        self.ctx = ctx
+        self.jobs = list(jobs)
+        self.lock = asyncio.Lock()
+
+    async def run_all(self) -> dict[str, int]:
+        done: dict[str, int] = {}
+        async with self.lock:
+            now = self.ctx.clock.now()
+            for job in self.jobs:
+                try:
+                    done[job.name] = await job.run(now)
+                except Exception:  # a failing job must not stop the others or the loop
+                    log.exception("job %s failed", job.name)
+                    done[job.name] = -1
+        return done
+
+    async def loop(self, interval_s: float) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            await self.run_all()
+
+
+def control_router(
+    ctx: PartyContext,
+    state: PartyState,
+    rules: RuleSet,
+    runner: JobRunner,
+    *,
+    implemented: bool,
+) -> APIRouter:
+    router = APIRouter(prefix="/_sandbox", tags=["control"])
+
+    @router.get("/health")
+    async def health() -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "party": ctx.name,
+            "implemented": implemented,
+            "now": ctx.clock.now().isoformat(),
+        }
+
+    @router.post("/reset")
+    async def reset() -> dict[str, Any]:
+        async with runner.lock:
+            state.reset()
+            rules.clear()
+            ctx.journal.clear()
+        return {"status": "reset", "party": ctx.name}
+
+    @router.get("/state")
+    async def export_state() -> dict[str, Any]:
+        return {"party": ctx.name, "at": ctx.clock.now().isoformat(), "state": state.export()}
+
+    @router.get("/clock")
+    async def get_clock() -> dict[str, Any]:
+        return clock_view(ctx.clock)
+
+    @router.post("/clock")
+    async def change_clock(change: ClockChange) -> dict[str, Any]:
+        if change.advance_s is not None:
+            ctx.clock.advance(change.advance_s)
+        elif change.set is not None:
+            ctx.clock.set(change.set)
+        elif change.mode == "frozen":
+            ctx.clock.freeze()
+        else:
+            ctx.clock.unfreeze()
+        jobs = await runner.run_all()
+        return {**clock_view(ctx.clock), "jobs": jobs}
+
+    @router.post("/tick")
+    async def tick() -> dict[str, Any]:
+        return {"party": ctx.name, "now": ctx.clock.now().isoformat(), "jobs": await runner.run_all()}
+
+    @router.get("/rules")
+    async def list_rules() -> dict[str, Any]:
+        return {
+            "rules": rules.list(),
+            "operations": {op: sorted(fields) for op, fields in sorted(rules.operations.items())},
+        }
+
+    @router.put("/rules")
+    async def replace_rules(body: Annotated[Any, Body()]) -> dict[str, Any]:
+        rules.replace(body)
+        return {"rules": rules.list()}
+
+    @router.post("/rules", status_code=201)
+    async def add_rules(body: Annotated[Any, Body()]) -> dict[str, Any]:
+        rules.add(body)
+        return {"rules": rules.list()}
+
+    @router.delete("/rules")
+    async def clear_rules() -> dict[str, Any]:
+        rules.clear()
+        return {"rules": []}
+
+    @router.delete("/rules/{rule_id}")
+    async def delete_rule(rule_id: str) -> dict[str, Any]:
+        if not rules.remove(rule_id):
+            raise NotFound(f"No existe la regla {rule_id}.", code="rule_not_found", field="rule_id")
+        return {"rules": rules.list()}
+
+    @router.get("/journal")
+    async def journal(
+        limit: Annotated[int, Query(ge=1, le=100_000)] = 100,
+        path: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> dict[str, Any]:
+        entries = ctx.journal.entries(limit=limit, path_prefix=path)
+        return {"party": ctx.name, "entries": [e.to_dict() for e in entries]}
+
+    return router
+
+
+def create_party_app(
+    ctx: PartyContext,
+    *,
+    title: str,
+    description: str,
+    state: PartyState | None = None,
+    routers: Sequence[APIRouter] = (),
+    operations: Mapping[str, set[str] | frozenset[str]] | None = None,
+    jobs: Sequence[Job] = (),
+    extra_control: Sequence[APIRouter] = (),
+    pages: Sequence[tuple[str, str]] = (),
+    templates_dir: Path | None = None,
+    implemented: bool = True,
+    on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
+    on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+) -> FastAPI:
+    """Build a party's FastAPI app. See the module docstring for what is added."""
+    state = state or NoState()
+    rules = RuleSet(operations or {})
+    runner = JobRunner(ctx, jobs)
+    templates = make_templates(*([templates_dir] if templates_dir else []))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for hook in on_startup:
+            await hook()
+        task = None
+        if jobs and ctx.config.jobs_interval_s > 0:
+            task = asyncio.create_task(runner.loop(ctx.config.jobs_interval_s))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            for hook in on_shutdown:
+                await hook()
+            await ctx.peers.aclose()
+
+    app = FastAPI(title=title, description=description, lifespan=lifespan, version="0.1.0")
+    app.state.ctx = ctx
+    app.state.rules = rules
+    app.state.party_state = state
+    app.state.templates = templates
+    app.state.jobs = runner
+    install_error_handlers(app)
+    app.add_middleware(
+        RequestContextMiddleware,
+        journal=ctx.journal,
+        clock=ctx.clock,
+        record_bodies=ctx.config.journal_bodies,
+    )
+    app.include_router(control_router(ctx, state, rules, runner, implemented=implemented))
+    for extra in extra_control:
+        app.include_router(extra)
+    for router in routers:
+        app.include_router(router)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def home(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(
+            request,
+            "party_home.html",
+            {
+                "party": ctx.name,
+                "title": title,
+                "description": description,
+                "pages": pages,
+                "implemented": implemented,
+                "peers": ctx.peers.urls,
+            },
+        )
+
+    return app
+
+
+def rules_of(request: Request) -> RuleSet:
+    rules: RuleSet = request.app.state.rules
+    return rules
+
+
+def require(condition: bool, message: str, *, field: str, code: str = "invalid_field") -> None:
+    """Refuse bad input with the one error shape (a tiny helper for protocol handlers)."""
+    if not condition:
+        raise InvalidInput(message, code=code, field=field)

@@ -1,0 +1,181 @@
+"""Start and stop a whole sandbox: one process per party, one shared clock.
+
+Used by ``coop-sandbox up`` and by the test suites' fixtures. Each party runs
+``python -m sandbox.serve NAME`` with the resolved configuration; a party configured as
+external is not started and its peers call the given URL instead.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+import requests
+
+from sandbox.config import RUN_ENV, SandboxConfig, dump_for_child
+from sandbox.kit.clock import FileClockState, to_us
+
+
+class StartError(RuntimeError):
+    """A party did not start; the message says which and shows the end of its log."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def with_free_ports(config: SandboxConfig) -> SandboxConfig:
+    """A copy of ``config`` where every started party listens on a free port."""
+    out = config.model_copy(deep=True)
+    for party in out.parties.values():
+        if not party.external:
+            party.port = free_port(party.host)
+    return out
+
+
+class SandboxRun:
+    def __init__(self, config: SandboxConfig, *, inherit_output: bool = False) -> None:
+        self.config = config
+        self.inherit_output = inherit_output
+        self.state_dir = Path(config.state_dir).resolve()
+        self.run_dir = self.state_dir / "run"
+        self.log_dir = self.state_dir / "logs"
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._logs: dict[str, IO[bytes]] = {}
+
+    @property
+    def started(self) -> list[str]:
+        return [n for n, p in self.config.parties.items() if p.enabled and not p.external]
+
+    def urls(self) -> dict[str, str]:
+        return self.config.urls()
+
+    def log_path(self, name: str) -> Path:
+        return self.log_dir / f"{name}.log"
+
+    def _prepare(self) -> Path:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        mode = self.config.clock
+        value = 0
+        if mode == "frozen":
+            start = self.config.clock_start or "2026-01-15T10:00:00-05:00"
+            value = to_us(datetime.fromisoformat(start))
+        FileClockState.create(self.run_dir / "clock", mode=mode, value_us=value)
+        config = self.config.model_copy(update={"state_dir": str(self.state_dir)})
+        return dump_for_child(config, self.run_dir / "config.json")
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        busy = [
+            f"{n} ({p.host}:{p.port})"
+            for n, p in self.config.parties.items()
+            if n in self.started and port_in_use(p.host, p.port)
+        ]
+        if busy:
+            raise StartError(
+                "Puertos ocupados: " + ", ".join(busy) + ". ¿Hay otro sandbox corriendo? "
+                "Deténgalo o cambie los puertos en sandbox.toml."
+            )
+        config_file = self._prepare()
+        env = {**os.environ, RUN_ENV: str(config_file), "COOP_SANDBOX_SUPERVISED": "1",
+               "PYTHONUNBUFFERED": "1"}  # fmt: skip
+        for name in self.started:
+            out: IO[bytes] | None = None
+            if not self.inherit_output:
+                out = self._logs[name] = open(self.log_path(name), "ab")  # noqa: SIM115 - closed in stop()
+            self.procs[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [sys.executable, "-m", "sandbox.serve", name],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT if out else None,
+            )
+        try:
+            self.wait_healthy(timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_healthy(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        pending = set(self.started)
+        with requests.Session() as http:
+            while pending:
+                for name in sorted(pending):
+                    proc = self.procs[name]
+                    if proc.poll() is not None:
+                        raise StartError(f"{name} terminó al arrancar (código {proc.returncode}).\n{self.tail(name)}")
+                    try:
+                        url = self.config.party(name).url + "/_sandbox/health"
+                        if http.get(url, timeout=1).status_code == 200:
+                            pending.discard(name)
+                    except requests.RequestException:
+                        pass
+                if pending and time.monotonic() > deadline:
+                    details = "\n".join(self.tail(n) for n in sorted(pending))
+                    raise StartError(f"Sin respuesta en {timeout_s:.0f} s: {', '.join(sorted(pending))}\n{details}")
+                if pending:
+                    time.sleep(0.05)
+
+    def tail(self, name: str, lines: int = 30) -> str:
+        path = self.log_path(name)
+        if not path.exists():
+            return ""
+        text = path.read_text(errors="replace").splitlines()[-lines:]
+        return f"--- {path} ---\n" + "\n".join(text)
+
+    def alive(self) -> dict[str, bool]:
+        return {name: proc.poll() is None for name, proc in self.procs.items()}
+
+    def stop(self, timeout_s: float = 8.0) -> None:
+        procs = [p for p in self.procs.values() if p.poll() is None]
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        for proc in procs:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for log in self._logs.values():
+            log.close()
+        self._logs.clear()
+
+    def __enter__(self) -> SandboxRun:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def parse_externals(values: Iterable[str]) -> dict[str, str]:
+    """``["coop=http://10.0.0.5:9000"]`` → ``{"coop": "http://10.0.0.5:9000"}``."""
+    out: dict[str, str] = {}
+    for value in values:
+        name, sep, url = value.partition("=")
+        if not sep or not name or not url:
+            raise ValueError(f"--external espera NOMBRE=URL, no {value!r}")
+        out[name.strip()] = url.strip()
+    return out

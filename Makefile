@@ -20,12 +20,14 @@ up: $(STAMP)
 	$(BIN)/coop-sandbox up
 
 ## The whole fast suite: unit, integration and BDD features, with reports under reports/.
+REPORTS := --junitxml=reports/junit.xml --cucumberjson=reports/cucumber.json
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(REPORTS)
 
 ## Everything, including the slow groups.
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -m "slow or not slow"
+	$(BIN)/python -m pytest $(REPORTS) -m "slow or not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

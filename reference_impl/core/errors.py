@@ -108,8 +108,7 @@ class DomainError(Exception):
         return (
             type(other) is type(self)
             and isinstance(other, DomainError)
-            and (self.message, self.field, dict(self.details))
-            == (other.message, other.field, dict(other.details))
+            and (self.message, self.field, dict(self.details)) == (other.message, other.field, dict(other.details))
         )
 
     def __hash__(self) -> int:

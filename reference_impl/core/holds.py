@@ -28,10 +28,10 @@ return a :class:`HoldDecision` with the new values and the journal entries to wr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Final
+from typing import Final, NoReturn
 
 from reference_impl.core.errors import (
     AccountInactive,
@@ -156,6 +156,19 @@ class Account:
             return None
         return self.balance_minor - self.pending_debit_minor
 
+    def moved(self, balance_minor: int | None, pending_debit_minor: int, pending_credit_minor: int) -> Account:
+        """This account with new amounts and the next version (cheaper than ``replace``)."""
+        return Account(
+            self.account_id,
+            balance_minor,
+            pending_debit_minor,
+            pending_credit_minor,
+            self.active,
+            self.entity,
+            self.product_type,
+            self.version + 1,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Hold:
@@ -247,12 +260,24 @@ class HoldDecision:
     error: DomainError | None = None
 
 
-def _valid_amount(amount_minor: object) -> bool:
-    return (
-        isinstance(amount_minor, int)
-        and not isinstance(amount_minor, bool)
-        and 0 < amount_minor <= MAX_AMOUNT_MINOR
-    )
+# Enum members read through a descriptor; module constants are much cheaper in hot paths.
+_DEBIT: Final = HoldKind.DEBIT
+_PENDING: Final = HoldState.PENDING
+_POSTED: Final = HoldState.POSTED
+_EXPIRE: Final = HoldAction.EXPIRE
+_OPERATION: Final = {state: f"hold_{state.value}" for state in HoldState}
+
+
+def _refuse_invalid(cmd: OpenHold) -> NoReturn:
+    """Raise the error naming the first invalid field of ``cmd``."""
+    fields = (("hold_id", cmd.hold_id), ("account_id", cmd.account_id), ("limit_subject", cmd.limit_subject))
+    for name, value in fields:
+        if value is not None and not 0 < len(value) <= MAX_ID_LENGTH:
+            raise InvalidRequest(f"{name} must have 1 to {MAX_ID_LENGTH} characters", field=name)
+    amount = cmd.amount_minor
+    if type(amount) is not int or not 0 < amount <= MAX_AMOUNT_MINOR:
+        raise InvalidAmount(field="amount_minor")
+    raise InvalidTimeout(field="timeout_s")
 
 
 def _same_request(hold: Hold, cmd: OpenHold) -> bool:
@@ -282,21 +307,19 @@ def decide_open(
     counting), ``policy`` the resolved limit policy (None: unlimited).
     Raises a :class:`DomainError` when refused; nothing is then written.
     """
-    for name, value in (("hold_id", cmd.hold_id), ("account_id", cmd.account_id)):
-        if not 0 < len(value) <= MAX_ID_LENGTH:
-            raise InvalidRequest(f"{name} must have 1 to {MAX_ID_LENGTH} characters", field=name)
-    if cmd.limit_subject is not None and not 0 < len(cmd.limit_subject) <= MAX_ID_LENGTH:
-        raise InvalidRequest(
-            f"limit_subject must have 1 to {MAX_ID_LENGTH} characters", field="limit_subject"
-        )
-    if not _valid_amount(cmd.amount_minor):
-        raise InvalidAmount(field="amount_minor")
-    if (
-        isinstance(cmd.timeout_s, bool)
-        or not isinstance(cmd.timeout_s, int)
-        or not 0 < cmd.timeout_s <= MAX_HOLD_TIMEOUT_S
+    amount = cmd.amount_minor
+    timeout_s = cmd.timeout_s
+    subject = cmd.limit_subject
+    if not (  # one fast test for the common case; _refuse_invalid names the field at fault
+        0 < len(cmd.hold_id) <= MAX_ID_LENGTH
+        and 0 < len(cmd.account_id) <= MAX_ID_LENGTH
+        and (subject is None or 0 < len(subject) <= MAX_ID_LENGTH)
+        and type(amount) is int
+        and 0 < amount <= MAX_AMOUNT_MINOR
+        and type(timeout_s) is int
+        and 0 < timeout_s <= MAX_HOLD_TIMEOUT_S
     ):
-        raise InvalidTimeout(field="timeout_s")
+        _refuse_invalid(cmd)
     if existing is not None:
         if not _same_request(existing, cmd):
             raise HoldIdConflict(field="hold_id", details={"hold_id": cmd.hold_id})
@@ -308,37 +331,37 @@ def decide_open(
     if not account.active:
         raise AccountInactive(details={"account_id": account.account_id})
 
-    amount = cmd.amount_minor
     new_counter = counter
     limit_subject: str | None = None
     limit_day: date | None = None
-    if cmd.kind is HoldKind.DEBIT:
+    if cmd.kind is _DEBIT:
         available = account.available_minor
         if counter is not None:
             new_counter = check_debit(policy or UNLIMITED, counter, amount, available)
             limit_subject, limit_day = counter.subject_id, counter.day
         elif available is not None and amount > available:
             raise InsufficientFunds(details={"available_minor": max(0, available)})
-        new_account = replace(
-            account, pending_debit_minor=account.pending_debit_minor + amount, version=account.version + 1
+        new_account = account.moved(
+            account.balance_minor, account.pending_debit_minor + amount, account.pending_credit_minor
         )
     else:
-        new_account = replace(
-            account, pending_credit_minor=account.pending_credit_minor + amount, version=account.version + 1
+        new_account = account.moved(
+            account.balance_minor, account.pending_debit_minor, account.pending_credit_minor + amount
         )
     hold = Hold(
-        hold_id=cmd.hold_id,
-        account_id=account.account_id,
-        kind=cmd.kind,
-        amount_minor=amount,
-        state=HoldState.PENDING,
-        created_us=now_us,
-        expires_us=now_us + cmd.timeout_s * US_PER_S,
-        limit_subject=limit_subject,
-        limit_day=limit_day,
+        cmd.hold_id,
+        account.account_id,
+        cmd.kind,
+        amount,
+        _PENDING,
+        now_us,
+        now_us + timeout_s * US_PER_S,
+        None,
+        limit_subject,
+        limit_day,
     )
-    entry = JournalEntry("hold_opened", now_us, hold.hold_id, account.account_id, cmd.kind, amount, 0, amount)
-    return HoldDecision(new_account, hold, new_counter, (entry,), created=True)
+    entry = JournalEntry("hold_opened", now_us, cmd.hold_id, account.account_id, cmd.kind, amount, 0, amount)
+    return HoldDecision(new_account, hold, new_counter, (entry,), True)
 
 
 def decide_resolve(
@@ -357,47 +380,52 @@ def decide_resolve(
     ``hold_not_due`` for an early expiry. A post or void at or after the deadline
     returns the *expired* hold with ``error=HoldExpired``: persist it, then report.
     """
-    if hold.state is not HoldState.PENDING:
+    if hold.state is not _PENDING:
         raise SECOND_RESOLUTION[hold.state](details={"hold_id": hold.hold_id, "action": action.value})
     if account.account_id != hold.account_id:  # pragma: no cover - programming error
         raise ValueError("account does not match the hold")
     error: DomainError | None = None
-    if action is HoldAction.EXPIRE:
+    if action is _EXPIRE:
         if not hold.is_overdue(now_us):
             raise HoldNotDue(details={"hold_id": hold.hold_id, "expires_us": hold.expires_us})
     elif hold.is_overdue(now_us):
         error = HoldExpired(details={"hold_id": hold.hold_id, "action": action.value})
-        action = HoldAction.EXPIRE
+        action = _EXPIRE
     target = TRANSITIONS.get((hold.state, action))
     if target is None:  # pragma: no cover - the table covers every action from pending
         raise IllegalTransition(details={"from": hold.state.value, "action": action.value})
 
     amount = hold.amount_minor
     balance_delta = 0
-    if hold.kind is HoldKind.DEBIT:
+    if hold.kind is _DEBIT:
         pending_debit = account.pending_debit_minor - amount
         pending_credit = account.pending_credit_minor
-        if target is HoldState.POSTED:
+        if target is _POSTED:
             balance_delta = -amount
     else:
         pending_debit = account.pending_debit_minor
         pending_credit = account.pending_credit_minor - amount
-        if target is HoldState.POSTED:
+        if target is _POSTED:
             balance_delta = amount
     balance = account.balance_minor
-    new_account = replace(
-        account,
-        balance_minor=None if balance is None else balance + balance_delta,
-        pending_debit_minor=pending_debit,
-        pending_credit_minor=pending_credit,
-        version=account.version + 1,
-    )
+    new_account = account.moved(None if balance is None else balance + balance_delta, pending_debit, pending_credit)
     new_counter = counter
-    if counter is not None and target is not HoldState.POSTED and hold.kind is HoldKind.DEBIT:
+    if counter is not None and target is not _POSTED and hold.kind is _DEBIT:
         new_counter = refund_debit(counter, amount)
-    new_hold = replace(hold, state=target, resolved_us=now_us)
+    new_hold = Hold(
+        hold.hold_id,
+        hold.account_id,
+        hold.kind,
+        amount,
+        target,
+        hold.created_us,
+        hold.expires_us,
+        now_us,
+        hold.limit_subject,
+        hold.limit_day,
+    )
     entry = JournalEntry(
-        f"hold_{target.value}",
+        _OPERATION[target],
         now_us,
         hold.hold_id,
         hold.account_id,

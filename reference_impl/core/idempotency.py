@@ -100,9 +100,7 @@ def decide_claim(
     validate_key(scope, key)
     lease_expires_us = now_us + lease_s * US_PER_S
     if existing is None:
-        record = IdempotencyRecord(
-            scope, key, body_hash, IdempotencyState.IN_PROGRESS, now_us, lease_expires_us
-        )
+        record = IdempotencyRecord(scope, key, body_hash, IdempotencyState.IN_PROGRESS, now_us, lease_expires_us)
         return IdempotencyDecision(record, replay=False)
     if existing.body_hash != body_hash:
         raise IdempotencyConflict(field="idempotency_key")

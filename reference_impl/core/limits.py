@@ -100,9 +100,7 @@ def validate_limit_rules(rules: Iterable[LimitRule]) -> None:
     for rule in rules:
         key = (rule.entity, rule.product_type)
         if key in seen:
-            raise ValueError(
-                f"two limit rules for entity={rule.entity!r}, product_type={rule.product_type!r}"
-            )
+            raise ValueError(f"two limit rules for entity={rule.entity!r}, product_type={rule.product_type!r}")
         seen.add(key)
 
 
@@ -147,14 +145,10 @@ def check_debit(
         raise OverFrequency(details={"limit_count": count_max, "day": counter.day.isoformat()})
     day_max = policy.per_day_max_minor
     if day_max is not None and counter.amount_minor + amount_minor > day_max:
-        raise OverDailyCap(
-            details={"limit_minor": day_max, "remaining_minor": max(0, day_max - counter.amount_minor)}
-        )
+        raise OverDailyCap(details={"limit_minor": day_max, "remaining_minor": max(0, day_max - counter.amount_minor)})
     if available_minor is not None and amount_minor > available_minor:
         raise InsufficientFunds(details={"available_minor": max(0, available_minor)})
-    return LimitCounter(
-        counter.subject_id, counter.day, counter.count + 1, counter.amount_minor + amount_minor
-    )
+    return LimitCounter(counter.subject_id, counter.day, counter.count + 1, counter.amount_minor + amount_minor)
 
 
 def refund_debit(counter: LimitCounter, amount_minor: int) -> LimitCounter:

@@ -119,9 +119,7 @@ def decide_issue(
     if now_us < next_allowed_us:
         retry_after_s = -(-(next_allowed_us - now_us) // US_PER_S)
         raise OtpResendTooSoon(details={"retry_after_s": retry_after_s})
-    return replace(
-        existing, code_hash=code_hash, issued_us=now_us, expires_us=expires_us, sends=existing.sends + 1
-    )
+    return replace(existing, code_hash=code_hash, issued_us=now_us, expires_us=expires_us, sends=existing.sends + 1)
 
 
 def decide_verify(
@@ -152,6 +150,4 @@ def decide_verify(
     if failed >= policy.max_failed_attempts:
         return OtpVerification(replace(challenge, failed_attempts=failed, state=OtpState.LOCKED), OtpLocked())
     left = policy.max_failed_attempts - failed
-    return OtpVerification(
-        replace(challenge, failed_attempts=failed), OtpInvalid(details={"attempts_left": left})
-    )
+    return OtpVerification(replace(challenge, failed_attempts=failed), OtpInvalid(details={"attempts_left": left}))

@@ -137,6 +137,119 @@ class _Item:
     day_tz: tzinfo | None = None
 
 
+_KINDS: Final = {k.value: k for k in HoldKind}
+_STATES: Final = {st.value: st for st in HoldState}
+_VALUE: Final[dict[HoldKind | HoldState, str]] = {m: m.value for m in (*HoldKind, *HoldState)}
+"""Enum member → its text; a dict lookup is much cheaper than ``.value`` in the hot path."""
+_DEBIT: Final = HoldKind.DEBIT
+_HOLD_COLUMNS: Final = (
+    "hold_id",
+    "account_id",
+    "kind",
+    "amount_minor",
+    "state",
+    "created_us",
+    "expires_us",
+    "resolved_us",
+    "limit_subject",
+    "limit_day",
+)
+_COUNTER_COLUMNS: Final = ("subject_id", "day", "count", "amount_minor")
+_JOURNAL_COLUMNS: Final = (
+    "at_us",
+    "operation",
+    "subject_id",
+    "hold_id",
+    "kind",
+    "amount_minor",
+    "balance_delta_minor",
+    "pending_delta_minor",
+)
+
+
+class _BulkStatement:
+    """A Core statement compiled once for the engine's dialect, run as a driver ``executemany``.
+
+    SQLAlchemy writes the SQL; the rows (tuples in ``names`` order) skip its per-row
+    parameter processing, which the profile showed was most of the cost of a batch.
+    The caller converts values the driver cannot take (SQLite dates → ISO text).
+    """
+
+    def __init__(self, stmt: Any, names: tuple[str, ...], dialect: Any) -> None:
+        compiled = stmt.compile(dialect=dialect, for_executemany=True)  # no RETURNING
+        self.sql = compiled.string
+        self.names = names
+        self._positional = bool(dialect.positional)
+        if self._positional and tuple(compiled.positiontup or ()) != names:
+            raise AssertionError(f"bind order {compiled.positiontup} != {names}")
+        if not self._positional and not set(names) <= set(compiled.binds):
+            raise AssertionError(f"binds {sorted(compiled.binds)} lack some of {names}")
+
+    def execute(self, conn: Connection, rows: list[tuple[Any, ...]]) -> int:
+        """``executemany`` the rows; returns the total row count."""
+        names = self.names
+        params: Any = rows if self._positional else [dict(zip(names, row, strict=True)) for row in rows]
+        cursor = conn.connection.cursor()  # the DBAPI cursor, inside this transaction
+        try:
+            cursor.executemany(self.sql, params)
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+
+def _bucket(n: int) -> int:
+    """Round a list length up to a power of two (few distinct compiled statements)."""
+    size = 1
+    while size < n:
+        size *= 2
+    return size
+
+
+class _BulkSelect:
+    """``SELECT <columns> FROM t WHERE k1 IN (...) [AND k2 IN (...)]`` run on the driver.
+
+    Built with Core for each padded list length (padding repeats the last value, which
+    changes nothing in an ``IN``), compiled once per length, and fetched as plain tuples
+    in ``table.columns`` order — the read half of the bulk path.
+    """
+
+    def __init__(self, make: Callable[..., Any], dialect: Any) -> None:
+        self._make = make
+        self._dialect = dialect
+        self._positional = bool(dialect.positional)
+        self._cache: dict[tuple[int, ...], tuple[str, tuple[str, ...]]] = {}
+
+    def _compiled(self, sizes: tuple[int, ...]) -> tuple[str, tuple[str, ...]]:
+        found = self._cache.get(sizes)
+        if found is None:
+            names = tuple(f"k{i}_{j}" for i, size in enumerate(sizes) for j in range(size))
+            groups: list[list[Any]] = [[bindparam(f"k{i}_{j}") for j in range(size)] for i, size in enumerate(sizes)]
+            compiled = self._make(*groups).compile(dialect=self._dialect)
+            if self._positional and tuple(compiled.positiontup or ()) != names:
+                raise AssertionError(f"bind order {compiled.positiontup} != {names}")
+            found = self._cache[sizes] = (compiled.string, names)
+        return found
+
+    def fetch(self, conn: Connection, *key_lists: Sequence[Any]) -> list[tuple[Any, ...]]:
+        if not all(key_lists):
+            return []
+        values: list[Any] = []
+        sizes = []
+        for keys in key_lists:
+            size = _bucket(len(keys))
+            sizes.append(size)
+            values.extend(keys)
+            values.extend([keys[-1]] * (size - len(keys)))
+        sql, names = self._compiled(tuple(sizes))
+        params: Any = tuple(values) if self._positional else dict(zip(names, values, strict=True))
+        cursor = conn.connection.cursor()  # the DBAPI cursor, inside this transaction
+        try:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+
 class _ConcurrentUpdate(Exception):
     """A conditional update matched fewer rows than decided: someone else wrote first."""
 
@@ -207,9 +320,7 @@ def _journal_row(e: JournalEntry) -> dict[str, Any]:
     }
 
 
-def _plain_journal_row(
-    at_us: int, operation: str, subject_id: str, amount_minor: int | None = None
-) -> dict[str, Any]:
+def _plain_journal_row(at_us: int, operation: str, subject_id: str, amount_minor: int | None = None) -> dict[str, Any]:
     return {
         "at_us": at_us,
         "operation": operation,
@@ -347,9 +458,7 @@ class AuthorizationStore:
 
     def _build_statements(self) -> None:
         self._sel_holds = self._locked(
-            select(holds)
-            .where(holds.c.hold_id.in_(bindparam("ids", expanding=True)))
-            .order_by(holds.c.hold_id)
+            select(holds).where(holds.c.hold_id.in_(bindparam("ids", expanding=True))).order_by(holds.c.hold_id)
         )
         self._sel_accounts = self._locked(
             select(accounts)
@@ -364,24 +473,8 @@ class AuthorizationStore:
             )
             .order_by(limit_counters.c.subject_id, limit_counters.c.day)
         )
-        self._upd_hold = (
-            update(holds)
-            .where(holds.c.hold_id == bindparam("b_hold_id"), holds.c.state == HoldState.PENDING.value)
-            .values(state=bindparam("b_state"), resolved_us=bindparam("b_resolved_us"))
-        )
-        self._upd_account = (
-            update(accounts)
-            .where(
-                accounts.c.account_id == bindparam("b_account_id"),
-                accounts.c.version == bindparam("b_seen_version"),
-            )
-            .values(
-                balance_minor=bindparam("b_balance_minor"),
-                pending_debit_minor=bindparam("b_pending_debit_minor"),
-                pending_credit_minor=bindparam("b_pending_credit_minor"),
-                version=bindparam("b_version"),
-            )
-        )
+        self._ins_journal = insert(journal)
+        self._ins_counter = insert(limit_counters)
         self._upd_counter = (
             update(limit_counters)
             .where(
@@ -390,9 +483,87 @@ class AuthorizationStore:
             )
             .values(count=bindparam("b_count"), amount_minor=bindparam("b_amount_minor"))
         )
-        self._ins_hold = insert(holds)
-        self._ins_counter = insert(limit_counters)
-        self._ins_journal = insert(journal)
+        dialect = self.engine.dialect
+        self._bulk_sel_holds = _BulkSelect(
+            lambda ids: self._locked(select(holds).where(holds.c.hold_id.in_(ids)).order_by(holds.c.hold_id)),
+            dialect,
+        )
+        self._bulk_sel_accounts = _BulkSelect(
+            lambda ids: self._locked(
+                select(accounts).where(accounts.c.account_id.in_(ids)).order_by(accounts.c.account_id)
+            ),
+            dialect,
+        )
+        self._bulk_sel_counters = _BulkSelect(
+            lambda subjects, days: self._locked(
+                select(limit_counters)
+                .where(limit_counters.c.subject_id.in_(subjects), limit_counters.c.day.in_(days))
+                .order_by(limit_counters.c.subject_id, limit_counters.c.day)
+            ),
+            dialect,
+        )
+        self._bulk_ins_hold = _BulkStatement(
+            insert(holds).values({name: bindparam(name) for name in _HOLD_COLUMNS}), _HOLD_COLUMNS, dialect
+        )
+        self._bulk_upd_hold = _BulkStatement(
+            update(holds)
+            .where(holds.c.hold_id == bindparam("b_hold_id"), holds.c.state == bindparam("b_seen_state"))
+            .ordered_values((holds.c.state, bindparam("b_state")), (holds.c.resolved_us, bindparam("b_resolved_us"))),
+            ("b_state", "b_resolved_us", "b_hold_id", "b_seen_state"),
+            dialect,
+        )
+        self._bulk_upd_account = _BulkStatement(
+            update(accounts)
+            .where(
+                accounts.c.account_id == bindparam("b_account_id"),
+                accounts.c.version == bindparam("b_seen_version"),
+            )
+            .ordered_values(
+                (accounts.c.balance_minor, bindparam("b_balance_minor")),
+                (accounts.c.pending_debit_minor, bindparam("b_pending_debit_minor")),
+                (accounts.c.pending_credit_minor, bindparam("b_pending_credit_minor")),
+                (accounts.c.version, bindparam("b_version")),
+            ),
+            (
+                "b_balance_minor",
+                "b_pending_debit_minor",
+                "b_pending_credit_minor",
+                "b_version",
+                "b_account_id",
+                "b_seen_version",
+            ),
+            dialect,
+        )
+        self._bulk_ins_counter = _BulkStatement(
+            insert(limit_counters).values({name: bindparam(name) for name in _COUNTER_COLUMNS}),
+            _COUNTER_COLUMNS,
+            dialect,
+        )
+        self._bulk_upd_counter = _BulkStatement(
+            update(limit_counters)
+            .where(
+                limit_counters.c.subject_id == bindparam("b_subject_id"),
+                limit_counters.c.day == bindparam("b_day"),
+            )
+            .ordered_values(
+                (limit_counters.c.count, bindparam("b_count")),
+                (limit_counters.c.amount_minor, bindparam("b_amount_minor")),
+            ),
+            ("b_count", "b_amount_minor", "b_subject_id", "b_day"),
+            dialect,
+        )
+        self._bulk_ins_journal = _BulkStatement(
+            insert(journal).values({name: bindparam(name) for name in _JOURNAL_COLUMNS}),
+            _JOURNAL_COLUMNS,
+            dialect,
+        )
+        # SQLite stores DATE as ISO text; SQLAlchemy converts it on its own path, we do on ours.
+        self._day_param: Callable[[date | None], Any] = (
+            (lambda d: None if d is None else d.isoformat()) if dialect.name == "sqlite" else (lambda d: d)
+        )
+        self._day_result: Callable[[Any], date | None] = (
+            (lambda v: None if v is None else date.fromisoformat(v)) if dialect.name == "sqlite" else (lambda v: v)
+        )
 
     # -- transactions with retry ---------------------------------------------------------------
 
@@ -419,8 +590,11 @@ class AuthorizationStore:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _check_rowcount(self, result: Any, expected: int) -> None:
-        if self._sane_multi_rowcount and result.rowcount != expected:
-            raise _ConcurrentUpdate(f"{result.rowcount} rows updated, {expected} expected")
+        self._check_count(result.rowcount, expected)
+
+    def _check_count(self, rowcount: int, expected: int) -> None:
+        if self._sane_multi_rowcount and rowcount != expected:
+            raise _ConcurrentUpdate(f"{rowcount} rows updated, {expected} expected")
 
     # -- policies ------------------------------------------------------------------------------
 
@@ -453,9 +627,7 @@ class AuthorizationStore:
             existing: set[str] = set()
             for chunk in _chunks(ids):
                 existing.update(
-                    conn.execute(
-                        select(accounts.c.account_id).where(accounts.c.account_id.in_(chunk))
-                    ).scalars()
+                    conn.execute(select(accounts.c.account_id).where(accounts.c.account_id.in_(chunk))).scalars()
                 )
             rows = []
             for a in new_accounts:
@@ -617,9 +789,12 @@ class AuthorizationStore:
     def _load(self, conn: Connection, items: Sequence[_Item]) -> tuple[_Batch, list[date | None]]:
         hold_ids = sorted({it.cmd.hold_id for it in items})
         loaded_holds: dict[str, Hold] = {}
+        day_result = self._day_result
         for chunk in _chunks(hold_ids):
-            for row in conn.execute(self._sel_holds, {"ids": list(chunk)}):
-                loaded_holds[row.hold_id] = _hold_from_row(row)
+            for r in self._bulk_sel_holds.fetch(conn, chunk):
+                loaded_holds[r[0]] = Hold(
+                    r[0], r[1], _KINDS[r[2]], r[3], _STATES[r[4]], r[5], r[6], r[7], r[8], day_result(r[9])
+                )
         account_ids: set[str] = set()
         for it in items:
             if isinstance(it.cmd, OpenHold):
@@ -630,8 +805,8 @@ class AuthorizationStore:
                     account_ids.add(h.account_id)
         loaded_accounts: dict[str, Account] = {}
         for chunk in _chunks(sorted(account_ids)):
-            for row in conn.execute(self._sel_accounts, {"ids": list(chunk)}):
-                loaded_accounts[row.account_id] = _account_from_row(row)
+            for r in self._bulk_sel_accounts.fetch(conn, chunk):
+                loaded_accounts[r[0]] = Account(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7])
 
         day_cache: dict[tuple[int, tzinfo], date] = {}
         subjects: set[str] = set()
@@ -642,7 +817,7 @@ class AuthorizationStore:
             cmd = it.cmd
             if isinstance(cmd, OpenHold):
                 acct = loaded_accounts.get(cmd.account_id)
-                if cmd.kind is HoldKind.DEBIT and acct is not None and cmd.hold_id not in loaded_holds:
+                if cmd.kind is _DEBIT and acct is not None and cmd.hold_id not in loaded_holds:
                     tz = it.day_tz or self.day_tz_for(acct.entity)
                     day = day_cache.get((it.now_us, tz))
                     if day is None:
@@ -657,11 +832,12 @@ class AuthorizationStore:
             item_days.append(day)
         loaded_counters: dict[tuple[str, date], LimitCounter] = {}
         if subjects:
-            day_list = sorted(days)
+            day_list = [self._day_param(d) for d in sorted(days)]
             for chunk in _chunks(sorted(subjects)):
-                for row in conn.execute(self._sel_counters, {"subjects": list(chunk), "days": day_list}):
-                    counter = _counter_from_row(row)
-                    loaded_counters[(counter.subject_id, counter.day)] = counter
+                for r in self._bulk_sel_counters.fetch(conn, chunk, day_list):
+                    counter_day = day_result(r[1])
+                    assert counter_day is not None
+                    loaded_counters[(r[0], counter_day)] = LimitCounter(r[0], counter_day, r[2], r[3])
         batch = _Batch(
             holds=dict(loaded_holds),
             accounts=dict(loaded_accounts),
@@ -687,7 +863,7 @@ class AuthorizationStore:
                         key = (cmd.subject_id, day)
                         counter = batch.counters.get(key) or LimitCounter(cmd.subject_id, day)
                     policy = it.policy
-                    if policy is None and acct is not None and cmd.kind is HoldKind.DEBIT:
+                    if policy is None and acct is not None and cmd.kind is _DEBIT:
                         policy = self.policy_for(acct.entity, acct.product_type)
                     decision = decide_open(
                         cmd, account=acct, existing=existing, counter=counter, policy=policy, now_us=it.now_us
@@ -723,61 +899,76 @@ class AuthorizationStore:
         return outcomes
 
     def _flush(self, conn: Connection, batch: _Batch) -> None:
-        new_holds: list[dict[str, Any]] = []
-        resolved: list[dict[str, Any]] = []
+        day = self._day_param
+        value = _VALUE
+        pending = HoldState.PENDING.value
+        new_holds: list[tuple[Any, ...]] = []
+        resolved: list[tuple[Any, ...]] = []
         for hold_id, h in batch.touched_holds.items():
             if hold_id in batch.loaded_hold_ids:
-                resolved.append(
-                    {"b_hold_id": hold_id, "b_state": h.state.value, "b_resolved_us": h.resolved_us}
-                )
+                resolved.append((value[h.state], h.resolved_us, hold_id, pending))
             else:
-                new_holds.append(_hold_row(h))
+                new_holds.append(
+                    (
+                        h.hold_id,
+                        h.account_id,
+                        value[h.kind],
+                        h.amount_minor,
+                        value[h.state],
+                        h.created_us,
+                        h.expires_us,
+                        h.resolved_us,
+                        h.limit_subject,
+                        day(h.limit_day),
+                    )
+                )
         account_updates = [
-            {
-                "b_account_id": a.account_id,
-                "b_seen_version": batch.loaded_accounts[a.account_id].version,
-                "b_balance_minor": a.balance_minor,
-                "b_pending_debit_minor": a.pending_debit_minor,
-                "b_pending_credit_minor": a.pending_credit_minor,
-                "b_version": a.version,
-            }
+            (
+                a.balance_minor,
+                a.pending_debit_minor,
+                a.pending_credit_minor,
+                a.version,
+                a.account_id,
+                batch.loaded_accounts[account_id].version,
+            )
             for account_id, a in batch.accounts.items()
             if a is not batch.loaded_accounts[account_id]
         ]
-        counter_inserts: list[dict[str, Any]] = []
-        counter_updates: list[dict[str, Any]] = []
+        counter_inserts: list[tuple[Any, ...]] = []
+        counter_updates: list[tuple[Any, ...]] = []
         for ckey, c in batch.counters.items():
             before = batch.loaded_counters.get(ckey)
             if before is None:
-                counter_inserts.append(
-                    {
-                        "subject_id": c.subject_id,
-                        "day": c.day,
-                        "count": c.count,
-                        "amount_minor": c.amount_minor,
-                    }
-                )
+                counter_inserts.append((c.subject_id, day(c.day), c.count, c.amount_minor))
             elif c is not before:
-                counter_updates.append(
-                    {
-                        "b_subject_id": c.subject_id,
-                        "b_day": c.day,
-                        "b_count": c.count,
-                        "b_amount_minor": c.amount_minor,
-                    }
-                )
+                counter_updates.append((c.count, c.amount_minor, c.subject_id, day(c.day)))
         if account_updates:
-            self._check_rowcount(conn.execute(self._upd_account, account_updates), len(account_updates))
+            self._check_count(self._bulk_upd_account.execute(conn, account_updates), len(account_updates))
         if resolved:
-            self._check_rowcount(conn.execute(self._upd_hold, resolved), len(resolved))
+            self._check_count(self._bulk_upd_hold.execute(conn, resolved), len(resolved))
         if new_holds:
-            conn.execute(self._ins_hold, new_holds)
+            self._bulk_ins_hold.execute(conn, new_holds)
         if counter_inserts:
-            conn.execute(self._ins_counter, counter_inserts)
+            self._bulk_ins_counter.execute(conn, counter_inserts)
         if counter_updates:
-            self._check_rowcount(conn.execute(self._upd_counter, counter_updates), len(counter_updates))
+            self._check_count(self._bulk_upd_counter.execute(conn, counter_updates), len(counter_updates))
         if batch.journal:
-            conn.execute(self._ins_journal, [_journal_row(e) for e in batch.journal])
+            self._bulk_ins_journal.execute(
+                conn,
+                [
+                    (
+                        e.at_us,
+                        e.operation,
+                        e.account_id,
+                        e.hold_id,
+                        value[e.kind],
+                        e.amount_minor,
+                        e.balance_delta_minor,
+                        e.pending_delta_minor,
+                    )
+                    for e in batch.journal
+                ],
+            )
 
     # -- limits without a hold (PSE debits at the cooperative) ---------------------------------
 
@@ -804,13 +995,9 @@ class AuthorizationStore:
 
         def work(conn: Connection) -> LimitCounter:
             before = self._load_counter(conn, subject_id, day)
-            after = check_debit(
-                chosen, before or LimitCounter(subject_id, day), amount_minor, available_minor
-            )
+            after = check_debit(chosen, before or LimitCounter(subject_id, day), amount_minor, available_minor)
             self._write_counter(conn, before, after)
-            conn.execute(
-                self._ins_journal, [_plain_journal_row(now_us, "limits_counted", subject_id, amount_minor)]
-            )
+            conn.execute(self._ins_journal, [_plain_journal_row(now_us, "limits_counted", subject_id, amount_minor)])
             return after
 
         return self._transact(work)
@@ -825,9 +1012,7 @@ class AuthorizationStore:
                 return LimitCounter(subject_id, day)
             after = refund_debit(before, amount_minor)
             self._write_counter(conn, before, after)
-            conn.execute(
-                self._ins_journal, [_plain_journal_row(now_us, "limits_refunded", subject_id, amount_minor)]
-            )
+            conn.execute(self._ins_journal, [_plain_journal_row(now_us, "limits_refunded", subject_id, amount_minor)])
             return after
 
         return self._transact(work)
@@ -902,9 +1087,7 @@ class AuthorizationStore:
 
         def work(conn: Connection) -> DomainError | None:
             existing = self._load_otp(conn, transaction_ref)
-            verdict = decide_verify(
-                existing, candidate_hash=candidate_hash, now_us=now_us, policy=self._otp_policy
-            )
+            verdict = decide_verify(existing, candidate_hash=candidate_hash, now_us=now_us, policy=self._otp_policy)
             self._write_otp(conn, existing, verdict.challenge)
             operation = "otp_verified" if verdict.error is None else f"otp_refused_{verdict.error.code}"
             conn.execute(self._ins_journal, [_plain_journal_row(now_us, operation[:32], transaction_ref)])
@@ -965,9 +1148,7 @@ class AuthorizationStore:
 
         def work(conn: Connection) -> StoredAnswer | None:
             existing = self._load_idem(conn, scope, key)
-            decision = decide_claim(
-                existing, scope=scope, key=key, body_hash=body_hash, now_us=now_us, lease_s=lease_s
-            )
+            decision = decide_claim(existing, scope=scope, key=key, body_hash=body_hash, now_us=now_us, lease_s=lease_s)
             if decision.replay:
                 return _answer(decision.record, replayed=True)
             self._write_idem(conn, existing, decision.record)
@@ -1046,9 +1227,7 @@ class AuthorizationStore:
         row = conn.execute(stmt).one_or_none()
         return None if row is None else _idem_from_row(row)
 
-    def _write_idem(
-        self, conn: Connection, before: IdempotencyRecord | None, after: IdempotencyRecord
-    ) -> None:
+    def _write_idem(self, conn: Connection, before: IdempotencyRecord | None, after: IdempotencyRecord) -> None:
         row = _idem_row(after)
         if before is None:
             conn.execute(insert(idempotency_keys), row)

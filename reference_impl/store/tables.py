@@ -6,7 +6,9 @@ one OTP challenge per transaction, one counter per subject and day), check const
 keep amounts positive, pending totals and counters non-negative, states in their
 vocabulary, and a known balance never below its pending debits (available ≥ 0).
 
-Alembic migrations in ``migrations/versions`` create exactly this (a test compares them).
+On SQLite the tables keyed by text ids are ``WITHOUT ROWID`` (the primary key is the
+table: one b-tree to write instead of two). Alembic migrations in ``migrations/versions``
+create exactly this (a test compares them).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 __all__ = [
@@ -61,9 +64,8 @@ accounts = Table(
     Column("version", BigInteger, nullable=False, default=0),
     CheckConstraint("pending_debit_minor >= 0", name="pending_debit_non_negative"),
     CheckConstraint("pending_credit_minor >= 0", name="pending_credit_non_negative"),
-    CheckConstraint(
-        "balance_minor IS NULL OR balance_minor >= pending_debit_minor", name="available_non_negative"
-    ),
+    CheckConstraint("balance_minor IS NULL OR balance_minor >= pending_debit_minor", name="available_non_negative"),
+    sqlite_with_rowid=False,
 )
 
 holds = Table(
@@ -84,8 +86,14 @@ holds = Table(
     CheckConstraint("amount_minor > 0", name="amount_positive"),
     CheckConstraint("expires_us > created_us", name="expires_after_created"),
     CheckConstraint("(state = 'pending') = (resolved_us IS NULL)", name="resolved_iff_final"),
-    Index("ix_holds_state_expires_us", "state", "expires_us"),
-    Index("ix_holds_account_id", "account_id"),
+    # Only pending holds are indexed by deadline (the sweeper's scan); resolving leaves the index.
+    Index(
+        "ix_holds_pending_expires_us",
+        "expires_us",
+        sqlite_where=text("state = 'pending'"),
+        postgresql_where=text("state = 'pending'"),
+    ),
+    sqlite_with_rowid=False,
 )
 
 limit_counters = Table(
@@ -97,6 +105,7 @@ limit_counters = Table(
     Column("amount_minor", BigInteger, nullable=False),
     CheckConstraint("count >= 0", name="count_non_negative"),
     CheckConstraint("amount_minor >= 0", name="amount_non_negative"),
+    sqlite_with_rowid=False,
 )
 
 journal = Table(
@@ -127,6 +136,7 @@ otp_challenges = Table(
     Column("sends", Integer, nullable=False),
     CheckConstraint("state IN ('active', 'used', 'locked')", name="state"),
     CheckConstraint("failed_attempts >= 0", name="failed_attempts_non_negative"),
+    sqlite_with_rowid=False,
 )
 
 idempotency_keys = Table(
@@ -142,4 +152,5 @@ idempotency_keys = Table(
     Column("response_json", Text, nullable=True),
     Column("completed_us", BigInteger, nullable=True),
     CheckConstraint("state IN ('in_progress', 'completed')", name="state"),
+    sqlite_with_rowid=False,
 )

@@ -24,9 +24,7 @@ def upgrade() -> None:
     op.create_table(
         "ledger_accounts",
         sa.Column("account_id", sa.String(_ID), nullable=False),
-        sa.Column(
-            "balance_minor", sa.BigInteger(), nullable=True, comment="NULL: balance kept by the processor"
-        ),
+        sa.Column("balance_minor", sa.BigInteger(), nullable=True, comment="NULL: balance kept by the processor"),
         sa.Column("pending_debit_minor", sa.BigInteger(), nullable=False),
         sa.Column("pending_credit_minor", sa.BigInteger(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
@@ -34,16 +32,13 @@ def upgrade() -> None:
         sa.Column("product_type", sa.String(16), nullable=True),
         sa.Column("version", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("account_id", name=op.f("pk_ledger_accounts")),
-        sa.CheckConstraint(
-            "pending_debit_minor >= 0", name=op.f("ck_ledger_accounts_pending_debit_non_negative")
-        ),
-        sa.CheckConstraint(
-            "pending_credit_minor >= 0", name=op.f("ck_ledger_accounts_pending_credit_non_negative")
-        ),
+        sa.CheckConstraint("pending_debit_minor >= 0", name=op.f("ck_ledger_accounts_pending_debit_non_negative")),
+        sa.CheckConstraint("pending_credit_minor >= 0", name=op.f("ck_ledger_accounts_pending_credit_non_negative")),
         sa.CheckConstraint(
             "balance_minor IS NULL OR balance_minor >= pending_debit_minor",
             name=op.f("ck_ledger_accounts_available_non_negative"),
         ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "holds",
@@ -64,17 +59,19 @@ def upgrade() -> None:
             name=op.f("fk_holds_account_id_ledger_accounts"),
         ),
         sa.CheckConstraint("kind IN ('debit', 'credit')", name=op.f("ck_holds_kind")),
-        sa.CheckConstraint(
-            "state IN ('pending', 'posted', 'voided', 'expired')", name=op.f("ck_holds_state")
-        ),
+        sa.CheckConstraint("state IN ('pending', 'posted', 'voided', 'expired')", name=op.f("ck_holds_state")),
         sa.CheckConstraint("amount_minor > 0", name=op.f("ck_holds_amount_positive")),
         sa.CheckConstraint("expires_us > created_us", name=op.f("ck_holds_expires_after_created")),
-        sa.CheckConstraint(
-            "(state = 'pending') = (resolved_us IS NULL)", name=op.f("ck_holds_resolved_iff_final")
-        ),
+        sa.CheckConstraint("(state = 'pending') = (resolved_us IS NULL)", name=op.f("ck_holds_resolved_iff_final")),
+        sqlite_with_rowid=False,
     )
-    op.create_index("ix_holds_state_expires_us", "holds", ["state", "expires_us"])
-    op.create_index("ix_holds_account_id", "holds", ["account_id"])
+    op.create_index(
+        "ix_holds_pending_expires_us",
+        "holds",
+        ["expires_us"],
+        sqlite_where=sa.text("state = 'pending'"),
+        postgresql_where=sa.text("state = 'pending'"),
+    )
     op.create_table(
         "limit_counters",
         sa.Column("subject_id", sa.String(_ID), nullable=False),
@@ -84,12 +81,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("subject_id", "day", name=op.f("pk_limit_counters")),
         sa.CheckConstraint("count >= 0", name=op.f("ck_limit_counters_count_non_negative")),
         sa.CheckConstraint("amount_minor >= 0", name=op.f("ck_limit_counters_amount_non_negative")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "journal",
-        sa.Column(
-            "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("at_us", sa.BigInteger(), nullable=False),
         sa.Column("operation", sa.String(32), nullable=False),
         sa.Column("subject_id", sa.String(_ID), nullable=False, comment="account, card or transaction ref"),
@@ -113,9 +109,8 @@ def upgrade() -> None:
         sa.Column("sends", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("transaction_ref", name=op.f("pk_otp_challenges")),
         sa.CheckConstraint("state IN ('active', 'used', 'locked')", name=op.f("ck_otp_challenges_state")),
-        sa.CheckConstraint(
-            "failed_attempts >= 0", name=op.f("ck_otp_challenges_failed_attempts_non_negative")
-        ),
+        sa.CheckConstraint("failed_attempts >= 0", name=op.f("ck_otp_challenges_failed_attempts_non_negative")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "idempotency_keys",
@@ -130,6 +125,7 @@ def upgrade() -> None:
         sa.Column("completed_us", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("scope", "key", name=op.f("pk_idempotency_keys")),
         sa.CheckConstraint("state IN ('in_progress', 'completed')", name=op.f("ck_idempotency_keys_state")),
+        sqlite_with_rowid=False,
     )
 
 
@@ -140,7 +136,6 @@ def downgrade() -> None:
     op.drop_index("ix_journal_hold_id", table_name="journal")
     op.drop_table("journal")
     op.drop_table("limit_counters")
-    op.drop_index("ix_holds_account_id", table_name="holds")
-    op.drop_index("ix_holds_state_expires_us", table_name="holds")
+    op.drop_index("ix_holds_pending_expires_us", table_name="holds")
     op.drop_table("holds")
     op.drop_table("ledger_accounts")

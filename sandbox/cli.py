@@ -126,6 +126,8 @@ def up(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _on_term)
+    # Ctrl-C stops everything even when started from a shell that ignores SIGINT in background jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     started = time.monotonic()
     try:
         with console.status("Arrancando participantes..."):

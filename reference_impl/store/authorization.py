@@ -449,6 +449,9 @@ class AuthorizationStore:
         self._max_retries = max_retries
         self._is_pg = engine.dialect.name == "postgresql"
         self._sane_multi_rowcount = bool(engine.dialect.supports_sane_multi_rowcount)
+        dbapi = engine.dialect.loaded_dbapi
+        self._lost_race: tuple[type[BaseException], ...] = (IntegrityError, dbapi.IntegrityError, _ConcurrentUpdate)
+        self._operational: tuple[type[BaseException], ...] = (OperationalError, dbapi.OperationalError)
         self._build_statements()
 
     # -- statements, built once (SQLAlchemy caches their compiled form) ----------------------
@@ -567,24 +570,31 @@ class AuthorizationStore:
 
     # -- transactions with retry ---------------------------------------------------------------
 
-    def _is_retryable(self, exc: OperationalError) -> bool:
-        sqlstate = getattr(exc.orig, "sqlstate", None)
-        if sqlstate in _PG_RETRYABLE_SQLSTATES:
+    @staticmethod
+    def _is_retryable(exc: BaseException) -> bool:
+        """Serialization failure or deadlock (PostgreSQL), busy database (SQLite)."""
+        raw = exc.orig if isinstance(exc, OperationalError) else exc
+        if getattr(raw, "sqlstate", None) in _PG_RETRYABLE_SQLSTATES:
             return True
-        text = str(exc.orig).lower()
+        text = str(raw).lower()
         return "database is locked" in text or "database is busy" in text
 
     def _transact(self, work: Callable[[Connection], T]) -> T:
-        """Run ``work`` in one transaction; retry it whole after a lost race."""
+        """Run ``work`` in one transaction; retry it whole after a lost race.
+
+        A lost race shows as a unique-key violation, a conditional update that matched
+        fewer rows than decided, a serialization failure or deadlock, or a busy SQLite
+        database — raised by SQLAlchemy or, on the bulk path, by the driver itself.
+        """
         for attempt in range(self._max_retries):
             last = attempt == self._max_retries - 1
             try:
                 with self.engine.begin() as conn:
                     return work(conn)
-            except (IntegrityError, _ConcurrentUpdate):
+            except self._lost_race:
                 if last:
                     raise
-            except OperationalError as exc:
+            except self._operational as exc:
                 if last or not self._is_retryable(exc):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover

@@ -238,9 +238,14 @@ class Bank(_Model):
     name: str
     #: Who plays the bank: the `bank` simulator, or the switch (1066, Coopcentral).
     simulated_by: Literal["bank", "switch"] = "bank"
+    #: Disabled banks are left out of GetBankListNF; ACH refuses them (FAIL_BANKNOTEXISTSORDISABLED).
     enabled: bool = True
     #: Magic: "unreachable" makes ACH answer FAIL_BANKUNREACHEABLE for this bank.
     behaviour: Literal["normal", "unreachable"] = "normal"
+    #: The bank's credential on ACH's bank-side API (HTTP Basic ``code:ach_secret``), with which
+    #: it reads a transaction and sends ``ConfirmTransactionPayment``. A bank without one cannot
+    #: confirm (sandbox test data, never logged).
+    ach_secret: str | None = Field(default=None, min_length=8, max_length=128)
 
 
 class PseEntity(_Model):
@@ -314,6 +319,8 @@ class GatewayAccount(_Model):
     response_url: UrlTemplate | None = None
     #: The ACH entity the gateway collects under for this account.
     pse_entity_code: Digits
+    #: ACH ``serviceCode`` for this account's payments; default: the entity's first one.
+    pse_service_code: Annotated[str, Field(max_length=10)] | None = None
     antifraud: Antifraud = Antifraud()
 
 

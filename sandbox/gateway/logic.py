@@ -1,0 +1,247 @@
+"""Pure decisions of the gateway: states, codes, transitions and schedules. No I/O, no clock.
+
+Transaction states and their numbers (``state_pol``) are PayU's::
+
+    PENDING 7 ──ACH OK──────────────▶ APPROVED 4 ──refund──▶ (order REFUNDED)
+       │    ──ACH NOT_AUTHORIZED────▶ DECLINED 6
+       │    ──ACH FAILED────────────▶ EXPIRED 5   (payer abandoned or the bank session lapsed)
+       └──  ──ACH PENDING───────────▶ PENDING 7   (queried again later)
+
+    (new) ──anti-fraud refuses──────▶ DECLINED 6 / ANTIFRAUD_REJECTED
+          ──a behaviour rule declines▶ DECLINED 6 / the rule's code
+          ──ACH refuses the creation─▶ DECLINED 6 or ERROR 104 (see ACH_CREATE_FAILURES)
+          ──ACH accepts──────────────▶ PENDING 7 / PENDING_TRANSACTION_CONFIRMATION
+
+A final state never changes: the same final state again is a replay (no effect); a different
+one is :class:`IllegalTransition` (a domain error, never a silent no-op).
+
+Schedules follow the PSE and PayU integration rules: a PENDING transaction is queried at ACH
+7 minutes after it was created and then at least every 12 minutes until it is final; a
+confirmation to the merchant is retried with back-off until it is acknowledged (HTTP 200), at
+most :data:`MAX_CONFIRMATION_ATTEMPTS` times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class TxState(StrEnum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    DECLINED = "DECLINED"
+    EXPIRED = "EXPIRED"
+    ERROR = "ERROR"
+
+
+#: ``state_pol`` of each state (PayU).
+STATE_POL: dict[TxState, int] = {
+    TxState.APPROVED: 4,
+    TxState.EXPIRED: 5,
+    TxState.DECLINED: 6,
+    TxState.PENDING: 7,
+    TxState.ERROR: 104,
+}
+
+FINAL_STATES = frozenset({TxState.APPROVED, TxState.DECLINED, TxState.EXPIRED, TxState.ERROR})
+
+#: ``responseCode`` → ``response_code_pol``.
+RESPONSE_CODES: dict[str, int] = {
+    "APPROVED": 1,
+    "PAYMENT_NETWORK_REJECTED": 4,
+    "ENTITY_DECLINED": 5,
+    "INSUFFICIENT_FUNDS": 6,
+    "ANTIFRAUD_REJECTED": 23,
+    "EXPIRED_TRANSACTION": 50,
+    "BANK_UNREACHABLE": 53,
+    "PENDING_TRANSACTION_CONFIRMATION": 9994,
+    "ERROR": 9999,
+}
+
+#: What a person reads for each response code (pages, e-mails, reports).
+RESPONSE_MESSAGES: dict[str, str] = {
+    "APPROVED": "Transacción aprobada",
+    "PAYMENT_NETWORK_REJECTED": "Transacción rechazada por la red",
+    "ENTITY_DECLINED": "Transacción rechazada por la entidad financiera",
+    "INSUFFICIENT_FUNDS": "Fondos insuficientes",
+    "ANTIFRAUD_REJECTED": "Transacción rechazada por el sistema antifraude",
+    "EXPIRED_TRANSACTION": "Transacción expirada: el pago no se completó en el banco",
+    "BANK_UNREACHABLE": "El banco no está disponible en este momento",
+    "PENDING_TRANSACTION_CONFIRMATION": "Transacción pendiente de confirmación del banco",
+    "ERROR": "Error al procesar la transacción",
+}
+
+STATE_LABELS: dict[TxState, str] = {
+    TxState.PENDING: "Pendiente",
+    TxState.APPROVED: "Aprobada",
+    TxState.DECLINED: "Rechazada",
+    TxState.EXPIRED: "Expirada",
+    TxState.ERROR: "Error",
+}
+
+
+def response_code_pol(code: str) -> int:
+    return RESPONSE_CODES.get(code, RESPONSE_CODES["ERROR"])
+
+
+def response_message(code: str) -> str:
+    return RESPONSE_MESSAGES.get(code, code.replace("_", " ").capitalize())
+
+
+class IllegalTransition(Exception):
+    """A transition the table does not allow (for example a final state changing)."""
+
+    def __init__(self, current: TxState, event: str) -> None:
+        super().__init__(f"transition from {current} on {event} is not allowed")
+        self.current = current
+        self.event = event
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    state: TxState
+    response_code: str
+    #: False when the event repeats what is already known (a replay): nothing to do.
+    changed: bool
+
+
+# --- ACH results --------------------------------------------------------------------------
+ACH_FINAL: dict[str, tuple[TxState, str]] = {
+    "OK": (TxState.APPROVED, "APPROVED"),
+    "NOT_AUTHORIZED": (TxState.DECLINED, "ENTITY_DECLINED"),
+    "FAILED": (TxState.EXPIRED, "EXPIRED_TRANSACTION"),
+}
+
+ACH_STATES = frozenset({*ACH_FINAL, "PENDING"})
+
+
+def apply_ach_state(current: TxState, current_code: str, ach_state: str) -> Outcome:
+    """What a ``transactionState`` from GetTransactionInformationNF does to a transaction."""
+    if ach_state not in ACH_STATES:
+        raise IllegalTransition(current, f"ach:{ach_state}")
+    if ach_state == "PENDING":
+        if current is TxState.PENDING:
+            return Outcome(current, current_code, changed=False)
+        raise IllegalTransition(current, "ach:PENDING")
+    target, code = ACH_FINAL[ach_state]
+    if current is TxState.PENDING:
+        return Outcome(target, code, changed=True)
+    if current is target:
+        return Outcome(current, current_code, changed=False)
+    raise IllegalTransition(current, f"ach:{ach_state}")
+
+
+#: returnCode of a refused CreateTransactionPaymentNF → (state, responseCode).
+ACH_CREATE_FAILURES: dict[str, tuple[TxState, str]] = {
+    "FAIL_BANKUNREACHEABLE": (TxState.ERROR, "BANK_UNREACHABLE"),
+    "FAIL_NOTCONFIRMEDBYBANK": (TxState.ERROR, "BANK_UNREACHABLE"),
+    "FAIL_TIMEOUT": (TxState.ERROR, "BANK_UNREACHABLE"),
+    "FAIL_EXCEEDEDLIMIT": (TxState.DECLINED, "ENTITY_DECLINED"),
+    "FAIL_TRANSACTIONNOTALLOWED": (TxState.DECLINED, "ENTITY_DECLINED"),
+    "FAIL_RISK": (TxState.DECLINED, "ENTITY_DECLINED"),
+    "FAIL_INVALIDAMOUNT": (TxState.DECLINED, "ENTITY_DECLINED"),
+}
+
+
+def ach_create_failure(return_code: str) -> tuple[TxState, str]:
+    """Any other refusal (bad parameters, disabled bank or entity, ACH error) is an ERROR."""
+    return ACH_CREATE_FAILURES.get(return_code, (TxState.ERROR, "ERROR"))
+
+
+# --- the order (what the merchant sees) ---------------------------------------------------
+class OrderStatus(StrEnum):
+    NEW = "NEW"  # created, nothing sent to the bank yet (or every attempt failed: may retry)
+    IN_PROGRESS = "IN_PROGRESS"  # an attempt is PENDING at the bank
+    CAPTURED = "CAPTURED"  # paid
+    DECLINED = "DECLINED"  # the last attempt was refused; a new attempt may follow
+    REFUNDED = "REFUNDED"  # paid, then refunded in full
+
+
+def order_status(states: list[TxState], refunded: bool) -> OrderStatus:
+    """The order's status from its payment attempts (oldest first)."""
+    if TxState.APPROVED in states:
+        return OrderStatus.REFUNDED if refunded else OrderStatus.CAPTURED
+    if TxState.PENDING in states:
+        return OrderStatus.IN_PROGRESS
+    if states:
+        return OrderStatus.DECLINED
+    return OrderStatus.NEW
+
+
+class PaymentBlocked(Exception):
+    """A new attempt on an order is not allowed; ``code`` says why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def check_new_attempt(states: list[TxState]) -> None:
+    """Double-payment control: no new attempt while one is PENDING or after one was APPROVED."""
+    if TxState.APPROVED in states:
+        raise PaymentBlocked("order_already_paid", "Esta referencia ya fue pagada.")
+    if TxState.PENDING in states:
+        raise PaymentBlocked("payment_in_progress", "Ya hay un pago en proceso para esta referencia.")
+
+
+# --- refunds ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class RefundDecision:
+    allowed: bool
+    code: str
+    message: str
+
+
+def decide_refund(
+    *, states: list[TxState], already_refunded: bool, balance_minor: int, amount_minor: int
+) -> RefundDecision:
+    """GW-05: only a full refund of an approved payment, once, out of the account's balance."""
+    if TxState.APPROVED not in states:
+        return RefundDecision(False, "not_approved", "Solo se puede reembolsar un pago aprobado.")
+    if already_refunded:
+        return RefundDecision(False, "already_refunded", "Este pago ya fue reembolsado.")
+    if balance_minor < amount_minor:
+        return RefundDecision(False, "insufficient_balance", "El saldo de la cuenta no cubre el reembolso.")
+    return RefundDecision(True, "APPROVED", "Reembolso aprobado.")
+
+
+# --- schedules ----------------------------------------------------------------------------
+FIRST_QUERY_AFTER = timedelta(minutes=7)
+QUERY_EVERY = timedelta(minutes=12)
+
+
+def first_query_at(created_at: datetime) -> datetime:
+    return created_at + FIRST_QUERY_AFTER
+
+
+def next_query_at(queried_at: datetime) -> datetime:
+    """After a query that found the transaction still PENDING."""
+    return queried_at + QUERY_EVERY
+
+
+MAX_CONFIRMATION_ATTEMPTS = 9
+#: Wait after failed attempt n (1-based) before attempt n+1: 1, 2, 5, 10, 30 min, 1, 2, 4 h.
+CONFIRMATION_BACKOFF_S: tuple[int, ...] = (60, 120, 300, 600, 1800, 3600, 7200, 14400)
+assert len(CONFIRMATION_BACKOFF_S) == MAX_CONFIRMATION_ATTEMPTS - 1
+
+
+def next_confirmation_at(failed_attempts: int, failed_at: datetime) -> datetime | None:
+    """When to try again after ``failed_attempts`` failures; None once the last one failed."""
+    if failed_attempts < 1:
+        raise ValueError("failed_attempts starts at 1")
+    if failed_attempts >= MAX_CONFIRMATION_ATTEMPTS:
+        return None
+    return failed_at + timedelta(seconds=CONFIRMATION_BACKOFF_S[failed_attempts - 1])
+
+
+def confirmation_schedule(start: datetime) -> list[datetime]:
+    """Every attempt time when every attempt fails (documentation and tests)."""
+    times = [start]
+    for n in range(1, MAX_CONFIRMATION_ATTEMPTS):
+        nxt = next_confirmation_at(n, times[-1])
+        assert nxt is not None
+        times.append(nxt)
+    return times

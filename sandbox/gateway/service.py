@@ -1,0 +1,663 @@
+"""The gateway's service layer: loads state, asks the pure modules, performs the effects
+(ACH calls, confirmations to merchants, ledger moves). The HTTP layer (:mod:`.app`) is thin.
+
+Every change to an order and its attempts happens under that order's lock, so a double click on
+"Pagar", a browser return and the re-query job never apply one result twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+
+from sandbox.gateway import antifraud, logic, payu
+from sandbox.gateway.ach_client import AchBank, AchClient, AchUnavailable, CreatePayment
+from sandbox.gateway.documents import ACH_USER_TYPE, document_problem, is_email, is_mobile
+from sandbox.gateway.logic import TxState
+from sandbox.gateway.signatures import verify_request_signature
+from sandbox.gateway.state import Attempt, Delivery, GatewayStore, Order, Transaction
+from sandbox.kit.errors import Conflict, Forced, InvalidInput, NotFound, SandboxError
+from sandbox.kit.money import AmountError, format_amount, parse_amount
+from sandbox.kit.party import PartyContext
+from sandbox.kit.peers import UnknownPeer
+from sandbox.kit.rules import Action, RuleSet
+from sandbox.world.model import GatewayAccount, PseEntity
+
+log = logging.getLogger("sandbox.gateway")
+
+OPERATIONS: dict[str, set[str]] = {
+    "gateway.submit": {
+        "merchant_id", "account_id", "reference_code", "bank_code", "document_number", "email",
+        "user_type", "source",
+    },
+    "gateway.confirmation": {"merchant_id", "reference_sale", "state_pol", "transaction_type", "url"},
+    "gateway.refund": {"merchant_id", "account_id", "reference_code"},
+}  # fmt: skip
+
+
+def network_tz(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone(timedelta(hours=-5), "COT")
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    """What the person chose and typed on the checkout page (or the API's payer block)."""
+
+    user_type: str  # N | J
+    bank_code: str
+    document_type: str
+    document_number: str
+    full_name: str
+    email: str
+    phone: str
+    ip: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    reference_code: str
+    description: str
+    amount_text: str
+    tax_text: str
+    tax_base_text: str
+    currency: str
+    signature: str
+    algorithm: str | None
+    buyer_email: str
+    source: str
+    buyer_name: str | None = None
+    buyer_phone: str | None = None
+    payer_document_type: str | None = None
+    payer_document: str | None = None
+    response_url: str | None = None
+    confirmation_url: str | None = None
+    extra1: str | None = None
+    extra2: str | None = None
+    extra3: str | None = None
+    test: bool = False
+    language: str = "es"
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """Wire names of the fields a refusal names (the checkout form's or the JSON API's)."""
+
+    signature: str = "signature"
+    amount: str = "amount"
+    tax: str = "tax"
+    reference: str = "referenceCode"
+    url: str = "confirmationUrl"
+
+
+CHECKOUT_FIELDS = Fields()
+API_FIELDS = Fields(
+    signature="transaction.order.signature",
+    amount="transaction.order.additionalValues.TX_VALUE.value",
+    tax="transaction.order.additionalValues.TX_TAX.value",
+    reference="transaction.order.referenceCode",
+    url="transaction.order.notifyUrl",
+)
+
+
+class GatewayService:
+    def __init__(self, ctx: PartyContext, store: GatewayStore) -> None:
+        self.ctx = ctx
+        self.store = store
+        self.tz = network_tz(ctx.world.network.timezone)
+        self.rules: RuleSet | None = None
+        self._ach: dict[str, AchClient] = {}
+
+    # -- accounts and credentials ------------------------------------------------------------
+    @property
+    def accounts(self) -> tuple[GatewayAccount, ...]:
+        return self.ctx.world.gateway_accounts
+
+    def account(self, merchant_id: str, account_id: str | None = None, *, field: str = "merchantId") -> GatewayAccount:
+        found = next((a for a in self.accounts if a.merchant_id == merchant_id), None)
+        if found is None:
+            raise InvalidInput(f"No existe el comercio {merchant_id}.", code="unknown_merchant", field=field)
+        if account_id is not None and found.account_id != account_id:
+            raise InvalidInput(
+                f"La cuenta {account_id} no pertenece al comercio {merchant_id}.",
+                code="unknown_account",
+                field="accountId",
+            )
+        return found
+
+    def account_by_id(self, account_id: str) -> GatewayAccount | None:
+        return next((a for a in self.accounts if a.account_id == account_id), None)
+
+    def authenticate(self, api_login: str, api_key: str) -> GatewayAccount:
+        """The account whose ``apiLogin`` and ``apiKey`` these are (401 otherwise)."""
+        found = next((a for a in self.accounts if a.api_login == api_login), None)
+        if found is None or found.api_key != api_key:
+            raise SandboxError(
+                "Credenciales del comercio inválidas (apiLogin/apiKey).",
+                code="invalid_credentials",
+                field="merchant.apiKey",
+                status=401,
+            )
+        return found
+
+    def pse_entity(self, account: GatewayAccount) -> PseEntity:
+        entity = next(e for e in self.ctx.world.pse_entities if e.entity_code == account.pse_entity_code)
+        return entity
+
+    def ach(self, account: GatewayAccount) -> AchClient:
+        entity = self.pse_entity(account)
+        client = self._ach.get(entity.entity_code)
+        if client is None:
+            client = AchClient(
+                self.ctx.peers.client("ach"),
+                entity_code=entity.entity_code,
+                client_id=entity.client_id,
+                client_secret=entity.client_secret,
+                clock=self.ctx.clock,
+            )
+            self._ach[entity.entity_code] = client
+        return client
+
+    async def banks(self, account: GatewayAccount) -> list[AchBank]:
+        """The bank list (cached, refreshed at most once a sandbox day); 502 when ACH is down."""
+        try:
+            return await self.store.banks.get(self.ach(account), self.ctx.clock.now())
+        except AchUnavailable as exc:
+            raise SandboxError(
+                "No fue posible obtener la lista de bancos de PSE. Intente de nuevo en unos minutos.",
+                code="ach_unavailable",
+                status=502,
+            ) from exc
+
+    def _resolve_url(self, value: str | None, default: str | None, field: str) -> str | None:
+        url = value or default
+        if not url:
+            return None
+        try:
+            resolved = self.ctx.peers.resolve(url)
+        except UnknownPeer:
+            raise InvalidInput(
+                f"La URL {url} nombra un participante desconocido.", code="invalid_url", field=field
+            ) from None
+        if not resolved.startswith(("http://", "https://")):
+            raise InvalidInput("La URL debe empezar por http:// o https://.", code="invalid_url", field=field)
+        return resolved
+
+    # -- orders --------------------------------------------------------------------------------
+    def create_order(self, account: GatewayAccount, new: NewOrder, names: Fields = CHECKOUT_FIELDS) -> Order:
+        """Check the signature (GW-01) and the minimum (GW-02); one order per reference."""
+        if not verify_request_signature(
+            new.signature,
+            api_key=account.api_key,
+            merchant_id=account.merchant_id,
+            reference_code=new.reference_code,
+            amount_text=new.amount_text,
+            currency=new.currency,
+            algorithm=new.algorithm,
+        ):
+            raise SandboxError(
+                "La firma no corresponde a la solicitud: se calcula como "
+                "md5(apiKey~merchantId~referenceCode~amount~currency) o con SHA-256.",
+                code="invalid_signature",
+                field=names.signature,
+                status=403,
+            )
+        amount_minor = self._amount(new.amount_text, new.currency, names.amount, allow_zero=False)
+        tax_minor = self._amount(new.tax_text or "0", new.currency, names.tax)
+        base_minor = self._amount(new.tax_base_text or "0", new.currency, names.tax)
+        if tax_minor > amount_minor:
+            raise InvalidInput("El impuesto no puede ser mayor que el valor.", code="invalid_amount", field=names.tax)
+        if amount_minor < account.minimum_amount_minor:
+            raise InvalidInput(
+                f"El valor es menor que el mínimo de pago en línea del comercio "
+                f"({format_amount(account.minimum_amount_minor, new.currency)} {new.currency}).",
+                code="amount_below_minimum",
+                field=names.amount,
+            )
+        if "|" in new.reference_code or '"' in new.reference_code:
+            raise InvalidInput(
+                "La referencia no puede contener | ni comillas.", code="invalid_field", field=names.reference
+            )
+        existing = self.store.order_by_reference(account.account_id, new.reference_code)
+        if existing is not None:
+            if existing.amount_minor != amount_minor or existing.currency != new.currency:
+                raise Conflict(
+                    "Ya existe una orden con esta referencia y otro valor.",
+                    code="duplicate_reference",
+                    field=names.reference,
+                )
+            if self.store.status(existing) in (logic.OrderStatus.CAPTURED, logic.OrderStatus.REFUNDED):
+                raise Conflict("Esta referencia ya fue pagada.", code="order_already_paid", field=names.reference)
+            return existing  # the same order again (a reload, a retry after a decline)
+        order = Order(
+            order_id=self.store.next_order_id(),
+            merchant_id=account.merchant_id,
+            account_id=account.account_id,
+            reference_code=new.reference_code,
+            description=new.description,
+            amount_minor=amount_minor,
+            tax_minor=tax_minor,
+            tax_return_base_minor=base_minor,
+            currency=new.currency,
+            buyer_email=new.buyer_email,
+            created_at=self.ctx.clock.now(),
+            token=self.store.new_token(),
+            source=new.source,
+            buyer_name=new.buyer_name,
+            buyer_phone=new.buyer_phone,
+            payer_document_type=new.payer_document_type,
+            payer_document=new.payer_document,
+            response_url=self._resolve_url(new.response_url, account.response_url, "responseUrl"),
+            confirmation_url=self._resolve_url(new.confirmation_url, account.confirmation_url, names.url),
+            extra1=new.extra1,
+            extra2=new.extra2,
+            extra3=new.extra3,
+            test=new.test,
+            language=new.language,
+        )
+        return self.store.add_order(order)
+
+    @staticmethod
+    def _amount(text: str, currency: str, field: str, *, allow_zero: bool = True) -> int:
+        try:
+            return parse_amount(text, currency, allow_zero=allow_zero)
+        except AmountError as exc:
+            raise InvalidInput(f"El valor «{field}» {exc}.", code="invalid_amount", field=field) from None
+
+    def order_for_token(self, token: str) -> Order:
+        order = self.store.order_by_token(token)
+        if order is None:
+            raise NotFound("No existe esta orden de pago (o el sandbox se reinició).", code="order_not_found")
+        return order
+
+    def transaction(self, tx_id: str) -> tuple[Order, Transaction]:
+        tx = self.store.transactions.get(tx_id)
+        if tx is None:
+            raise NotFound("No existe la transacción.", code="transaction_not_found", field="transactionId")
+        return self.store.orders[tx.order_id], tx
+
+    def account_of(self, order: Order) -> GatewayAccount:
+        return self.account(order.merchant_id)
+
+    # -- paying ----------------------------------------------------------------------------
+    @staticmethod
+    def check_payer(payer: Payer, prefix: str = "") -> None:
+        """Refuse a payer block that ACH would refuse, naming the field."""
+        names = {
+            "user_type": "tipo_persona", "bank_code": "banco", "document_type": "tipo_documento",
+            "document_number": "documento", "full_name": "nombre", "email": "correo", "phone": "celular",
+        } if not prefix else {
+            "user_type": f"{prefix}extraParameters.USER_TYPE",
+            "bank_code": f"{prefix}extraParameters.FINANCIAL_INSTITUTION_CODE",
+            "document_type": f"{prefix}extraParameters.PSE_REFERENCE2",
+            "document_number": f"{prefix}extraParameters.PSE_REFERENCE3",
+            "full_name": f"{prefix}payer.fullName", "email": f"{prefix}payer.emailAddress",
+            "phone": f"{prefix}payer.contactPhone",
+        }  # fmt: skip
+        if payer.user_type not in ACH_USER_TYPE:
+            raise InvalidInput(
+                "Elija el tipo de persona: natural o jurídica.", code="invalid_field", field=names["user_type"]
+            )
+        if not payer.bank_code or payer.bank_code == "0":
+            raise InvalidInput("Seleccione su banco.", code="bank_required", field=names["bank_code"])
+        problem = document_problem(payer.document_type, payer.document_number, payer.user_type)
+        if problem is not None:
+            field = names["document_type"] if "tipo" in problem or "persona" in problem else names["document_number"]
+            raise InvalidInput(f"Documento inválido: {problem}.", code="invalid_document", field=field)
+        if not payer.full_name.strip():
+            raise InvalidInput("Escriba el nombre del pagador.", code="missing_field", field=names["full_name"])
+        if not is_email(payer.email):
+            raise InvalidInput("Escriba un correo electrónico válido.", code="invalid_field", field=names["email"])
+        if not is_mobile(payer.phone):
+            raise InvalidInput(
+                "El celular debe tener 10 dígitos y empezar por 3.", code="invalid_field", field=names["phone"]
+            )
+
+    async def pay(self, order: Order, payer: Payer) -> Transaction:
+        """ "Pagar": a new PSE attempt on the order, or the attempt already in progress."""
+        async with self.store.locks[f"order:{order.order_id}"]:
+            attempts = self.store.payments(order)
+            pending = next((t for t in attempts if t.state is TxState.PENDING), None)
+            if pending is not None:
+                return pending  # a double click or a reload: the same attempt, never a second one
+            try:
+                logic.check_new_attempt([t.state for t in attempts])
+            except logic.PaymentBlocked as exc:
+                raise Conflict(exc.message, code=exc.code, field="referenceCode") from None
+            account = self.account_of(order)
+            known = {b.code: b.name for b in await self.banks(account)}
+            if payer.bank_code not in known:
+                raise InvalidInput("El banco elegido no está en la lista de PSE.", code="unknown_bank", field="banco")
+            now = self.ctx.clock.now()
+            tx = Transaction(
+                id=self.store.new_transaction_id(),
+                order_id=order.order_id,
+                type="AUTHORIZATION_AND_CAPTURE",
+                state=TxState.PENDING,
+                response_code="PENDING_TRANSACTION_CONFIRMATION",
+                created_at=now,
+                updated_at=now,
+                amount_minor=order.amount_minor,
+                tax_minor=order.tax_minor,
+                currency=order.currency,
+                bank_code=payer.bank_code,
+                bank_name=known[payer.bank_code],
+                user_type=payer.user_type,
+                document_type=payer.document_type,
+                document_number=payer.document_number,
+                payer_name=payer.full_name,
+                payer_email=payer.email,
+                payer_phone=payer.phone,
+                payer_ip=payer.ip,
+                ticket_id=order.order_id,
+            )
+            # GW-06: anti-fraud, before anything reaches the bank.
+            verdict = antifraud.evaluate(
+                account.antifraud,
+                antifraud.Payment(order.amount_minor, payer.document_number, payer.email, now),
+                self._history(account.account_id),
+            )
+            if not verdict.allowed:
+                tx.antifraud_reason = verdict.reason
+                tx.message = verdict.message
+                self.store.add_transaction(tx)
+                await self._finish(order, tx, TxState.DECLINED, "ANTIFRAUD_REJECTED")
+                return tx
+            action = await self._rule(
+                "gateway.submit",
+                {
+                    "merchant_id": order.merchant_id, "account_id": order.account_id,
+                    "reference_code": order.reference_code, "bank_code": payer.bank_code,
+                    "document_number": payer.document_number, "email": payer.email,
+                    "user_type": payer.user_type, "source": order.source,
+                },
+                order.amount_minor,
+            )  # fmt: skip
+            if action is not None and action.decline is not None:
+                tx.message = action.message
+                self.store.add_transaction(tx)
+                await self._finish(order, tx, TxState.DECLINED, action.decline)
+                return tx
+            self.store.add_transaction(tx)
+            await self._create_at_ach(account, order, tx, payer)
+            return tx
+
+    def _history(self, account_id: str) -> list[antifraud.PastAttempt]:
+        return [
+            antifraud.PastAttempt(t.document_number or "", t.payer_email or "", t.created_at)
+            for _, t in self.store.account_transactions(account_id)
+            if t.type != "REFUND" and t.antifraud_reason is None
+        ]
+
+    async def _rule(self, operation: str, fields: dict[str, Any], amount_minor: int | None) -> Action | None:
+        if self.rules is None:
+            return None
+        action = self.rules.evaluate(operation, fields, amount_minor=amount_minor, exponent=2)
+        if action is None:
+            return None
+        if action.delay_s:
+            await asyncio.sleep(action.delay_s)
+        if action.error is not None:
+            raise Forced(action.error.message, code=action.error.code, status=action.error.status)
+        return action
+
+    async def _create_at_ach(self, account: GatewayAccount, order: Order, tx: Transaction, payer: Payer) -> None:
+        entity = self.pse_entity(account)
+        request = CreatePayment(
+            entity_code=entity.entity_code,
+            bank_code=payer.bank_code,
+            service_code=account.pse_service_code or entity.service_codes[0],
+            amount_minor=order.amount_minor,
+            vat_minor=order.tax_minor,
+            ticket_id=order.order_id,
+            entity_url=f"{self.ctx.peers.url(self.ctx.name)}/pse/retorno/{tx.id}",
+            user_type=ACH_USER_TYPE[payer.user_type],
+            reference1=payer.ip,
+            reference2=payer.document_type,
+            reference3=payer.document_number,
+            solicit_date=tx.created_at.astimezone(self.tz),
+            description=order.description,
+            identification_type=payer.document_type,
+            identification_number=payer.document_number,
+            full_name=payer.full_name,
+            cellphone=payer.phone,
+            address="N/A",
+            email=payer.email,
+            currency=order.currency,
+        )
+        try:
+            result = await self.ach(account).create_payment(request)
+        except AchUnavailable as exc:
+            log.warning("ACH unavailable creating order %s: %s", order.order_id, exc)
+            tx.ach_return_code = "UNAVAILABLE"
+            tx.message = "PSE no respondió; la transacción no se creó. Intente de nuevo."
+            await self._finish(order, tx, TxState.ERROR, "ERROR")
+            return
+        tx.ach_return_code = result.return_code
+        if not result.ok:
+            state, code = logic.ach_create_failure(result.return_code)
+            tx.message = result.error_details
+            await self._finish(order, tx, state, code)
+            return
+        tx.cus = result.cus
+        tx.bank_url = result.pse_url
+        tx.cycle = result.cycle
+        tx.next_query_at = logic.first_query_at(tx.created_at)
+
+    # -- learning the result -----------------------------------------------------------------
+    async def refresh(self, order: Order, tx: Transaction, *, by: str) -> Transaction:
+        """Ask ACH for the state (GetTransactionInformationNF); never trust a browser return."""
+        async with self.store.locks[f"order:{order.order_id}"]:
+            if tx.state is not TxState.PENDING or not tx.cus:
+                return tx
+            account = self.account_of(order)
+            now = self.ctx.clock.now()
+            try:
+                info = await self.ach(account).get_information(tx.cus, tx.currency)
+            except AchUnavailable as exc:
+                log.warning("ACH query failed for %s (%s): %s", tx.id, by, exc)
+                if by == "job":
+                    tx.next_query_at = logic.next_query_at(now)
+                return tx
+            tx.query_count += 1
+            tx.last_query_at = now
+            if by == "job":
+                tx.next_query_at = logic.next_query_at(now)
+            if not info.ok or info.state is None:
+                tx.ach_return_code = info.return_code
+                return tx
+            if info.amount_minor is not None and info.amount_minor != tx.amount_minor:
+                log.error("ACH reports %s for %s, expected %s", info.amount_minor, tx.id, tx.amount_minor)
+                tx.message = "El valor informado por PSE no coincide; la transacción queda en revisión."
+                return tx
+            tx.ach_state = info.state
+            tx.authorization_id = info.authorization_id or tx.authorization_id
+            tx.bank_process_date = info.bank_process_date or tx.bank_process_date
+            tx.cycle = info.cycle if info.cycle is not None else tx.cycle
+            try:
+                outcome = logic.apply_ach_state(tx.state, tx.response_code, info.state)
+            except logic.IllegalTransition:
+                log.error("ACH state %s is not a valid PSE state for %s", info.state, tx.id)
+                return tx
+            if outcome.changed:
+                tx.finalized = False
+                await self._finish(order, tx, outcome.state, outcome.response_code)
+            return tx
+
+    async def _finish(self, order: Order, tx: Transaction, state: TxState, code: str) -> None:
+        """A transaction reached a final state: ledger, ACH finalization, confirmation (GW-04)."""
+        now = self.ctx.clock.now()
+        tx.state, tx.response_code = state, code
+        tx.updated_at = tx.final_at = now
+        tx.next_query_at = None
+        if state is TxState.APPROVED and tx.type != "REFUND":
+            self.store.balances[order.account_id] += tx.amount_minor
+        if tx.finalized is False:
+            await self._finalize(order, tx)
+        await self._confirm(order, tx)
+
+    async def _finalize(self, order: Order, tx: Transaction) -> None:
+        assert tx.cus is not None
+        try:
+            code = await self.ach(self.account_of(order)).finalize(tx.cus, tx.id)
+        except AchUnavailable as exc:
+            log.warning("ACH finalize failed for %s: %s (retried by the job)", tx.id, exc)
+            return
+        tx.finalize_return_code = code
+        # Anything but a transport failure ends the duty: SUCCESS, or ACH saying it is done.
+        tx.finalized = True
+
+    # -- confirmations (GW-04) ---------------------------------------------------------------
+    async def _confirm(self, order: Order, tx: Transaction) -> None:
+        if not order.confirmation_url or tx.id in self.store.deliveries:
+            return
+        now = self.ctx.clock.now()
+        delivery = Delivery(transaction_id=tx.id, url=order.confirmation_url, form={}, created_at=now, next_at=now)
+        self.store.deliveries[tx.id] = delivery
+        await self.deliver(delivery)
+
+    async def deliver(self, delivery: Delivery) -> bool:
+        """One attempt; schedules the next one with back-off when it fails."""
+        async with self.store.locks[f"delivery:{delivery.transaction_id}"]:
+            if delivery.status != "pending":
+                return delivery.status == "delivered"
+            order, tx = self.transaction(delivery.transaction_id)
+            account = self.account_of(order)
+            number = len(delivery.attempts) + 1
+            form = payu.confirmation_form(account, order, tx, attempt=number, tz=self.tz)
+            delivery.form = form
+            now = self.ctx.clock.now()
+            outcome, delivered = await self._post_confirmation(delivery.url, form, order, tx)
+            delivery.attempts.append(Attempt(number=number, at=now, outcome=outcome, delivered=delivered))
+            if delivered:
+                delivery.status, delivery.next_at = "delivered", None
+            else:
+                delivery.next_at = logic.next_confirmation_at(number, now)
+                if delivery.next_at is None:
+                    delivery.status = "failed"
+                    log.error("confirmation of %s to %s failed %d times; giving up", tx.id, delivery.url, number)
+            return delivered
+
+    async def _post_confirmation(
+        self, url: str, form: dict[str, str], order: Order, tx: Transaction
+    ) -> tuple[str, bool]:
+        try:
+            action = await self._rule(
+                "gateway.confirmation",
+                {
+                    "merchant_id": order.merchant_id, "reference_sale": order.reference_code,
+                    "state_pol": form["state_pol"], "transaction_type": tx.type, "url": url,
+                },
+                tx.amount_minor,
+            )  # fmt: skip
+        except Forced as exc:
+            return f"forced:{exc.code}", False
+        if action is not None and (action.drop or action.decline is not None or action.pending):
+            return "forced:not_sent", False
+        try:
+            response = await self.ctx.peers.absolute_client().post(url, data=form)
+        except httpx.HTTPError as exc:
+            return type(exc).__name__, False
+        return f"HTTP {response.status_code}", response.status_code == 200
+
+    # -- refunds (GW-05) ---------------------------------------------------------------------
+    async def refund(self, order: Order, reason: str) -> Transaction:
+        async with self.store.locks[f"order:{order.order_id}"]:
+            payment = self.store.approved_payment(order)
+            if payment is None or order.refund_id is not None:
+                decision = logic.decide_refund(
+                    states=[t.state for t in self.store.payments(order)],
+                    already_refunded=order.refund_id is not None,
+                    balance_minor=self.store.balances[order.account_id],
+                    amount_minor=order.amount_minor,
+                )
+                raise Conflict(decision.message, code=decision.code, field="order.id")
+            action = await self._rule(
+                "gateway.refund",
+                {
+                    "merchant_id": order.merchant_id,
+                    "account_id": order.account_id,
+                    "reference_code": order.reference_code,
+                },
+                payment.amount_minor,
+            )
+            if action is not None and action.decline is not None:
+                raise Conflict(action.message or "El reembolso fue rechazado.", code=action.decline, field="order.id")
+            decision = logic.decide_refund(
+                states=[t.state for t in self.store.payments(order)],
+                already_refunded=False,
+                balance_minor=self.store.balances[order.account_id],
+                amount_minor=payment.amount_minor,
+            )
+            if not decision.allowed:
+                raise Conflict(decision.message, code=decision.code, field="order.id")
+            now = self.ctx.clock.now()
+            refund = Transaction(
+                id=self.store.new_transaction_id(),
+                order_id=order.order_id,
+                type="REFUND",
+                state=TxState.APPROVED,
+                response_code="APPROVED",
+                created_at=now,
+                updated_at=now,
+                final_at=now,
+                amount_minor=payment.amount_minor,
+                tax_minor=payment.tax_minor,
+                currency=payment.currency,
+                bank_code=payment.bank_code,
+                bank_name=payment.bank_name,
+                user_type=payment.user_type,
+                document_type=payment.document_type,
+                document_number=payment.document_number,
+                payer_name=payment.payer_name,
+                payer_email=payment.payer_email,
+                cus=payment.cus,
+                parent_id=payment.id,
+                reason=reason,
+                message="Reembolso total aprobado; el dinero vuelve al pagador por transferencia.",
+            )
+            self.store.add_transaction(refund)
+            order.refund_id = refund.id
+            self.store.balances[order.account_id] -= refund.amount_minor
+            self.store.refunded[order.account_id] += refund.amount_minor
+            await self._confirm(order, refund)
+            return refund
+
+    # -- background work -----------------------------------------------------------------------
+    async def job_requery(self, now: datetime) -> int:
+        done = 0
+        for tx in self.store.due_queries(now):
+            await self.refresh(self.store.orders[tx.order_id], tx, by="job")
+            done += 1
+        return done
+
+    async def job_finalize(self, now: datetime) -> int:
+        done = 0
+        for tx in self.store.due_finalizations():
+            order = self.store.orders[tx.order_id]
+            async with self.store.locks[f"order:{order.order_id}"]:
+                if tx.finalized is False:
+                    await self._finalize(order, tx)
+                    done += 1
+        return done
+
+    async def job_confirmations(self, now: datetime) -> int:
+        done = 0
+        for delivery in self.store.due_deliveries(now):
+            await self.deliver(delivery)
+            done += 1
+        return done
+
+    # -- views -------------------------------------------------------------------------------
+    def response_link(self, order: Order, tx: Transaction) -> str | None:
+        if not order.response_url:
+            return None
+        return payu.response_url(order.response_url, payu.response_params(self.account_of(order), order, tx, self.tz))

@@ -23,10 +23,12 @@ up: $(STAMP)
 REPORTS := --junitxml=reports/junit.xml --cucumberjson=reports/cucumber.json
 
 test: $(STAMP)
+	@mkdir -p reports
 	$(BIN)/python -m pytest $(REPORTS)
 
 ## Everything, including the slow groups.
 test-all: $(STAMP)
+	@mkdir -p reports
 	$(BIN)/python -m pytest $(REPORTS) -m "slow or not slow"
 
 lint: $(STAMP)

@@ -221,6 +221,8 @@ class LimitRule(_Model):
                     raise ValueError(f"{name} {exc}") from None
         if self.applies_to == "card" and self.product_type is not None:
             raise ValueError("una regla de tarjeta no lleva product_type")
+        if self.applies_to == "card" and self.currency != "PYG":
+            raise ValueError("una regla de tarjeta (DIMO) va en PYG: currency: PYG")
         return self
 
     @property
@@ -356,17 +358,30 @@ class Merchant(_Model):
 
 
 # --- cash: DIMO cards and collection counters ----------------------------------------------
+class CardLimits(_Model):
+    """Per-card overrides of the card limit rules (magic personas use them); PYG amounts."""
+
+    per_transaction_max_minor: Pyg | None = Field(default=None, alias="per_transaction_max")
+    per_day_max_minor: Pyg | None = Field(default=None, alias="per_day_max")
+    per_day_count: int | None = Field(default=None, ge=0)
+
+
 class DimoCard(_Model):
+    """A DIMO card (Paraguay) kept by the CEIBO processor; the holder reaches it by cédula or phone."""
+
     card_id: Code
     entity: Code | None = None
     holder_name: str
+    #: Cédula de identidad (up to 8 digits).
     holder_document: Annotated[str, Field(pattern=r"^\d{5,8}$")]
     phone: PyMobile
     status: Literal["active", "blocked"] = "active"
     currency: Literal["PYG"] = "PYG"
     balance_minor: Pyg = Field(alias="balance")
-    #: Base32 TOTP secret of the DIMO app's soft-token (RFC 6238).
+    #: Base32 TOTP secret of the DIMO app's soft-token (RFC 6238, 6 digits, 30 s steps).
     soft_token_secret: Annotated[str, Field(pattern=r"^[A-Z2-7]{16,64}$")]
+    #: Overrides of the card limit rules for this card (withdrawals: tope, daily cap, frequency).
+    limits: CardLimits | None = None
 
 
 class Counter(_Model):

@@ -1,0 +1,629 @@
+"""The merchant's service layer: starting payments (through the gateway or its own PSE button),
+learning their results (signed confirmations, queries to the gateway or to ACH), applying them
+to invoices exactly once, e-mailing the customer, refunds through the gateway.
+
+The merchant never trusts a browser return: the response page and the PSE return both ask the
+gateway or ACH for the state before showing it (GW-03, COL-19).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from sandbox.gateway import logic as gw_logic
+from sandbox.gateway.ach_client import AchBank, AchClient, AchUnavailable, CreatePayment
+from sandbox.gateway.documents import ACH_USER_TYPE
+from sandbox.gateway.service import Payer, network_tz
+from sandbox.gateway.signatures import request_signature, verify_confirmation_signature
+from sandbox.kit.errors import Conflict, InvalidInput, NotFound, SandboxError
+from sandbox.kit.money import AmountError, format_amount, format_display, parse_amount
+from sandbox.kit.party import PartyContext
+from sandbox.merchant import logic
+from sandbox.merchant.logic import LABELS, PayState
+from sandbox.merchant.state import ConfirmationRecord, InvoiceRecord, MerchantStore, PaymentRecord
+from sandbox.world.model import Customer, GatewayAccount, Merchant, PseEntity
+
+log = logging.getLogger("sandbox.merchant")
+
+OPERATIONS: dict[str, set[str]] = {
+    "merchant.confirmation": {"merchant_id", "reference_sale", "state_pol", "transaction_id", "transaction_type"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A state report about one payment, from any source, already authenticated."""
+
+    state: PayState
+    transaction_id: str
+    source: str
+    response_code: str | None = None
+    cus: str | None = None
+    bank_name: str | None = None
+    gateway_order_id: str | None = None
+    authorization_id: str | None = None
+
+
+class MerchantService:
+    def __init__(self, ctx: PartyContext, store: MerchantStore) -> None:
+        self.ctx = ctx
+        self.store = store
+        self.tz = network_tz(ctx.world.network.timezone)
+        self._ach: dict[str, AchClient] = {}
+
+    # -- world -------------------------------------------------------------------------------
+    def merchant(self, merchant_id: str) -> Merchant:
+        found = next((m for m in self.ctx.world.merchants if m.id == merchant_id), None)
+        if found is None:
+            raise NotFound(f"No existe el comercio {merchant_id}.", code="merchant_not_found", field="merchant")
+        return found
+
+    def customer(self, merchant: Merchant, customer_id: str) -> Customer:
+        found = next((c for c in merchant.customers if c.id == customer_id), None)
+        if found is None:
+            raise NotFound("No existe el cliente.", code="customer_not_found", field="cliente")
+        return found
+
+    def customer_by_document(self, merchant: Merchant, document: str) -> Customer:
+        found = next((c for c in merchant.customers if c.document_number == document.strip()), None)
+        if found is None:
+            raise NotFound(
+                "No encontramos un cliente con ese documento en este comercio.",
+                code="customer_not_found",
+                field="documento",
+            )
+        return found
+
+    def invoice(self, merchant: Merchant, number: str) -> InvoiceRecord:
+        found = self.store.invoice(merchant.id, number)
+        if found is None:
+            raise NotFound(f"No existe la factura {number}.", code="invoice_not_found", field="factura")
+        return found
+
+    def gateway_account(self, merchant: Merchant) -> GatewayAccount:
+        account = next(
+            (a for a in self.ctx.world.gateway_accounts if a.merchant_id == merchant.gateway_merchant_id), None
+        )
+        if account is None:
+            raise Conflict("El comercio no tiene cuenta en la pasarela.", code="gateway_not_configured")
+        return account
+
+    def merchant_for_gateway_id(self, gateway_merchant_id: str) -> Merchant | None:
+        return next((m for m in self.ctx.world.merchants if m.gateway_merchant_id == gateway_merchant_id), None)
+
+    def pse_entity(self, merchant: Merchant) -> PseEntity:
+        entity = next((e for e in self.ctx.world.pse_entities if e.entity_code == merchant.pse_entity_code), None)
+        if entity is None:
+            raise Conflict("El comercio no tiene convenio PSE propio.", code="pse_not_configured")
+        return entity
+
+    def ach(self, merchant: Merchant) -> AchClient:
+        entity = self.pse_entity(merchant)
+        client = self._ach.get(entity.entity_code)
+        if client is None:
+            client = AchClient(
+                self.ctx.peers.client("ach"),
+                entity_code=entity.entity_code,
+                client_id=entity.client_id,
+                client_secret=entity.client_secret,
+                clock=self.ctx.clock,
+            )
+            self._ach[entity.entity_code] = client
+        return client
+
+    async def banks(self, merchant: Merchant) -> list[AchBank]:
+        try:
+            return await self.store.banks.get(self.ach(merchant), self.ctx.clock.now())
+        except AchUnavailable as exc:
+            raise SandboxError(
+                "No fue posible obtener la lista de bancos de PSE. Intente de nuevo en unos minutos.",
+                code="ach_unavailable",
+                status=502,
+            ) from exc
+
+    def minimum_text(self, merchant: Merchant) -> str:
+        return format_display(merchant.minimum_amount_minor, "COP")
+
+    def blocker(self, merchant: Merchant, invoice: InvoiceRecord) -> str | None:
+        return logic.online_payment_blocker(
+            status=invoice.status,
+            amount_minor=invoice.amount_minor,
+            minimum_minor=merchant.minimum_amount_minor,
+            has_pending=self.store.has_pending(merchant.id, invoice.number),
+        )
+
+    def _check_can_pay(self, merchant: Merchant, invoice: InvoiceRecord) -> None:
+        try:
+            logic.check_can_pay(
+                status=invoice.status,
+                amount_minor=invoice.amount_minor,
+                minimum_minor=merchant.minimum_amount_minor,
+                has_pending=self.store.has_pending(merchant.id, invoice.number),
+                minimum_text=self.minimum_text(merchant),
+            )
+        except logic.CannotPay as exc:
+            status = 422 if exc.code == "amount_below_minimum" else 409
+            raise SandboxError(exc.message, code=exc.code, field="factura", status=status) from None
+
+    # -- "Paga con PayU" ---------------------------------------------------------------------------
+    async def start_payu(self, merchant: Merchant, invoice: InvoiceRecord) -> tuple[PaymentRecord, dict[str, str]]:
+        """The payment (one per invoice until it is refunded) and the signed checkout form."""
+        async with self.store.locks[f"invoice:{merchant.id}:{invoice.number}"]:
+            self._check_can_pay(merchant, invoice)
+            account = self.gateway_account(merchant)
+            customer = self.customer(merchant, invoice.customer_id)
+            live = [
+                p
+                for p in self.store.payments_of(merchant.id, invoice.number)
+                if p.channel == "payu" and p.state not in (PayState.APPROVED, PayState.REFUNDED)
+            ]
+            payment = live[-1] if live else self._new_payment(merchant, invoice, customer, "payu")
+            amount = format_amount(payment.amount_minor, payment.currency)
+            form = {
+                "merchantId": account.merchant_id,
+                "accountId": account.account_id,
+                "description": f"Factura {invoice.number} · {invoice.description}",
+                "referenceCode": payment.reference_code,
+                "amount": amount,
+                "tax": "0.00",
+                "taxReturnBase": "0.00",
+                "currency": payment.currency,
+                "signature": request_signature(
+                    account.api_key, account.merchant_id, payment.reference_code, amount, payment.currency
+                ),
+                "test": "1",
+                "lng": "es",
+                "buyerEmail": customer.email,
+                "buyerFullName": customer.name,
+                "payerDocumentType": customer.document_type.value,
+                "payerDocument": customer.document_number,
+                "mobilePhone": customer.mobile or "",
+                "responseUrl": f"{self.ctx.peers.url(self.ctx.name)}/payu/respuesta",
+                "confirmationUrl": f"{self.ctx.peers.url(self.ctx.name)}/payu/confirmacion",
+                "extra1": invoice.number,
+            }
+            return payment, {k: v for k, v in form.items() if v}
+
+    def _new_payment(
+        self, merchant: Merchant, invoice: InvoiceRecord, customer: Customer, channel: str
+    ) -> PaymentRecord:
+        seq = self.store.next_seq()
+        attempts = len(self.store.payments_of(merchant.id, invoice.number)) + 1
+        now = self.ctx.clock.now()
+        payment = PaymentRecord(
+            id=f"P-{seq:06d}",
+            merchant_id=merchant.id,
+            invoice_number=invoice.number,
+            channel=channel,
+            reference_code=f"{invoice.number}-{attempts}",
+            amount_minor=invoice.amount_minor,
+            currency=invoice.currency,
+            state=PayState.CREATED,
+            created_at=now,
+            updated_at=now,
+            customer_email=customer.email,
+            ticket_id=seq,
+        )
+        self.store.payments[payment.id] = payment
+        return payment
+
+    # -- "Pagar con PSE" (the merchant's own ACH entity, PSE-02) ----------------------------------
+    async def start_pse(self, merchant: Merchant, invoice: InvoiceRecord, payer: Payer) -> PaymentRecord:
+        async with self.store.locks[f"invoice:{merchant.id}:{invoice.number}"]:
+            self._check_can_pay(merchant, invoice)
+            await self._check_gateway_idle(merchant, invoice)
+            known = {b.code: b.name for b in await self.banks(merchant)}
+            if payer.bank_code not in known:
+                raise InvalidInput("El banco elegido no está en la lista de PSE.", code="unknown_bank", field="banco")
+            entity = self.pse_entity(merchant)
+            customer = self.customer(merchant, invoice.customer_id)
+            payment = self._new_payment(merchant, invoice, customer, "pse")
+            payment.customer_email = payer.email
+            payment.bank_code, payment.bank_name = payer.bank_code, known[payer.bank_code]
+            request = CreatePayment(
+                entity_code=entity.entity_code,
+                bank_code=payer.bank_code,
+                service_code=entity.service_codes[0],
+                amount_minor=payment.amount_minor,
+                vat_minor=0,
+                ticket_id=payment.ticket_id,
+                entity_url=f"{self.ctx.peers.url(self.ctx.name)}/pse/retorno/{payment.id}",
+                user_type=ACH_USER_TYPE[payer.user_type],
+                reference1=payer.ip,
+                reference2=payer.document_type,
+                reference3=payer.document_number,
+                solicit_date=payment.created_at.astimezone(self.tz),
+                description=f"Factura {invoice.number} {merchant.name}",
+                identification_type=payer.document_type,
+                identification_number=payer.document_number,
+                full_name=payer.full_name,
+                cellphone=payer.phone,
+                address="N/A",
+                email=payer.email,
+            )
+            try:
+                result = await self.ach(merchant).create_payment(request)
+            except AchUnavailable as exc:
+                log.warning("ACH unavailable creating %s: %s", payment.id, exc)
+                self._set_state(payment, PayState.ERROR, "ach", "ACH_UNAVAILABLE")
+                raise SandboxError(
+                    "PSE no respondió; el pago no se creó. Intente de nuevo.", code="ach_unavailable", status=502
+                ) from exc
+            if not result.ok:
+                state, code = gw_logic.ach_create_failure(result.return_code)
+                self._set_state(payment, PayState.ERROR if state.value == "ERROR" else PayState.DECLINED, "ach", code)
+                payment.response_code = result.return_code
+                raise SandboxError(
+                    f"PSE no aceptó el pago ({result.return_code}). {result.error_details or ''}".strip(),
+                    code=result.return_code.lower(),
+                    field="banco" if "BANK" in result.return_code else None,
+                    status=502 if state.value == "ERROR" else 409,
+                )
+            payment.cus, payment.pse_url = result.cus, result.pse_url
+            self._set_state(payment, PayState.PENDING, "ach", "PENDING")
+            payment.next_query_at = gw_logic.first_query_at(payment.created_at)
+            return payment
+
+    async def _check_gateway_idle(self, merchant: Merchant, invoice: InvoiceRecord) -> None:
+        """Before a direct PSE payment: no payment of this invoice may be in progress at the gateway."""
+        live = [
+            p
+            for p in self.store.payments_of(merchant.id, invoice.number)
+            if p.channel == "payu" and p.state not in logic.FINAL
+        ]
+        for payment in live:
+            orders = await self._gateway_orders(merchant, payment.reference_code)
+            if any(o.get("status") in ("IN_PROGRESS", "CAPTURED") for o in orders):
+                raise Conflict(
+                    "Hay un pago con PayU en proceso para esta factura; espere su resultado.",
+                    code="payment_in_progress",
+                    field="factura",
+                )
+
+    # -- learning results ------------------------------------------------------------------------
+    async def refresh_pse(self, payment: PaymentRecord, *, by: str) -> PaymentRecord:
+        """Ask ACH (GetTransactionInformationNF); finalize at ACH once final."""
+        merchant = self.merchant(payment.merchant_id)
+        async with self.store.locks[f"invoice:{merchant.id}:{payment.invoice_number}"]:
+            now = self.ctx.clock.now()
+            if payment.state is PayState.PENDING and payment.cus:
+                try:
+                    info = await self.ach(merchant).get_information(payment.cus)
+                except AchUnavailable as exc:
+                    log.warning("ACH query failed for %s: %s", payment.id, exc)
+                    info = None
+                payment.query_count += 1
+                if by == "job":
+                    payment.next_query_at = gw_logic.next_query_at(now)
+                if info is not None and info.ok and info.state in logic.ACH_STATES:
+                    if info.amount_minor is not None and info.amount_minor != payment.amount_minor:
+                        log.error(
+                            "ACH value %s differs from %s for %s", info.amount_minor, payment.amount_minor, payment.id
+                        )
+                    else:
+                        target = logic.ACH_STATES[info.state]
+                        payment.authorization_id = info.authorization_id or payment.authorization_id
+                        if target is not PayState.PENDING:
+                            payment.finalized = False
+                        self._apply(
+                            merchant,
+                            payment,
+                            Report(target, transaction_id=payment.cus, source="ach_query", response_code=info.state,
+                                   cus=payment.cus, bank_name=payment.bank_name),
+                        )  # fmt: skip
+            if payment.finalized is False and payment.cus:
+                try:
+                    await self.ach(merchant).finalize(payment.cus, payment.id)
+                    payment.finalized = True
+                except AchUnavailable as exc:
+                    log.warning("ACH finalize failed for %s: %s", payment.id, exc)
+        await self.send_email_if_due(payment)
+        return payment
+
+    async def refresh_payu(self, payment: PaymentRecord, transaction_id: str | None) -> PaymentRecord:
+        """Ask the gateway for the state (TRANSACTION_RESPONSE_DETAIL, else by reference)."""
+        merchant = self.merchant(payment.merchant_id)
+        reports: list[Report] = []
+        try:
+            if transaction_id:
+                payload = await self._gateway_call(
+                    merchant, "TRANSACTION_RESPONSE_DETAIL", {"transactionId": transaction_id}
+                )
+                result = payload.get("result") or {}
+                detail = result.get("payload") or {}
+                reports.extend(self._reports_from_response(detail, transaction_id, None))
+            else:
+                for order in await self._gateway_orders(merchant, payment.reference_code):
+                    for tx in order.get("transactions") or []:
+                        reports.extend(
+                            self._reports_from_response(
+                                tx.get("transactionResponse") or {}, tx.get("id"), order.get("id")
+                            )
+                        )
+        except SandboxError as exc:
+            log.warning("gateway query failed for %s: %s", payment.id, exc.message)
+        async with self.store.locks[f"invoice:{merchant.id}:{payment.invoice_number}"]:
+            for report in reports:
+                self._apply(merchant, payment, report)
+        await self.send_email_if_due(payment)
+        return payment
+
+    @staticmethod
+    def _reports_from_response(detail: dict[str, Any], tx_id: Any, order_id: Any) -> list[Report]:
+        state = logic.GATEWAY_STATES.get(str(detail.get("state")))
+        if state is None or not tx_id:
+            return []
+        info = detail.get("additionalInfo") or {}
+        if info.get("transactionType") == "REFUND":
+            if state is not PayState.APPROVED:
+                return []
+            state = PayState.REFUNDED
+        return [
+            Report(
+                state,
+                transaction_id=str(tx_id),
+                source="gateway_query",
+                response_code=detail.get("responseCode"),
+                cus=detail.get("trazabilityCode"),
+                gateway_order_id=str(detail.get("orderId") or order_id or "") or None,
+                authorization_id=detail.get("authorizationCode"),
+            )
+        ]
+
+    async def _gateway_orders(self, merchant: Merchant, reference: str) -> list[dict[str, Any]]:
+        payload = await self._gateway_call(merchant, "ORDER_DETAIL_BY_REFERENCE_CODE", {"referenceCode": reference})
+        result = payload.get("result") or {}
+        orders = result.get("payload") or []
+        return [o for o in orders if isinstance(o, dict)]
+
+    async def _gateway_call(self, merchant: Merchant, command: str, details: dict[str, Any]) -> dict[str, Any]:
+        account = self.gateway_account(merchant)
+        body = {
+            "language": "es",
+            "command": command,
+            "merchant": {"apiLogin": account.api_login, "apiKey": account.api_key},
+            "test": False,
+            "details": details,
+        }
+        return await self._gateway_post(body)
+
+    async def _gateway_post(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response = await self.ctx.peers.client("gateway").post("/reports-api/4.0/service.cgi", json=body)
+        except httpx.HTTPError as exc:
+            raise SandboxError("La pasarela no responde.", code="gateway_unavailable", status=502) from exc
+        try:
+            data = response.json()
+        except ValueError:
+            raise SandboxError(
+                "La pasarela respondió algo inesperado.", code="gateway_unavailable", status=502
+            ) from None
+        if response.status_code != 200 or not isinstance(data, dict) or data.get("code") != "SUCCESS":
+            message = data.get("message") if isinstance(data, dict) else None
+            code = data.get("error") if isinstance(data, dict) else None
+            raise SandboxError(
+                str(message or "La pasarela rechazó la solicitud."),
+                code=str(code or "gateway_error"),
+                status=409 if response.status_code == 409 else 502,
+            )
+        return data
+
+    # -- confirmations (GW-04) ----------------------------------------------------------------------
+    def handle_confirmation(self, form: dict[str, str]) -> tuple[str, PaymentRecord | None]:
+        """Verify, deduplicate and apply a confirmation: the answer's text and the payment."""
+        for name in ("merchant_id", "reference_sale", "state_pol", "value", "currency", "sign", "transaction_id"):
+            if not form.get(name):
+                raise InvalidInput(f"Falta el campo «{name}» en la confirmación.", code="missing_field", field=name)
+        merchant = self.merchant_for_gateway_id(form["merchant_id"])
+        if merchant is None:
+            raise InvalidInput("La confirmación es de otro comercio.", code="unknown_merchant", field="merchant_id")
+        account = self.gateway_account(merchant)
+        try:
+            value_minor = parse_amount(form["value"], form["currency"])
+        except AmountError as exc:
+            raise InvalidInput(f"El campo «value» {exc}.", code="invalid_amount", field="value") from None
+        if not verify_confirmation_signature(
+            form["sign"],
+            api_key=account.api_key,
+            merchant_id=form["merchant_id"],
+            reference_sale=form["reference_sale"],
+            amount_minor=value_minor,
+            currency=form["currency"],
+            state_pol=form["state_pol"],
+        ):
+            log.warning("confirmation for %s refused: bad signature", form["reference_sale"])
+            raise SandboxError("La firma de la confirmación no es válida.", code="invalid_signature", field="sign",
+                               status=400)  # fmt: skip
+        tx_id = form["transaction_id"]
+        seen = self.store.confirmations.get(tx_id)
+        if seen is not None:
+            seen.count += 1
+            return "OK (confirmación repetida, sin efectos)", None
+        payment = self.store.payment_by_reference(merchant.id, form["reference_sale"])
+        if payment is None:
+            raise NotFound("No hay un pago con esa referencia.", code="unknown_reference", field="reference_sale")
+        if value_minor != payment.amount_minor:
+            raise InvalidInput(
+                "El valor confirmado no coincide con el del pago.", code="amount_mismatch", field="value"
+            )
+        tx_type = form.get("transaction_type", "AUTHORIZATION_AND_CAPTURE")
+        state = logic.STATE_POL.get(form["state_pol"])
+        if state is None:
+            raise InvalidInput("state_pol desconocido.", code="invalid_field", field="state_pol")
+        target: PayState | None = state
+        if tx_type == "REFUND":
+            target = PayState.REFUNDED if state is PayState.APPROVED else None
+        record = ConfirmationRecord(
+            transaction_id=tx_id,
+            reference_sale=form["reference_sale"],
+            state_pol=form["state_pol"],
+            transaction_type=tx_type,
+            first_at=self.ctx.clock.now(),
+        )
+        if target is not None:
+            report = Report(
+                target,
+                transaction_id=tx_id,
+                source="confirmation",
+                response_code=form.get("response_message_pol"),
+                cus=form.get("cus"),
+                bank_name=form.get("pse_bank"),
+                gateway_order_id=form.get("reference_pol"),
+                authorization_id=form.get("authorization_code"),
+            )
+            record.applied, record.outcome = self._apply(merchant, payment, report)
+        self.store.confirmations[tx_id] = record
+        return "OK", payment
+
+    # -- applying a result ---------------------------------------------------------------------------
+    def _apply(self, merchant: Merchant, payment: PaymentRecord, report: Report) -> tuple[bool, str]:
+        """Apply a state report to the payment and its invoice, exactly once (caller holds the lock)."""
+        if payment.applied.get(report.transaction_id) == report.state.value:
+            return False, "replay"
+        try:
+            changed = logic.payment_transition(payment.state, report.state)
+        except logic.IllegalPaymentTransition as exc:
+            log.warning("%s: ignoring %s → %s from %s", payment.id, exc.current, exc.target, report.source)
+            return False, f"ignored:{exc.current}->{exc.target}"
+        if report.state is not PayState.PENDING:
+            payment.applied[report.transaction_id] = report.state.value
+        payment.cus = report.cus or payment.cus
+        payment.bank_name = report.bank_name or payment.bank_name
+        payment.gateway_order_id = report.gateway_order_id or payment.gateway_order_id
+        payment.authorization_id = report.authorization_id or payment.authorization_id
+        if report.state is not PayState.REFUNDED and report.source != "ach_query":
+            payment.gateway_transaction_id = report.transaction_id
+        if not changed:
+            return False, "no_change"
+        self._set_state(payment, report.state, report.source, report.response_code)
+        invoice = self.store.invoice(merchant.id, payment.invoice_number)
+        assert invoice is not None
+        view = logic.InvoiceView(invoice.status, invoice.paid_by)
+        if report.state is PayState.APPROVED:
+            effect = logic.apply_approval(view, payment.id)
+            payment.requires_refund = effect.requires_refund
+            if effect.requires_refund:
+                log.warning("%s approved but invoice %s is %s: refund it", payment.id, invoice.number, invoice.status)
+        elif report.state is PayState.REFUNDED:
+            effect = logic.apply_refund(view, payment.id)
+            payment.requires_refund = False
+        else:
+            effect = logic.InvoiceEffect(view, changed=False)
+        if effect.changed:
+            invoice.status, invoice.paid_by = effect.invoice.status, effect.invoice.paid_by
+            invoice.paid_at = self.ctx.clock.now() if invoice.status == "paid" else None
+        if report.state in logic.FINAL:
+            payment.email_due = report.transaction_id
+        return True, report.state.value
+
+    def _set_state(self, payment: PaymentRecord, state: PayState, source: str, code: str | None) -> None:
+        payment.state = state
+        payment.source = source
+        payment.response_code = code or payment.response_code
+        payment.updated_at = self.ctx.clock.now()
+        if state is not PayState.PENDING:
+            payment.next_query_at = None
+
+    # -- the customer's copy by e-mail (GW-03) --------------------------------------------------------
+    async def send_email_if_due(self, payment: PaymentRecord) -> bool:
+        key = payment.email_due
+        if key is None or f"{key}:{payment.state}" in payment.emailed:
+            payment.email_due = None
+            return False
+        merchant = self.merchant(payment.merchant_id)
+        amount = format_display(payment.amount_minor, payment.currency)
+        text = (
+            f"{merchant.name}: el pago de la factura {payment.invoice_number} por {amount} quedó "
+            f"{LABELS[payment.state].upper()}. Referencia {payment.reference_code}"
+            + (f", CUS {payment.cus}" if payment.cus else "")
+            + (f", banco {payment.bank_name}" if payment.bank_name else "")
+            + f". Medio: {'PayU' if payment.channel == 'payu' else 'PSE'}."
+        )
+        body = {
+            "channel": "email",
+            "to": payment.customer_email,
+            "subject": f"Pago de la factura {payment.invoice_number}: {LABELS[payment.state]}",
+            "text": text,
+            "kind": "receipt",
+            "reference": payment.reference_code,
+        }
+        try:
+            response = await self.ctx.peers.client("notify").post("/messages", json=body)
+        except httpx.HTTPError as exc:
+            log.warning("notify unavailable for %s: %s (retried by the job)", payment.id, exc)
+            return False
+        if response.status_code != 201:
+            log.warning("notify refused the copy of %s: HTTP %s", payment.id, response.status_code)
+            return False
+        payment.emailed.add(f"{key}:{payment.state}")
+        payment.email_due = None
+        return True
+
+    # -- refunds (GW-05, from the merchant's back office) ----------------------------------------------
+    async def refund(self, payment: PaymentRecord, reason: str) -> PaymentRecord:
+        merchant = self.merchant(payment.merchant_id)
+        if payment.channel != "payu":
+            raise Conflict(
+                "Un pago PSE directo no se reembolsa en línea: PSE no tiene reverso; devuelva por transferencia.",
+                code="refund_not_supported",
+            )
+        if payment.state is not PayState.APPROVED:
+            raise Conflict("Solo se reembolsa un pago aprobado.", code="not_approved")
+        if not payment.gateway_order_id:
+            await self.refresh_payu(payment, None)
+        account = self.gateway_account(merchant)
+        body = {
+            "language": "es",
+            "command": "SUBMIT_TRANSACTION",
+            "merchant": {"apiLogin": account.api_login, "apiKey": account.api_key},
+            "test": False,
+            "transaction": {
+                "order": {"id": payment.gateway_order_id},
+                "type": "REFUND",
+                "reason": reason,
+                "parentTransactionId": payment.gateway_transaction_id,
+            },
+        }
+        data = await self.ctx.peers.client("gateway").post("/payments-api/4.0/service.cgi", json=body)
+        answer = data.json() if data.headers.get("content-type", "").startswith("application/json") else {}
+        if data.status_code != 200 or answer.get("code") != "SUCCESS":
+            raise SandboxError(
+                str(answer.get("message") or "La pasarela rechazó el reembolso."),
+                code=str(answer.get("error") or "refund_refused"),
+                status=409,
+            )
+        tx = answer.get("transactionResponse") or {}
+        async with self.store.locks[f"invoice:{merchant.id}:{payment.invoice_number}"]:
+            if tx.get("state") == "APPROVED":
+                self._apply(
+                    merchant,
+                    payment,
+                    Report(PayState.REFUNDED, transaction_id=str(tx.get("transactionId")), source="refund",
+                           response_code="REFUNDED"),
+                )  # fmt: skip
+        await self.send_email_if_due(payment)
+        return payment
+
+    # -- background work -----------------------------------------------------------------------------
+    async def job_requery(self, now: Any) -> int:
+        """PSE rule for the merchant's own button: re-query PENDING at 7 min, then every 12 min."""
+        done = 0
+        for payment in list(self.store.payments.values()):
+            if payment.channel != "pse":
+                continue
+            due = payment.next_query_at is not None and payment.next_query_at <= now
+            if (payment.state is PayState.PENDING and due) or payment.finalized is False:
+                await self.refresh_pse(payment, by="job")
+                done += 1
+        return done
+
+    async def job_emails(self, now: Any) -> int:
+        done = 0
+        for payment in list(self.store.payments.values()):
+            if payment.email_due is not None and await self.send_email_if_due(payment):
+                done += 1
+        return done

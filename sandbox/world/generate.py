@@ -116,7 +116,7 @@ def generate_world(members: int, seed: int, *, cards: int | None = None, counter
                 "holder_document": ci,
                 "phone": phone,
                 "balance": str(rng.randrange(1_000_000, 50_000_000, 1000)),
-                "soft_token_secret": base64.b32encode(rng.randbytes(10)).decode(),
+                "soft_token_secret": base64.b32encode(rng.randbytes(20)).decode(),
             }
         )
     for i in range(counters):

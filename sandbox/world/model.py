@@ -378,8 +378,9 @@ class DimoCard(_Model):
     status: Literal["active", "blocked"] = "active"
     currency: Literal["PYG"] = "PYG"
     balance_minor: Pyg = Field(alias="balance")
-    #: Base32 TOTP secret of the DIMO app's soft-token (RFC 6238, 6 digits, 30 s steps).
-    soft_token_secret: Annotated[str, Field(pattern=r"^[A-Z2-7]{16,64}$")]
+    #: Base32 TOTP secret of the DIMO app's soft-token (RFC 6238, 6 digits, 30 s steps); at least
+    #: 24 characters (120 bits: pyotp refuses secrets under 112 bits, RFC 4226 recommends 160).
+    soft_token_secret: Annotated[str, Field(pattern=r"^[A-Z2-7]{24,64}$")]
     #: Overrides of the card limit rules for this card (withdrawals: tope, daily cap, frequency).
     limits: CardLimits | None = None
 

@@ -111,6 +111,12 @@ def _required_text(value: object) -> object:
     return value
 
 
+def _blank_none(value: object) -> object:
+    # Optional fields sent empty ("") mean "not given", as many integrations send them.
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+BlankNone = BeforeValidator(_blank_none)
 Text = Annotated[str, AfterValidator(_no_forbidden)]
 Amount = Annotated[int, BeforeValidator(_amount)]
 Digits = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v)]
@@ -118,7 +124,7 @@ EntityCode = Annotated[Digits, Field(pattern=r"^\d{1,20}$")]
 BankCode = Annotated[Digits, Field(pattern=r"^\d{1,10}$")]
 Cus = Annotated[Digits, Field(pattern=r"^\d{1,20}$")]
 Email = Annotated[str, Field(pattern=r"^[^@\s|\"]+@[^@\s|\"]+\.[^@\s|\"]+$", max_length=120)]
-Reference = Annotated[Text, Field(max_length=60)] | None
+Reference = Annotated[Annotated[Text, Field(max_length=60)] | None, BlankNone]
 
 
 class _Request(BaseModel):
@@ -146,13 +152,15 @@ class CreateTransactionPaymentRequest(_Request):
     identificationType: DocumentType
     identificationNumber: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,20}$")]
     fullName: Annotated[Text, Field(min_length=1, max_length=100)]
-    cellphoneNumber: Annotated[Digits, Field(pattern=r"^3\d{9}$")] | None = None
-    address: Annotated[Text, Field(max_length=150)] | None = None
+    cellphoneNumber: Annotated[Annotated[Digits, Field(pattern=r"^3\d{9}$")] | None, BlankNone] = None
+    address: Annotated[Annotated[Text, Field(max_length=150)] | None, BlankNone] = None
     email: Email
-    beneficiaryEntityIdentificationType: DocumentType | None = None
-    beneficiaryEntityIdentification: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,20}$")] | None = None
-    beneficiaryEntityName: Annotated[Text, Field(max_length=100)] | None = None
-    beneficiaryEntityCIIUCategory: Annotated[Text, Field(max_length=10)] | None = None
+    beneficiaryEntityIdentificationType: Annotated[DocumentType | None, BlankNone] = None
+    beneficiaryEntityIdentification: Annotated[
+        Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,20}$")] | None, BlankNone
+    ] = None
+    beneficiaryEntityName: Annotated[Annotated[Text, Field(max_length=100)] | None, BlankNone] = None
+    beneficiaryEntityCIIUCategory: Annotated[Annotated[Text, Field(max_length=10)] | None, BlankNone] = None
 
 
 class GetTransactionInformationRequest(_Request):
@@ -175,10 +183,10 @@ class ConfirmTransactionPaymentRequest(_Request):
     transactionValue: Amount
     vatValue: Amount = 0
     ticketId: Annotated[int, BeforeValidator(_ticket)]
-    soliciteDate: Annotated[datetime, BeforeValidator(_bank_date)] | None = None
+    soliciteDate: Annotated[Annotated[datetime, BeforeValidator(_bank_date)] | None, BlankNone] = None
     bankProcessDate: Annotated[datetime, BeforeValidator(_bank_date)]
     transactionState: TxnState
-    authorizationId: Annotated[Text, Field(min_length=1, max_length=40)] | None = None
+    authorizationId: Annotated[Annotated[Text, Field(min_length=1, max_length=40)] | None, BlankNone] = None
 
 
 class BankTransactionRequest(_Request):
@@ -223,7 +231,7 @@ def failure_from(exc: ValidationError) -> AchFailure:
     if kind.startswith(("FAIL_", "ach_")) or kind == "missing":
         message = f"El campo «{field}» {first.get('msg', 'no es válido')}."
     else:
-        message = str(validation_error_body([first])["message"])
+        message = str(validation_error_body([first])["message"]).replace("' or '", "' o '")
     if kind == "missing":
         message = f"El campo «{field}» es obligatorio."
     return AchFailure(code, message, field=field)

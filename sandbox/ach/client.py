@@ -1,0 +1,194 @@
+"""A small synchronous client of ACH's PSE API, for tests, BDD steps, scripts and the CLI.
+
+>>> pse = PseClient("http://127.0.0.1:8001", "tornillo-pse", "tornillo-secret-8d2b")  # doctest: +SKIP
+>>> answer = pse.create(example_payment("10002", "1022", "150000.00", ticket_id=1))   # doctest: +SKIP
+>>> answer.body["returnCode"], answer.body["pseURL"]                                   # doctest: +SKIP
+
+It gets and keeps the OAuth token, adds ``apikey`` and ``Authorization: Bearer``, and for an
+entity with a JWE key encrypts requests and decrypts answers (``alg=dir``, ``enc=A256GCM``).
+Each call returns a :class:`PseAnswer` (HTTP status and decoded body); it never raises for an
+ACH refusal, so tests can assert on any ``returnCode``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from sandbox.ach import jwe
+from sandbox.ach.cycles import COLOMBIA
+
+DEFAULT_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class PseAnswer:
+    status: int
+    body: Any
+    content_type: str = "application/json"
+
+    @property
+    def code(self) -> str | None:
+        return self.body.get("returnCode") if isinstance(self.body, dict) else None
+
+
+def example_payment(
+    entity_code: str,
+    bank_code: str,
+    value: str,
+    *,
+    ticket_id: int,
+    service_code: str = "2001",
+    solicited: datetime | None = None,
+    email: str = "camila.torres@example.com",
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A valid ``CreateTransactionPaymentNF`` body (a person paying with a cédula)."""
+    when = (solicited or datetime.fromisoformat("2026-01-15T10:00:00-05:00")).astimezone(COLOMBIA)
+    body: dict[str, Any] = {
+        "entityCode": entity_code,
+        "financialInstitutionCode": bank_code,
+        "serviceCode": service_code,
+        "transactionValue": value,
+        "vatValue": "0.00",
+        "ticketId": ticket_id,
+        "entityurl": "http://127.0.0.1:9/retorno",
+        "userType": "person",
+        "referenceNumber1": "127.0.0.1",
+        "referenceNumber2": "CC",
+        "referenceNumber3": "1020304050",
+        "soliciteDate": when.isoformat(timespec="seconds"),
+        "paymentDescription": "Pago de prueba",
+        "identificationType": "CC",
+        "identificationNumber": "1020304050",
+        "fullName": "CAMILA ANDREA TORRES",
+        "cellphoneNumber": "3001234567",
+        "address": "Calle 1 # 2-3",
+        "email": email,
+    }
+    body.update(overrides)
+    return body
+
+
+class PseClient:
+    """ACH PSE as one collecting entity sees it."""
+
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        jwe_key: str | None = None,
+        http: requests.Session | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.jwe_key = jwe_key
+        self.http = http or requests.Session()
+        self.timeout_s = timeout_s
+        self.access_token: str | None = None
+
+    def token(self, *, force: bool = False) -> str:
+        if self.access_token is None or force:
+            response = self.http.post(
+                f"{self.base_url}/oauth/client_credential/accesstoken",
+                params={"grant_type": "client_credentials"},
+                auth=(self.client_id, self._client_secret),
+                timeout=self.timeout_s,
+            )
+            response.raise_for_status()
+            self.access_token = str(response.json()["access_token"])
+        return self.access_token
+
+    def call(self, method: str, body: Any, *, token: str | None = None, apikey: str | None = None) -> PseAnswer:
+        headers = {"Authorization": f"Bearer {token or self.token()}"}
+        if self.jwe_key is not None:
+            data: bytes = jwe.encrypt(json.dumps(body).encode(), self.jwe_key).encode()
+            headers["Content-Type"] = jwe.CONTENT_TYPE
+        else:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        response = self.http.post(
+            f"{self.base_url}/psewebapinf/api/{method}",
+            params={"apikey": apikey if apikey is not None else self.client_id},
+            data=data,
+            headers=headers,
+            timeout=self.timeout_s,
+        )
+        ctype = response.headers.get("content-type", "")
+        if ctype.startswith(jwe.CONTENT_TYPE) and self.jwe_key is not None:
+            return PseAnswer(response.status_code, json.loads(jwe.decrypt(response.text, self.jwe_key)), ctype)
+        try:
+            return PseAnswer(response.status_code, response.json(), ctype)
+        except ValueError:
+            return PseAnswer(response.status_code, response.text, ctype)
+
+    def bank_list(self, entity_code: str) -> PseAnswer:
+        return self.call("GetBankListNF", {"entityCode": entity_code})
+
+    def create(self, body: dict[str, Any]) -> PseAnswer:
+        return self.call("CreateTransactionPaymentNF", body)
+
+    def query(self, entity_code: str, cus: str) -> PseAnswer:
+        return self.call("GetTransactionInformationNF", {"entityCode": entity_code, "trazabilityCode": cus})
+
+    def finalize(self, entity_code: str, cus: str, entity_authorization_id: str) -> PseAnswer:
+        return self.call(
+            "FinalizeTransactionPaymentNF",
+            {"entityCode": entity_code, "trazabilityCode": cus, "entityAuthorizationId": entity_authorization_id},
+        )
+
+
+class BankSideClient:
+    """ACH's bank-side API as one bank sees it (HTTP Basic with the bank's ``ach_secret``)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        bank_code: str,
+        ach_secret: str,
+        *,
+        http: requests.Session | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.bank_code = bank_code
+        self._secret = ach_secret
+        self.http = http or requests.Session()
+        self.timeout_s = timeout_s
+
+    def call(self, method: str, body: Any) -> PseAnswer:
+        response = self.http.post(
+            f"{self.base_url}/psebancos/api/{method}",
+            json=body,
+            auth=(self.bank_code, self._secret),
+            timeout=self.timeout_s,
+        )
+        return PseAnswer(response.status_code, response.json())
+
+    def information(self, cus: str) -> PseAnswer:
+        return self.call("GetTransactionInformation", {"trazabilityCode": cus, "financialInstitutionCode": self.bank_code})
+
+    def confirm(self, cus: str, info: dict[str, Any], state: str, **overrides: Any) -> PseAnswer:
+        """Confirm ``state`` for a transaction, copying its data from ``info`` (a query answer)."""
+        body = {
+            "trazabilityCode": cus,
+            "financialInstitutionCode": self.bank_code,
+            "entityCode": info["entityCode"],
+            "transactionValue": info["transactionValue"],
+            "vatValue": info["vatValue"],
+            "ticketId": info["ticketId"],
+            "soliciteDate": info["soliciteDate"],
+            "bankProcessDate": info["soliciteDate"],
+            "transactionState": state,
+            "authorizationId": "A1B2C3" if state == "OK" else None,
+        }
+        body.update(overrides)
+        return self.call("ConfirmTransactionPayment", body)

@@ -142,6 +142,7 @@ _STATES: Final = {st.value: st for st in HoldState}
 _VALUE: Final[dict[HoldKind | HoldState, str]] = {m: m.value for m in (*HoldKind, *HoldState)}
 """Enum member → its text; a dict lookup is much cheaper than ``.value`` in the hot path."""
 _DEBIT: Final = HoldKind.DEBIT
+_POST: Final = HoldAction.POST
 _HOLD_COLUMNS: Final = (
     "hold_id",
     "account_id",
@@ -755,7 +756,8 @@ class AuthorizationStore:
         others). Returns after the commit: every outcome is durable.
         """
         now_us = to_epoch_us(now)
-        return self.submit_items([(cmd, now_us) for cmd in commands])
+        work = [_Item(cmd, now_us) for cmd in commands]
+        return self._transact(lambda conn: self._apply(conn, work)) if work else []
 
     def submit_items(self, items: Sequence[tuple[HoldCommand, Timestamp]]) -> list[HoldOutcome | DomainError]:
         """As :meth:`submit_many`, each command with its own ``now`` (used by the group committer)."""
@@ -836,7 +838,13 @@ class AuthorizationStore:
                     days.add(day)
             else:
                 h = loaded_holds.get(cmd.hold_id)
-                if h is not None and h.limit_subject is not None and h.limit_day is not None:
+                # a post leaves the counter alone, unless the hold is overdue and expires instead
+                if (
+                    h is not None
+                    and h.limit_subject is not None
+                    and h.limit_day is not None
+                    and (cmd.action is not _POST or h.is_overdue(it.now_us))
+                ):
                     subjects.add(h.limit_subject)
                     days.add(h.limit_day)
             item_days.append(day)

@@ -1,0 +1,37 @@
+"""Documents and person types are checked before a payment reaches ACH."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.gateway.documents import document_problem, is_email, is_mobile
+
+
+@pytest.mark.parametrize(
+    ("kind", "number", "user"),
+    [("CC", "1033370434", "N"), ("CE", "987654", "N"), ("NIT", "900999000", "J"), ("PP", "AB12345", "N"),
+     ("CC", "79555111", None)],
+)  # fmt: skip
+def test_valid_documents(kind: str, number: str, user: str | None) -> None:
+    assert document_problem(kind, number, user) is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "number", "user", "words"),
+    [
+        ("CC", "12345", "N", "6 a 10"),
+        ("CC", "12345678901", "N", "6 a 10"),
+        ("CC", "1234567A", "N", "6 a 10"),
+        ("XX", "12345678", "N", "uno de"),
+        ("CC", "1033370434", "J", "jurídica"),
+        ("NIT", "900999000", "N", "natural"),
+    ],
+)
+def test_invalid_documents_say_why(kind: str, number: str, user: str, words: str) -> None:
+    problem = document_problem(kind, number, user)
+    assert problem is not None and words in problem
+
+
+def test_mobiles_and_emails() -> None:
+    assert is_mobile("3104567890") and not is_mobile("6014567890") and not is_mobile("310456789")
+    assert is_email("a@b.co") and not is_email("a@b") and not is_email("a b@c.co")

@@ -1,0 +1,157 @@
+"""CEIBO's state: the DIMO cards of the world, their books, and every hold, in memory.
+
+Handlers run on one event loop and never await between reading and writing the state, so each
+operation is atomic without locks. Resolved holds are kept up to :data:`MAX_FINAL_HOLDS` (the
+oldest are dropped first); pending holds are always kept until resolved or expired.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.kit.clock import from_us
+from sandbox.kit.money import format_amount
+from sandbox.sicoop.ceibo.logic import CardBook, Decision, Hold, HoldState
+from sandbox.world import World
+
+MAX_FINAL_HOLDS = 1_000_000
+MAX_TOMBSTONES = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class CardProfile:
+    """Who holds a card and how to reach it (never changes during a run)."""
+
+    card_id: str
+    entity: str | None
+    holder_name: str
+    holder_document: str
+    phone: str
+    soft_token_secret: str
+
+
+def iso(us: int | None) -> str | None:
+    return None if us is None else from_us(us).isoformat()
+
+
+def pyg(minor: int) -> str:
+    return format_amount(minor, "PYG")
+
+
+class CeiboState:
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.profiles: dict[str, CardProfile] = {}
+        self.books: dict[str, CardBook] = {}
+        self.by_document: dict[str, list[str]] = {}
+        self.by_phone: dict[str, list[str]] = {}
+        self.holds: dict[str, Hold] = {}
+        self._final: deque[str] = deque()
+        #: Hold ids voided before the hold arrived (a reversal that overtook its authorization).
+        self.tombstones: dict[str, int] = {}
+        self.reset()
+
+    # -- PartyState ------------------------------------------------------------------------------
+    def reset(self) -> None:
+        self.profiles.clear()
+        self.books.clear()
+        self.by_document.clear()
+        self.by_phone.clear()
+        self.holds.clear()
+        self._final.clear()
+        self.tombstones.clear()
+        for card in self.world.dimo_cards:
+            self.profiles[card.card_id] = CardProfile(
+                card.card_id, card.entity, card.holder_name, card.holder_document, card.phone,
+                card.soft_token_secret,
+            )  # fmt: skip
+            self.books[card.card_id] = CardBook(card.card_id, card.status, card.balance_minor)
+            self.by_document.setdefault(card.holder_document, []).append(card.card_id)
+            self.by_phone.setdefault(card.phone, []).append(card.card_id)
+
+    def export(self) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for hold in self.holds.values():
+            counts[hold.state.value] = counts.get(hold.state.value, 0) + 1
+        latest = list(self.holds.values())[-200:]
+        return {
+            "cards": [self.card_row(card_id) for card_id in list(self.books)[:1000]],
+            "card_count": len(self.books),
+            "holds_by_state": counts,
+            "total_balance": pyg(sum(b.balance_minor for b in self.books.values())),
+            "latest_holds": [hold_row(h) for h in reversed(latest)],
+        }
+
+    # -- cards -------------------------------------------------------------------------------------
+    def find(self, *, document_number: str | None = None, phone: str | None = None) -> list[str]:
+        if document_number is not None:
+            return list(self.by_document.get(document_number, ()))
+        if phone is not None:
+            return list(self.by_phone.get(phone, ()))
+        return []
+
+    def card_row(self, card_id: str) -> dict[str, Any]:
+        profile, book = self.profiles[card_id], self.books[card_id]
+        return {
+            "card_id": card_id,
+            "document_number": profile.holder_document,
+            "phone": profile.phone,
+            "holder_name": profile.holder_name,
+            "entity": profile.entity,
+            "status": book.status,
+            "currency": "PYG",
+            "balance": pyg(book.balance_minor),
+            "pending": pyg(book.pending_debit_minor),
+            "pending_credit": pyg(book.pending_credit_minor),
+            "available": pyg(book.available_minor),
+        }
+
+    # -- holds -------------------------------------------------------------------------------------
+    def apply(self, decision: Decision) -> None:
+        hold = decision.hold
+        self.holds[hold.hold_id] = hold
+        if decision.card is not None:
+            self.books[decision.card.card_id] = decision.card
+        if hold.state is not HoldState.PENDING:
+            self._final.append(hold.hold_id)
+            while len(self._final) > MAX_FINAL_HOLDS:
+                old = self._final.popleft()
+                if old in self.holds and self.holds[old].state is not HoldState.PENDING:
+                    del self.holds[old]
+
+    def tombstone(self, hold_id: str, now_us: int) -> None:
+        self.tombstones[hold_id] = now_us
+        while len(self.tombstones) > MAX_TOMBSTONES:
+            del self.tombstones[next(iter(self.tombstones))]
+
+    def due(self, now_us: int) -> Iterator[Hold]:
+        for hold in list(self.holds.values()):
+            if hold.state is HoldState.PENDING and hold.expires_us <= now_us:
+                yield hold
+
+    def between(self, since_us: int | None, until_us: int | None) -> list[Hold]:
+        return [
+            h
+            for h in self.holds.values()
+            if (since_us is None or h.created_us >= since_us) and (until_us is None or h.created_us < until_us)
+        ]
+
+
+def hold_row(hold: Hold) -> dict[str, Any]:
+    return {
+        "hold_id": hold.hold_id,
+        "card_id": hold.card_id,
+        "kind": hold.kind.value,
+        "amount": pyg(hold.amount_minor),
+        "currency": "PYG",
+        "state": hold.state.value,
+        "reason_code": hold.reason_code,
+        "created_at": iso(hold.created_us),
+        "expires_at": iso(hold.expires_us),
+        "resolved_at": iso(hold.resolved_us),
+        "trace_number": hold.trace_number,
+        "counter_id": hold.counter_id,
+    }

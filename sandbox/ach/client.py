@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
@@ -174,7 +175,8 @@ class BankSideClient:
         return PseAnswer(response.status_code, response.json())
 
     def information(self, cus: str) -> PseAnswer:
-        return self.call("GetTransactionInformation", {"trazabilityCode": cus, "financialInstitutionCode": self.bank_code})
+        body = {"trazabilityCode": cus, "financialInstitutionCode": self.bank_code}
+        return self.call("GetTransactionInformation", body)
 
     def confirm(self, cus: str, info: dict[str, Any], state: str, **overrides: Any) -> PseAnswer:
         """Confirm ``state`` for a transaction, copying its data from ``info`` (a query answer)."""
@@ -192,3 +194,64 @@ class BankSideClient:
         }
         body.update(overrides)
         return self.call("ConfirmTransactionPayment", body)
+
+
+class PayerBrowser:
+    """A payer's browser through the PSE portal and a simulated bank (forms, redirects, cookies).
+
+    Every method returns the final :class:`requests.Response` after following redirects, so a
+    caller can look at ``response.url`` (where the browser ended) and ``response.text``.
+    """
+
+    def __init__(self, http: requests.Session | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.http = http or requests.Session()
+        self.timeout_s = timeout_s
+
+    @staticmethod
+    def portal_token(pse_url: str) -> str:
+        query = parse_qs(urlsplit(pse_url).query)
+        return query["enc"][0]
+
+    @staticmethod
+    def portal_base(pse_url: str) -> str:
+        parts = urlsplit(pse_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def open(self, url: str) -> requests.Response:
+        return self.http.get(url, timeout=self.timeout_s)
+
+    def go_to_bank(self, pse_url: str, email: str, person_type: str = "natural") -> requests.Response:
+        """Type the e-mail at PSE and press "Ir al Banco"."""
+        return self.http.post(
+            f"{self.portal_base(pse_url)}/pse/pago",
+            data={"enc": self.portal_token(pse_url), "email": email, "person_type": person_type},
+            timeout=self.timeout_s,
+        )
+
+    def register(
+        self,
+        pse_url: str,
+        *,
+        email: str,
+        document_type: str,
+        document_number: str,
+        full_name: str,
+        person_type: str = "natural",
+    ) -> requests.Response:
+        """ "Quiero registrarme ahora" with the given data (back to the payment when it works)."""
+        return self.http.post(
+            f"{self.portal_base(pse_url)}/pse/registro",
+            data={"enc": self.portal_token(pse_url), "email": email, "person_type": person_type,
+                  "document_type": document_type, "document_number": document_number, "full_name": full_name},
+            timeout=self.timeout_s,
+        )  # fmt: skip
+
+    def bank_login(self, bank_url: str, username: str, password: str) -> requests.Response:
+        """Log in on the bank's PSE page (``bank_url`` is where "Ir al Banco" landed)."""
+        return self.http.post(bank_url, data={"username": username, "password": password}, timeout=self.timeout_s)
+
+    def pay(self, bank_url: str, account: int = 0, action: str = "pagar") -> requests.Response:
+        """Press "Pagar" (or "Cancelar") on the summary; ends on the receipt."""
+        return self.http.post(
+            f"{bank_url.rstrip('/')}/pagar", data={"cuenta": str(account), "accion": action}, timeout=self.timeout_s
+        )

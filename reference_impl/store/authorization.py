@@ -766,6 +766,25 @@ class AuthorizationStore:
             return []
         return self._transact(lambda conn: self._apply(conn, work))
 
+    # -- composing with other repositories -----------------------------------------------------
+    # A service that keeps rows of its own (the SICOOP cash transactions) writes them in the
+    # same transaction as its holds and idempotency keys: :meth:`transaction` runs the work
+    # with this store's locking and retry policy, and the ``*_in`` methods work on its connection.
+
+    def transaction(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work(conn)`` in one transaction (``BEGIN IMMEDIATE`` / row locks), retried whole
+        after a lost race. ``work`` must only touch the database: it may run more than once."""
+        return self._transact(work)
+
+    def apply_holds_in(
+        self,
+        conn: Connection,
+        commands: Sequence[tuple[HoldCommand, Timestamp, LimitPolicy | None]],
+    ) -> list[HoldOutcome | DomainError]:
+        """As :meth:`submit_items`, on ``conn`` inside :meth:`transaction`. The policy given with
+        an open overrides the configured rules (None: the rules of the account)."""
+        return self._apply(conn, [_Item(cmd, to_epoch_us(now), policy) for cmd, now, policy in commands])
+
     def expire_due(self, now: Timestamp, *, limit: int = 1000) -> list[Hold]:
         """Expire up to ``limit`` pending holds whose deadline is at or before ``now``.
 
@@ -1161,18 +1180,29 @@ class AuthorizationStore:
         request failed validation. Returns the first answer to replay when there is one.
         Raises ``idempotency_conflict`` (other body) or ``idempotency_in_progress``.
         """
-        now_us = to_epoch_us(now)
         validate_key(scope, key)
+        return self._transact(
+            lambda conn: self.claim_idempotency_in(conn, key, body_hash, now, scope=scope, lease_s=lease_s)
+        )
 
-        def work(conn: Connection) -> StoredAnswer | None:
-            existing = self._load_idem(conn, scope, key)
-            decision = decide_claim(existing, scope=scope, key=key, body_hash=body_hash, now_us=now_us, lease_s=lease_s)
-            if decision.replay:
-                return _answer(decision.record, replayed=True)
-            self._write_idem(conn, existing, decision.record)
-            return None
-
-        return self._transact(work)
+    def claim_idempotency_in(
+        self,
+        conn: Connection,
+        key: str,
+        body_hash: str,
+        now: Timestamp,
+        *,
+        scope: str = "default",
+        lease_s: int = DEFAULT_LEASE_S,
+    ) -> StoredAnswer | None:
+        """As :meth:`claim_idempotency`, on ``conn`` inside :meth:`transaction`."""
+        now_us = to_epoch_us(now)
+        existing = self._load_idem(conn, scope, key)
+        decision = decide_claim(existing, scope=scope, key=key, body_hash=body_hash, now_us=now_us, lease_s=lease_s)
+        if decision.replay:
+            return _answer(decision.record, replayed=True)
+        self._write_idem(conn, existing, decision.record)
+        return None
 
     def complete_idempotency(
         self,
@@ -1186,26 +1216,38 @@ class AuthorizationStore:
     ) -> StoredAnswer:
         """Remember ``response`` (JSON-able) as the answer for ``key``. If an answer was
         remembered first, that one is kept and returned (``replayed=True``)."""
-        now_us = to_epoch_us(now)
         validate_key(scope, key)
+        return self._transact(
+            lambda conn: self.complete_idempotency_in(conn, key, body_hash, response, now, scope=scope, status=status)
+        )
+
+    def complete_idempotency_in(
+        self,
+        conn: Connection,
+        key: str,
+        body_hash: str,
+        response: Any,
+        now: Timestamp,
+        *,
+        scope: str = "default",
+        status: int = 200,
+    ) -> StoredAnswer:
+        """As :meth:`complete_idempotency`, on ``conn`` inside :meth:`transaction`."""
+        now_us = to_epoch_us(now)
         response_json = canonical_json(response)
-
-        def work(conn: Connection) -> StoredAnswer:
-            existing = self._load_idem(conn, scope, key)
-            decision = decide_complete(
-                existing,
-                scope=scope,
-                key=key,
-                body_hash=body_hash,
-                response_status=status,
-                response_json=response_json,
-                now_us=now_us,
-            )
-            if not decision.replay:
-                self._write_idem(conn, existing, decision.record)
-            return _answer(decision.record, replayed=decision.replay)
-
-        return self._transact(work)
+        existing = self._load_idem(conn, scope, key)
+        decision = decide_complete(
+            existing,
+            scope=scope,
+            key=key,
+            body_hash=body_hash,
+            response_status=status,
+            response_json=response_json,
+            now_us=now_us,
+        )
+        if not decision.replay:
+            self._write_idem(conn, existing, decision.record)
+        return _answer(decision.record, replayed=decision.replay)
 
     def remember_idempotent(
         self,

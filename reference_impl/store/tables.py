@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 
@@ -37,6 +38,8 @@ __all__ = [
     "limit_counters",
     "metadata",
     "otp_challenges",
+    "sicoop_events",
+    "sicoop_transactions",
 ]
 
 NAMING_CONVENTION = {
@@ -153,4 +156,74 @@ idempotency_keys = Table(
     Column("completed_us", BigInteger, nullable=True),
     CheckConstraint("state IN ('in_progress', 'completed')", name="state"),
     sqlite_with_rowid=False,
+)
+
+
+# -- SICOOP cash (migration 0002) -------------------------------------------------------------
+# One row per withdrawal or deposit the switch answered (approved or declined), keyed by the
+# switch's id, unique by the collection network's trace number. ``issuer_sync`` says what CEIBO
+# still has to be told (``post``/``void``), retried by a job until CEIBO acknowledges it.
+sicoop_transactions = Table(
+    "sicoop_transactions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("kind", String(10), nullable=False),
+    Column("trace_number", String(40), nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    Column("counter_id", String(40), nullable=False),
+    Column("document_number", String(20), nullable=True),
+    Column("phone", String(20), nullable=True),
+    Column("card_id", String(ID_LENGTH), nullable=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("reason_code", String(40), nullable=True),
+    Column("hold_id", String(ID_LENGTH), nullable=True),
+    Column("created_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Column("expires_us", BigInteger, nullable=True),
+    Column("resolved_us", BigInteger, nullable=True),
+    Column("issuer_state", String(12), nullable=False),
+    Column("issuer_sync", String(8), nullable=False),
+    Column("issuer_attempts", Integer, nullable=False),
+    Column("issuer_next_us", BigInteger, nullable=True),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("trace_number"),
+    CheckConstraint("kind IN ('withdrawal', 'deposit')", name="kind"),
+    CheckConstraint(
+        "status IN ('authorizing', 'approved', 'declined', 'confirmed', 'released', 'expired')", name="status"
+    ),
+    CheckConstraint("amount_minor > 0", name="amount_positive"),
+    CheckConstraint("issuer_sync IN ('none', 'post', 'void')", name="issuer_sync"),
+    Index(
+        "ix_sicoop_transactions_open_expires_us",
+        "expires_us",
+        sqlite_where=text("status IN ('authorizing', 'approved')"),
+        postgresql_where=text("status IN ('authorizing', 'approved')"),
+    ),
+    Index(
+        "ix_sicoop_transactions_issuer_next_us",
+        "issuer_next_us",
+        sqlite_where=text("issuer_sync <> 'none'"),
+        postgresql_where=text("issuer_sync <> 'none'"),
+    ),
+    Index("ix_sicoop_transactions_created_us", "created_us"),
+    sqlite_with_rowid=False,
+)
+
+# Every state change of a SICOOP transaction: who (actor), what, when (sandbox time).
+sicoop_events = Table(
+    "sicoop_events",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("transaction_id", String(40), ForeignKey("sicoop_transactions.id"), nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("from_status", String(12), nullable=True),
+    Column("to_status", String(12), nullable=False),
+    Column("reason_code", String(40), nullable=True),
+    Column("detail", Text, nullable=True),
+    Index("ix_sicoop_events_transaction_id", "transaction_id"),
+    Index("ix_sicoop_events_at_us", "at_us"),
 )

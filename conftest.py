@@ -47,3 +47,25 @@ def fresh_sandbox(sandbox: SandboxHandle) -> SandboxHandle:
     """The session's sandbox, reset to the world with the clock at its start instant."""
     sandbox.reset()
     return sandbox
+
+
+@pytest.fixture(scope="session")
+def proxied_sandbox(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SandboxHandle]:
+    """A second whole sandbox whose peer calls all go through the proxy (``up --proxy``);
+    ``proxied_sandbox.proxy`` steers it (faults, flows, contract). Started only when asked for."""
+    externals = {**externals_from_env(), **parse_externals(request.config.getoption("--sut-url"))}
+    with running_sandbox(tmp_path_factory.mktemp("proxied"), externals, proxy=True) as handle:
+        yield handle
+
+
+@pytest.fixture
+def fresh_proxied_sandbox(proxied_sandbox: SandboxHandle) -> SandboxHandle:
+    """The proxied sandbox reset, with no faults and the flow list and contract counts cleared."""
+    assert proxied_sandbox.proxy is not None
+    proxied_sandbox.proxy.clear_faults()
+    proxied_sandbox.reset()
+    proxied_sandbox.proxy.clear_flows()
+    proxied_sandbox.proxy.clear_contract()
+    return proxied_sandbox

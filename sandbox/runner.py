@@ -22,6 +22,7 @@ import requests
 
 from sandbox.config import RUN_ENV, SandboxConfig, dump_for_child
 from sandbox.kit.clock import FileClockState, to_us
+from sandbox.proxy.launcher import ProxyProcess, ProxySettings, ProxyStartError
 
 
 class StartError(RuntimeError):
@@ -55,8 +56,15 @@ def with_free_ports(config: SandboxConfig) -> SandboxConfig:
 
 
 class SandboxRun:
-    def __init__(self, config: SandboxConfig, *, inherit_output: bool = False) -> None:
+    def __init__(
+        self, config: SandboxConfig, *, inherit_output: bool = False, proxy: ProxySettings | None = None
+    ) -> None:
         self.config = config
+        #: With ``proxy``, every party's peer calls go through mitmproxy (``up --proxy``).
+        self.proxy_settings = proxy
+        self.proxy: ProxyProcess | None = None
+        if proxy is not None:
+            config.proxy_url = proxy.url
         self.inherit_output = inherit_output
         self.state_dir = Path(config.state_dir).resolve()
         self.run_dir = self.state_dir / "run"
@@ -92,6 +100,8 @@ class SandboxRun:
             for n, p in self.config.parties.items()
             if n in self.started and port_in_use(p.host, p.port)
         ]
+        if self.proxy_settings is not None and port_in_use(self.proxy_settings.host, self.proxy_settings.port):
+            busy.append(f"proxy ({self.proxy_settings.host}:{self.proxy_settings.port})")
         if busy:
             raise StartError(
                 "Puertos ocupados: " + ", ".join(busy) + ". ¿Hay otro sandbox corriendo? "
@@ -100,6 +110,8 @@ class SandboxRun:
         config_file = self._prepare()
         env = {**os.environ, RUN_ENV: str(config_file), "COOP_SANDBOX_SUPERVISED": "1",
                "PYTHONUNBUFFERED": "1"}  # fmt: skip
+        if self.proxy_settings is not None:
+            self._start_proxy(config_file, timeout_s)
         for name in self.started:
             out: IO[bytes] | None = None
             if not self.inherit_output:
@@ -115,6 +127,19 @@ class SandboxRun:
         except BaseException:
             self.stop()
             raise
+
+    def _start_proxy(self, config_file: Path, timeout_s: float) -> None:
+        assert self.proxy_settings is not None
+        self.proxy = ProxyProcess(
+            self.proxy_settings,
+            config_file=config_file,
+            state_dir=self.state_dir,
+            log_path=None if self.inherit_output else self.log_path("proxy"),
+        )
+        try:
+            self.proxy.start(timeout_s)
+        except ProxyStartError as exc:
+            raise StartError(str(exc)) from None
 
     def wait_healthy(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -145,7 +170,10 @@ class SandboxRun:
         return f"--- {path} ---\n" + "\n".join(text)
 
     def alive(self) -> dict[str, bool]:
-        return {name: proc.poll() is None for name, proc in self.procs.items()}
+        alive = {name: proc.poll() is None for name, proc in self.procs.items()}
+        if self.proxy is not None:
+            alive["proxy"] = self.proxy.alive()
+        return alive
 
     def stop(self, timeout_s: float = 8.0) -> None:
         procs = [p for p in self.procs.values() if p.poll() is None]
@@ -161,6 +189,8 @@ class SandboxRun:
         for log in self._logs.values():
             log.close()
         self._logs.clear()
+        if self.proxy is not None:  # last: it records until the parties are gone, then writes its files
+            self.proxy.stop()
 
     def __enter__(self) -> SandboxRun:
         self.start()

@@ -18,7 +18,9 @@ from pathlib import Path
 
 from sandbox.client import ControlError, SandboxClient
 from sandbox.config import PARTIES, SandboxConfig, load_config
-from sandbox.runner import SandboxRun, with_free_ports
+from sandbox.proxy.client import ProxyControl
+from sandbox.proxy.launcher import ProxySettings
+from sandbox.runner import SandboxRun, free_port, with_free_ports
 
 TEST_CLOCK_START = datetime.fromisoformat("2026-01-15T10:00:00-05:00")
 SUT_ENV_PREFIX = "COOP_SANDBOX_SUT_"
@@ -30,6 +32,8 @@ class SandboxHandle:
     client: SandboxClient
     run: SandboxRun | None
     start: datetime = TEST_CLOCK_START
+    #: The proxy's control client, when the sandbox runs behind the proxy (``proxy=True``).
+    proxy: ProxyControl | None = None
 
     @property
     def urls(self) -> dict[str, str]:
@@ -91,14 +95,18 @@ def suite_config(state_dir: Path, externals: Mapping[str, str] | None = None, **
 
 @contextmanager
 def running_sandbox(
-    state_dir: Path, externals: Mapping[str, str] | None = None, **overrides: object
+    state_dir: Path, externals: Mapping[str, str] | None = None, *, proxy: bool = False, **overrides: object
 ) -> Iterator[SandboxHandle]:
     config = suite_config(state_dir, externals, **overrides)
-    run = SandboxRun(config)
+    settings = ProxySettings(port=free_port()) if proxy else None
+    run = SandboxRun(config, proxy=settings)
     run.start(timeout_s=60)
     client = SandboxClient(config.urls())
+    control = ProxyControl(settings.url) if settings else None
     try:
-        yield SandboxHandle(config=config, client=client, run=run)
+        yield SandboxHandle(config=config, client=client, run=run, proxy=control)
     finally:
         client.close()
+        if control is not None:
+            control.close()
         run.stop()

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 from reference_impl.store import current_revision, upgrade
+from reference_impl.store.migrate import alembic_config
 from reference_impl.store.tables import metadata
 
 
 def test_upgrade_is_idempotent_and_reaches_head(db_engine: Engine) -> None:
     upgrade(db_engine)
     upgrade(db_engine)
-    assert current_revision(db_engine) == "0001_authorization_core"
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert current_revision(db_engine) == head
+
+
+def test_the_first_revision_is_the_authorization_core() -> None:
+    script = ScriptDirectory.from_config(alembic_config())
+    assert script.get_revision("0001_authorization_core").down_revision is None
 
 
 def test_migrations_match_the_tables(db_engine: Engine) -> None:

@@ -97,7 +97,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_journal")),
     )
     op.create_index("ix_journal_hold_id", "journal", ["hold_id"])
-    op.create_index("ix_journal_subject_id", "journal", ["subject_id"])
     op.create_table(
         "otp_challenges",
         sa.Column("transaction_ref", sa.String(_ID), nullable=False),
@@ -132,7 +131,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("idempotency_keys")
     op.drop_table("otp_challenges")
-    op.drop_index("ix_journal_subject_id", table_name="journal")
     op.drop_index("ix_journal_hold_id", table_name="journal")
     op.drop_table("journal")
     op.drop_table("limit_counters")

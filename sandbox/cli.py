@@ -3,6 +3,7 @@
 coop-sandbox up [--external coop=http://host:port] [--world FILE] [--clock frozen]
 coop-sandbox status | reset [PARTY...] | clock show | clock advance 5m | clock set ISO
 coop-sandbox world generate --members N --seed S [--out FILE] | world check FILE
+coop-sandbox up --proxy | fault add/list/clear | proxy status/flows/contract   (docs/proxy.md)
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from rich.table import Table
 
 from sandbox.client import ControlError, SandboxClient
 from sandbox.config import PARTIES, ConfigError, SandboxConfig, load_config
+from sandbox.proxy.cli import fault_app, proxy_app
+from sandbox.proxy.launcher import DEFAULT_PORT, ProxySettings
 from sandbox.runner import SandboxRun, StartError, parse_externals
 from sandbox.world import WorldError, load_world
 
@@ -36,6 +39,8 @@ clock_app = typer.Typer(help="Leer y mover el reloj del sandbox.", no_args_is_he
 world_app = typer.Typer(help="Mundos: validar y generar.", no_args_is_help=True)
 app.add_typer(clock_app, name="clock")
 app.add_typer(world_app, name="world")
+app.add_typer(fault_app, name="fault")
+app.add_typer(proxy_app, name="proxy")
 
 console = Console()
 err = Console(stderr=True)
@@ -95,6 +100,12 @@ def up(
     clock: Annotated[str | None, typer.Option(help="real (por defecto) o frozen.")] = None,
     state_dir: Annotated[Path | None, typer.Option(help="Directorio de estado (var/).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Registros de todos en la consola.")] = False,
+    proxy: Annotated[bool, typer.Option("--proxy", help="Pasar el tráfico entre participantes por mitmproxy.")] = False,
+    proxy_ui: Annotated[bool, typer.Option("--proxy-ui", help="Como --proxy, con mitmweb en el navegador.")] = False,
+    proxy_port: Annotated[int, typer.Option(help="Puerto del proxy.")] = DEFAULT_PORT,
+    fault: Annotated[
+        list[str] | None, typer.Option("--fault", help="Falla activa desde el inicio: 'error from=gateway to=ach'.")
+    ] = None,
 ) -> None:
     """Arranca todos los participantes, imprime sus URLs y espera Ctrl-C."""
     config = _config(config_path, world=str(world) if world else None, clock=clock,
@@ -119,7 +130,10 @@ def up(
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
 
-    run = SandboxRun(config, inherit_output=verbose)
+    settings = None
+    if proxy or proxy_ui or fault:
+        settings = ProxySettings(port=proxy_port, ui=proxy_ui, web_port=proxy_port + 1, faults=tuple(fault or ()))
+    run = SandboxRun(config, inherit_output=verbose, proxy=settings)
     stopping = False
 
     def _on_term(signum: int, frame: FrameType | None) -> None:
@@ -135,6 +149,14 @@ def up(
         console.print(_urls_table(config))
         notify = config.parties["notify"].url
         console.print(f"Buzón de SMS y correo (OTP): [link]{notify}/inbox[/link]")
+        if run.proxy is not None:
+            folder = Path(config.state_dir) / "proxy"
+            console.print(
+                f"Proxy: {run.proxy.url} · captura {folder}/capture.mitm y .har · contrato {folder}/contract.md",
+                soft_wrap=True,
+            )
+            if run.proxy.web_url:
+                console.print(f"mitmweb: [link]{run.proxy.web_url}[/link]")
         console.print(
             f"Listo en {time.monotonic() - started:.1f} s. Registros: {run.log_dir}. [bold]Ctrl-C[/bold] detiene todo."
         )

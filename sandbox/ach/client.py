@@ -109,7 +109,14 @@ class PseClient:
         return self.access_token
 
     def call(self, method: str, body: Any, *, token: str | None = None, apikey: str | None = None) -> PseAnswer:
-        headers = {"Authorization": f"Bearer {token or self.token()}"}
+        """One method call. With the client's own token, a 401 fetches a new token once."""
+        answer = self._call(method, body, token=token or self.token(), apikey=apikey)
+        if answer.status == 401 and token is None and apikey is None:
+            answer = self._call(method, body, token=self.token(force=True), apikey=apikey)
+        return answer
+
+    def _call(self, method: str, body: Any, *, token: str, apikey: str | None) -> PseAnswer:
+        headers = {"Authorization": f"Bearer {token}"}
         if self.jwe_key is not None:
             data: bytes = jwe.encrypt(json.dumps(body).encode(), self.jwe_key).encode()
             headers["Content-Type"] = jwe.CONTENT_TYPE

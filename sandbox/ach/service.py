@@ -234,7 +234,6 @@ class AchService:
         if record is None:
             raise AchFailure(ReturnCode.FAIL_ACCESSDENIED, "El token no es válido.", field="Authorization")
         if record.expires_at <= self.ctx.clock.now():
-            self.store.tokens.pop(record.token, None)
             raise AchFailure(ReturnCode.FAIL_ACCESSDENIED, "El token venció; pida uno nuevo.", field="Authorization")
         if apikey != record.client_id:
             raise AchFailure(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sandbox.ach.models import public_view
@@ -19,6 +19,7 @@ from sandbox.world.model import PseUser, World
 MAX_TOKENS: Final = 50_000
 MAX_TRANSACTIONS: Final = 500_000
 MAX_USERS: Final = 100_000
+EXPIRED_TOKEN_MEMORY: Final = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,8 @@ class AchStore:
         self.tokens[token.token] = token
 
     def purge_tokens(self, now: datetime) -> int:
-        expired = [t for t, rec in self.tokens.items() if rec.expires_at <= now]
+        """Forget tokens expired for over an hour (until then ACH can say "expired", not "unknown")."""
+        expired = [t for t, rec in self.tokens.items() if rec.expires_at + EXPIRED_TOKEN_MEMORY <= now]
         for t in expired:
             del self.tokens[t]
         return len(expired)

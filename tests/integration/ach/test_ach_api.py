@@ -41,7 +41,11 @@ def test_token_with_basic_auth_is_apigee_shaped(fresh_sandbox: SandboxHandle) ->
 def test_token_with_form_fields(fresh_sandbox: SandboxHandle) -> None:
     response = _token(
         fresh_sandbox.url("ach"),
-        data={"grant_type": "client_credentials", "client_id": "zonapagos-sandbox", "client_secret": "zp-secret-2f9c1e7a"},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "zonapagos-sandbox",
+            "client_secret": "zp-secret-2f9c1e7a",
+        },
     )
     assert response.status_code == 200
     assert response.json()["application_name"] == "ZONA PAGOS SANDBOX"
@@ -59,7 +63,9 @@ def test_token_with_form_fields(fresh_sandbox: SandboxHandle) -> None:
         ({"auth": ("tornillo-pse", "tornillo-secret-8d2b")}, 400, "unsupported_grant_type", "grant_type"),
     ],
 )  # fmt: skip
-def test_token_refusals(fresh_sandbox: SandboxHandle, kwargs: dict[str, Any], status: int, error: str, field: str) -> None:
+def test_token_refusals(
+    fresh_sandbox: SandboxHandle, kwargs: dict[str, Any], status: int, error: str, field: str
+) -> None:
     response = _token(fresh_sandbox.url("ach"), **kwargs)
     assert response.status_code == status
     body = response.json()
@@ -224,7 +230,9 @@ CREATE_FAILURES: list[tuple[str, dict[str, Any], int, str, str]] = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("case", "overrides", "status", "code", "field"), CREATE_FAILURES, ids=[c[0] for c in CREATE_FAILURES])
+@pytest.mark.parametrize(
+    ("case", "overrides", "status", "code", "field"), CREATE_FAILURES, ids=[c[0] for c in CREATE_FAILURES]
+)
 def test_create_refusals(
     pse: PseClient, case: str, overrides: dict[str, Any], status: int, code: str, field: str
 ) -> None:
@@ -283,7 +291,9 @@ def test_a_ticket_pending_or_ok_cannot_be_paid_again(
     assert cus in again.body["errorDetails"]
     # The same ticket number of another entity is another payment.
     zona = PseClient(fresh_sandbox.url("ach"), "zonapagos-sandbox", "zp-secret-2f9c1e7a")
-    assert zona.create(example_payment("10001", "1022", "5000.00", ticket_id=777, service_code="1001")).code == "SUCCESS"
+    assert (
+        zona.create(example_payment("10001", "1022", "5000.00", ticket_id=777, service_code="1001")).code == "SUCCESS"
+    )
     # Declined by the bank: the ticket may be paid again.
     assert bank_1022.confirm(cus, info(cus), "NOT_AUTHORIZED").code == "SUCCESS"
     retry = pse.create(example_payment("10002", "1022", "5000.00", ticket_id=777))
@@ -319,7 +329,11 @@ def test_finalize_only_after_a_final_state_and_once(
     assert (other.code, other.body["field"]) == ("FAIL_INVALIDSTATE", "entityAuthorizationId")
     assert pse.finalize("10002", "999", "PED-1").code == "FAIL_INVALIDTRAZABILITYCODE"
     missing = pse.call("FinalizeTransactionPaymentNF", {"entityCode": "10002", "trazabilityCode": cus})
-    assert (missing.status, missing.code, missing.body["field"]) == (400, "FAIL_INVALIDPARAMETERS", "entityAuthorizationId")
+    assert (missing.status, missing.code, missing.body["field"]) == (
+        400,
+        "FAIL_INVALIDPARAMETERS",
+        "entityAuthorizationId",
+    )
 
 
 # -- cycles ----------------------------------------------------------------------------------------------

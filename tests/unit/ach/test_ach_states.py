@@ -91,7 +91,11 @@ def test_timeouts_end_failed() -> None:
 # -- bank confirmations ------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("state", "expected"),
-    [(TxnState.OK, TxnState.OK), (TxnState.NOT_AUTHORIZED, TxnState.NOT_AUTHORIZED), (TxnState.FAILED, TxnState.FAILED)],
+    [
+        (TxnState.OK, TxnState.OK),
+        (TxnState.NOT_AUTHORIZED, TxnState.NOT_AUTHORIZED),
+        (TxnState.FAILED, TxnState.FAILED),
+    ],
 )
 def test_a_bank_result_ends_the_transaction(state: TxnState, expected: TxnState) -> None:
     now = T0 + timedelta(minutes=3)

@@ -7,7 +7,8 @@
 One *operation* is one hold opened and later resolved (half posted, half voided), each
 decided by the core and committed durably by the store (SQLite ``synchronous=FULL``).
 ``--batch`` commands go in one transaction (group commit, :meth:`submit_many`);
-``--batch 1`` is one transaction per command. Logical time is passed in (no clock read by
+``--batch 1`` is one transaction per command; ``--threads N`` has N client threads send
+one command at a time through a :class:`GroupCommitter`. Logical time is passed in (no clock read by
 the store); only the elapsed time is measured, with ``time.perf_counter``.
 The last line printed is ``ops_per_s=<number>``.
 """
@@ -19,7 +20,9 @@ import secrets
 import shutil
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,7 +31,7 @@ from sqlalchemy import Engine, text
 from reference_impl.core.errors import DomainError
 from reference_impl.core.holds import Account, HoldAction, HoldKind, OpenHold, ResolveHold
 from reference_impl.core.limits import LimitPolicy, LimitRule
-from reference_impl.store import AuthorizationStore, create_store_engine, upgrade
+from reference_impl.store import AuthorizationStore, GroupCommitter, create_store_engine, upgrade
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 START = datetime(2024, 6, 1, 15, 0, tzinfo=UTC)
@@ -43,11 +46,46 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ops", type=int, default=20_000, help="holds to open and resolve")
     parser.add_argument("--batch", type=int, default=500, help="commands per transaction (1: no batching)")
     parser.add_argument("--accounts", type=int, default=1_000)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="N>0: N client threads, each opening then resolving its holds one at a time through a "
+        "GroupCommitter (batches form from concurrent callers; --batch is the largest batch)",
+    )
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (a scratch schema is used)")
     return parser.parse_args(argv)
 
 
-def _run(engine: Engine, ops: int, batch: int, n_accounts: int) -> float:
+def _open(i: int, n_accounts: int) -> OpenHold:
+    kind = HoldKind.DEBIT if i % 4 else HoldKind.CREDIT
+    return OpenHold(f"hold-{i:08d}", f"acct-{i % n_accounts:05d}", kind, 1_000 + i % 97)
+
+
+def _resolve(i: int) -> ResolveHold:
+    return ResolveHold(f"hold-{i:08d}", HoldAction.POST if i % 2 else HoldAction.VOID)
+
+
+def _run_threads(store: AuthorizationStore, ops: int, batch: int, n_accounts: int, threads: int) -> int:
+    """Client threads through a GroupCommitter; each waits for its answer (a durable commit)."""
+    refused = 0
+    lock = threading.Lock()
+
+    def client(worker: int) -> None:
+        nonlocal refused
+        mine = 0
+        for i in range(worker, ops, threads):
+            for cmd in (_open(i, n_accounts), _resolve(i)):
+                mine += isinstance(committer.submit(cmd, START + timedelta(microseconds=i)).result(), DomainError)
+        with lock:
+            refused += mine
+
+    with GroupCommitter(store, max_batch=batch) as committer, ThreadPoolExecutor(threads) as pool:
+        list(pool.map(client, range(threads)))
+    return refused
+
+
+def _run(engine: Engine, ops: int, batch: int, n_accounts: int, threads: int = 0) -> float:
     upgrade(engine)
     rules = [LimitRule(None, None, LimitPolicy(10**9, 10**12, 10**6))]
     store = AuthorizationStore(engine, otp_key=secrets.token_bytes(32), limit_rules=rules)
@@ -57,18 +95,10 @@ def _run(engine: Engine, ops: int, batch: int, n_accounts: int) -> float:
     now = START
     started = time.perf_counter()
     cpu_started = time.process_time()
-    for first in range(0, ops, batch):
+    for first in range(0, 0 if threads else ops, batch):
         ids = range(first, min(first + batch, ops))
-        opens = [
-            OpenHold(
-                f"hold-{i:08d}",
-                f"acct-{i % n_accounts:05d}",
-                HoldKind.DEBIT if i % 4 else HoldKind.CREDIT,
-                1_000 + i % 97,
-            )
-            for i in ids
-        ]
-        resolves = [ResolveHold(f"hold-{i:08d}", HoldAction.POST if i % 2 else HoldAction.VOID) for i in ids]
+        opens = [_open(i, n_accounts) for i in ids]
+        resolves = [_resolve(i) for i in ids]
         if batch == 1:
             for cmd in opens:
                 refused += isinstance(store.submit_many([cmd], now)[0], DomainError)
@@ -80,11 +110,13 @@ def _run(engine: Engine, ops: int, batch: int, n_accounts: int) -> float:
             now += tick
             refused += sum(isinstance(o, DomainError) for o in store.submit_many(resolves, now))
         now += tick
+    if threads:
+        refused += _run_threads(store, ops, batch, n_accounts, threads)
     elapsed = time.perf_counter() - started
     cpu_s = time.process_time() - cpu_started
     _verify(store, ops, n_accounts)
     print(
-        f"operations={ops} batch={batch} accounts={n_accounts} refused={refused}",
+        f"operations={ops} batch={batch} threads={threads} accounts={n_accounts} refused={refused}",
         f"elapsed_s={elapsed:.3f} cpu_s={cpu_s:.3f}",
     )
     if refused:
@@ -114,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tempfile.mkdtemp(prefix="bench-", dir="var"))
         engine = create_store_engine(f"sqlite:///{workdir / 'bench.db'}")
         try:
-            ops_per_s = _run(engine, args.ops, args.batch, args.accounts)
+            ops_per_s = _run(engine, args.ops, args.batch, args.accounts, args.threads)
         finally:
             engine.dispose()
             shutil.rmtree(workdir, ignore_errors=True)
@@ -126,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         engine = create_store_engine(url, connect_args={"options": f"-c search_path={schema}"})
         try:
-            ops_per_s = _run(engine, args.ops, args.batch, args.accounts)
+            ops_per_s = _run(engine, args.ops, args.batch, args.accounts, args.threads)
         finally:
             engine.dispose()
             with admin.begin() as conn:

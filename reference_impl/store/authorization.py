@@ -840,6 +840,7 @@ class AuthorizationStore:
                 loaded_accounts[r[0]] = Account(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7])
 
         day_cache: dict[tuple[int, tzinfo], date] = {}
+        tz_by_entity = self._day_tz_by_entity
         subjects: set[str] = set()
         days: set[date] = set()
         item_days: list[date | None] = []
@@ -849,7 +850,7 @@ class AuthorizationStore:
             if isinstance(cmd, OpenHold):
                 acct = loaded_accounts.get(cmd.account_id)
                 if cmd.kind is _DEBIT and acct is not None and cmd.hold_id not in loaded_holds:
-                    tz = it.day_tz or self.day_tz_for(acct.entity)
+                    tz = it.day_tz or (acct.entity is not None and tz_by_entity.get(acct.entity)) or self._day_tz
                     day = day_cache.get((it.now_us, tz))
                     if day is None:
                         day = day_cache[(it.now_us, tz)] = calendar_day(it.now_us, tz)

@@ -65,6 +65,8 @@ log = logging.getLogger("sandbox.ach")
 
 TOKEN_TTL_S: Final = 3600
 MAX_RECEIPT_ATTEMPTS: Final = 50
+#: A slow outbox never holds up a bank's confirmation for long: the receipt job tries again.
+NOTIFY_TIMEOUT_S: Final = 2.0
 DEFAULT_TIMEOUTS: Final = TimeoutPolicy()
 
 #: Behaviour-rule operations of ACH and the fields each exposes (docs/magic-values.md).
@@ -485,7 +487,8 @@ class AchService:
                 bank_name=self.bank_name(txn.financial_institution_code),
             )
             try:
-                response = await self.ctx.peers.client("notify").post("/messages", json=message)
+                notify = self.ctx.peers.client("notify", timeout_s=NOTIFY_TIMEOUT_S)
+                response = await notify.post("/messages", json=message)
                 delivered = response.status_code in (200, 201)
                 if not delivered:
                     log.warning("notify refused the receipt of CUS %s: %s", cus, response.status_code)

@@ -157,8 +157,9 @@ def _schema_violations(prefix: str, exc: BaseException) -> list[tuple[str, str, 
         path = list(error.absolute_path)
         if error.validator == "required" and isinstance(error.instance, Mapping):
             for name in error.validator_value:
-                if name not in error.instance:
-                    out.append((_field_name(prefix, [*path, name]), "falta el campo obligatorio", "required"))
+                found = (_field_name(prefix, [*path, name]), "falta el campo obligatorio", "required")
+                if name not in error.instance and found not in out:  # one error per missing name, each listing all
+                    out.append(found)
             continue
         name = _field_name(prefix, path)
         out.append((name, _problem_text(name, error), str(error.validator)))

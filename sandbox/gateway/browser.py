@@ -321,8 +321,13 @@ class Shopper:
         return location(answer)
 
     def pay_at_bank(self, bank_url: str, username: str, password: str, account: str = "0") -> Page:
-        """The bank party's pages: log in, "Pagar" with one account → the receipt page."""
+        """The bank party's pages: log in, "Pagar" with one account → the printable receipt, whose
+        "Regresar al comercio" (``link(id="regresar")``) goes back to the gateway or merchant."""
         login = self.browser.get(bank_url)
-        summary = self.browser.submit(login.forms[0], login.url, usuario=username, clave=password)
-        pay_form = next(f for f in summary.forms if "/pagar" in f.action)
+        summary = self.browser.submit(
+            login.form(action_contains="/pse/"), login.url, username=username, password=password
+        )
+        if summary.status != 200:
+            return summary
+        pay_form = summary.form(action_contains="/pagar")
         return self.browser.submit(pay_form, summary.url, cuenta=account, accion="pagar")

@@ -1,5 +1,70 @@
-"""The reference switch (port 8000). Health-only until its flows land."""
+"""The reference switch (port 8000): one place that wires store, peers, services, routers and jobs.
 
-from sandbox.kit.shell import build_shell as build
+Layout (design.md): ``core/`` pure decisions, ``store/`` SQL (tables, migrations, repositories),
+``peers/`` httpx clients, ``services/`` use cases per flow, ``api/`` routers per flow,
+``pages/`` templates. Flows: SICOOP cash (``/sicoop/v1``); collections and PSE payments plug
+in here the same way (a service, a router, pages, jobs).
 
-__all__ = ["build"]
+Options: ``[parties.switch] options`` in ``sandbox.toml`` (:mod:`reference_impl.services.settings`).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from reference_impl.api import sicoop as sicoop_api
+from reference_impl.pages import TEMPLATES
+from reference_impl.pages import sicoop as sicoop_pages
+from reference_impl.peers.ceibo import CeiboClient
+from reference_impl.peers.red import RedClient
+from reference_impl.services.batching import GroupCommit
+from reference_impl.services.cash.directory import CardDirectory, CardPolicies
+from reference_impl.services.cash.service import CashService
+from reference_impl.services.settings import SwitchSettings
+from reference_impl.services.state import SwitchState
+from reference_impl.store import AuthorizationStore, create_store_engine, upgrade
+from reference_impl.store.cash import CashRepository
+from sandbox.kit.party import Job, PartyContext, create_party_app
+
+
+def build(ctx: PartyContext) -> FastAPI:
+    settings = SwitchSettings.from_options(ctx.options, ctx.state_dir)
+    key = settings.key_bytes(ctx.state_dir)
+    engine = create_store_engine(settings.database_url, pool_size=16, max_overflow=32)
+    upgrade(engine)
+
+    # SICOOP cash: holds and per-card limits on the switch's ledger, days in Paraguay's time.
+    cash_auth = AuthorizationStore(engine, otp_key=key, day_tz=settings.cash_tz)
+    batcher = GroupCommit(cash_auth.transaction, max_batch=settings.max_batch)
+    ceibo = CeiboClient(ctx.peers, timeout_s=settings.ceibo_timeout_s)
+    cash = CashService(
+        auth=cash_auth,
+        repo=CashRepository(engine),
+        batcher=batcher,
+        ceibo=ceibo,
+        red=RedClient(ctx.peers),
+        directory=CardDirectory(ceibo, CardPolicies(ctx.world)),
+        clock=ctx.clock,
+        settings=settings,
+        key=key,
+        counters=[c.id for c in ctx.world.counters],
+    )
+
+    async def shutdown() -> None:
+        await batcher.close()
+        engine.dispose()
+
+    return create_party_app(
+        ctx,
+        title="switch · red cooperativa",
+        description="Switch de referencia: SICOOP (efectivo con CEIBO); recaudos y pagos PSE llegan después.",
+        state=SwitchState(cash),
+        routers=[sicoop_api.router(cash), sicoop_pages.router(cash)],
+        jobs=[Job("sicoop.expire_holds", cash.expire_due), Job("sicoop.issuer_sync", cash.sync_issuer)],
+        pages=[
+            ("SICOOP: transacciones de efectivo", "/sicoop"),
+            ("SICOOP: conciliación del día", "/sicoop/conciliacion"),
+        ],
+        templates_dir=TEMPLATES,
+        on_shutdown=[shutdown],
+    )

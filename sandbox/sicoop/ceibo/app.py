@@ -154,8 +154,7 @@ def build(ctx: PartyContext) -> FastAPI:
 
     def summary(card_id: str) -> CardSummary:
         profile, book = state.profiles[card_id], state.books[card_id]
-        return CardSummary(card_id=card_id, status=book.status, entity=profile.entity,
-                           holder_name=profile.holder_name)  # fmt: skip
+        return CardSummary(card_id=card_id, status=book.status, entity=profile.entity, holder_name=profile.holder_name)
 
     # -- cards ---------------------------------------------------------------------------------
     @api.get("/cards", response_model=CardsFound, summary="Card lookup by cédula or phone")
@@ -186,37 +185,57 @@ def build(ctx: PartyContext) -> FastAPI:
         if card_id not in state.books:
             raise NotFound(f"No existe la tarjeta {card_id}.", code="unknown_card", field="card_id")
         row = state.card_row(card_id)
-        return CardOut(card_id=card_id, status=row["status"], entity=row["entity"], holder_name=row["holder_name"],
-                       balance=row["balance"], available=row["available"], pending_debit=row["pending"],
-                       pending_credit=row["pending_credit"])  # fmt: skip
+        return CardOut(
+            card_id=card_id,
+            status=row["status"],
+            entity=row["entity"],
+            holder_name=row["holder_name"],
+            balance=row["balance"],
+            available=row["available"],
+            pending_debit=row["pending"],
+            pending_credit=row["pending_credit"],
+        )
 
     # -- holds ---------------------------------------------------------------------------------
     @api.post("/holds", response_model=HoldOut, summary="Authorization: reserve an amount (hold)")
     async def create_hold(body: HoldIn, request: Request) -> HoldOut:
         now_us = ctx.clock.now_us()
-        req = HoldRequest(body.hold_id, body.card_id, HoldKind(body.kind), body.amount_minor, body.expires_in_s,
-                          body.trace_number, body.counter_id)  # fmt: skip
+        req = HoldRequest(
+            body.hold_id,
+            body.card_id,
+            HoldKind(body.kind),
+            body.amount_minor,
+            body.expires_in_s,
+            body.trace_number,
+            body.counter_id,
+        )
         if body.hold_id in state.tombstones:
             raise Conflict("La retención fue anulada antes de llegar.", code="already_voided", field="hold_id")
         existing = state.holds.get(body.hold_id)
         if existing is not None:
             if not existing.same_request(req):
-                raise Conflict("Ya existe una retención con ese id y otros datos.", code="hold_id_conflict",
-                               field="hold_id")  # fmt: skip
+                raise Conflict(
+                    "Ya existe una retención con ese id y otros datos.", code="hold_id_conflict", field="hold_id"
+                )
             return view(body.hold_id, "declined" if existing.state is HoldState.DECLINED else "exists")
         profile = state.profiles.get(body.card_id)
         book = state.books.get(body.card_id)
-        fields = {"card_id": body.card_id, "kind": body.kind, "counter_id": body.counter_id,
-                  "trace_number": body.trace_number,
-                  "document_number": profile.holder_document if profile else None,
-                  "phone": profile.phone if profile else None}  # fmt: skip
+        fields = {
+            "card_id": body.card_id,
+            "kind": body.kind,
+            "counter_id": body.counter_id,
+            "trace_number": body.trace_number,
+            "document_number": profile.holder_document if profile else None,
+            "phone": profile.phone if profile else None,
+        }
         action = rules(request, "ceibo.hold", fields, body.amount_minor)
         await _before(action)
         token = None
         if req.kind is HoldKind.DEBIT and profile is not None and book is not None and body.soft_token is not None:
             token = check_code(profile.soft_token_secret, body.soft_token, now_us / 1_000_000, book.last_token_step)
-        decision = decide_hold(req, book, token=token, now_us=now_us,
-                               forced_decline=action.decline if action is not None else None)  # fmt: skip
+        decision = decide_hold(
+            req, book, token=token, now_us=now_us, forced_decline=action.decline if action is not None else None
+        )
         state.apply(decision)
         out = view(body.hold_id, "created" if decision.hold.state is HoldState.PENDING else "declined")
         if action is not None and action.decline and action.message:
@@ -233,13 +252,17 @@ def build(ctx: PartyContext) -> FastAPI:
     async def resolve(request: Request, hold_id: str, action_kind: HoldAction) -> HoldOut | Response:
         op = f"ceibo.{action_kind.value}"
         hold = state.holds.get(hold_id)
-        fields = {"hold_id": hold_id, "card_id": hold.card_id if hold else None,
-                  "kind": hold.kind.value if hold else None}  # fmt: skip
+        fields = {
+            "hold_id": hold_id,
+            "card_id": hold.card_id if hold else None,
+            "kind": hold.kind.value if hold else None,
+        }
         action = rules(request, op, fields, hold.amount_minor if hold else None)
         await _before(action)
         if action is not None and action.decline:
-            raise Conflict(action.message or "Operación rechazada por una regla del sandbox.", code=action.decline,
-                           field="hold_id")  # fmt: skip
+            raise Conflict(
+                action.message or "Operación rechazada por una regla del sandbox.", code=action.decline, field="hold_id"
+            )
         now_us = ctx.clock.now_us()
         if hold is None:
             if action_kind is HoldAction.VOID:
@@ -248,8 +271,12 @@ def build(ctx: PartyContext) -> FastAPI:
         try:
             decision = decide_resolve(hold, action_kind, state.books[hold.card_id], now_us=now_us)
         except Refused as refused:
-            raise Conflict(_REFUSALS_ES.get(refused.code, refused.code), code=refused.code, field="hold_id",
-                           extra={"state": hold.state.value}) from None  # fmt: skip
+            raise Conflict(
+                _REFUSALS_ES.get(refused.code, refused.code),
+                code=refused.code,
+                field="hold_id",
+                extra={"state": hold.state.value},
+            ) from None
         state.apply(decision)
         if decision.error is not None:
             raise Conflict(_REFUSALS_ES["expired"], code="expired", field="hold_id", extra={"state": "expired"})
@@ -340,8 +367,13 @@ def build(ctx: PartyContext) -> FastAPI:
         cards = []
         for card_id in ids:
             shown = shown_code(state.profiles[card_id].soft_token_secret, now_s)
-            cards.append({**state.card_row(card_id), "code": shown.code,
-                          "seconds_left": int(shown.shown_from_s + STEP_S - now_s)})  # fmt: skip
+            cards.append(
+                {
+                    **state.card_row(card_id),
+                    "code": shown.code,
+                    "seconds_left": int(shown.shown_from_s + STEP_S - now_s),
+                }
+            )
         return render(request, "app.html", title="App DIMO", q=q or "", cards=cards, error=error)
 
     @pages.get("/tarjetas", response_class=HTMLResponse)

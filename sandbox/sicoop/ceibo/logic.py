@@ -156,8 +156,19 @@ def decide_hold(
     """Authorize (or decline) a new hold. ``token`` is the soft-token check (debits)."""
 
     def declined(reason: str) -> Decision:
-        hold = Hold(req.hold_id, req.card_id, req.kind, req.amount_minor, HoldState.DECLINED, now_us,
-                    now_us, now_us, reason, req.trace_number, req.counter_id)  # fmt: skip
+        hold = Hold(
+            req.hold_id,
+            req.card_id,
+            req.kind,
+            req.amount_minor,
+            HoldState.DECLINED,
+            now_us,
+            now_us,
+            now_us,
+            reason,
+            req.trace_number,
+            req.counter_id,
+        )
         return Decision(hold, None)
 
     if card is None:
@@ -173,12 +184,24 @@ def decide_hold(
         spent_step = token.step
         if req.amount_minor > card.available_minor:
             return Decision(declined(INSUFFICIENT_FUNDS).hold, replace(card, last_token_step=spent_step))
-        new_card = replace(card, pending_debit_minor=card.pending_debit_minor + req.amount_minor,
-                           last_token_step=spent_step)  # fmt: skip
+        new_card = replace(
+            card, pending_debit_minor=card.pending_debit_minor + req.amount_minor, last_token_step=spent_step
+        )
     else:
         new_card = replace(card, pending_credit_minor=card.pending_credit_minor + req.amount_minor)
-    hold = Hold(req.hold_id, req.card_id, req.kind, req.amount_minor, HoldState.PENDING, now_us,
-                now_us + req.expires_in_s * 1_000_000, None, None, req.trace_number, req.counter_id)  # fmt: skip
+    hold = Hold(
+        req.hold_id,
+        req.card_id,
+        req.kind,
+        req.amount_minor,
+        HoldState.PENDING,
+        now_us,
+        now_us + req.expires_in_s * 1_000_000,
+        None,
+        None,
+        req.trace_number,
+        req.counter_id,
+    )
     return Decision(hold, new_card)
 
 
@@ -205,6 +228,7 @@ def decide_resolve(hold: Hold, action: HoldAction, card: CardBook, *, now_us: in
         pending_credit -= amount
         if target is HoldState.POSTED:
             balance += amount
-    new_card = replace(card, balance_minor=balance, pending_debit_minor=pending_debit,
-                       pending_credit_minor=pending_credit)  # fmt: skip
+    new_card = replace(
+        card, balance_minor=balance, pending_debit_minor=pending_debit, pending_credit_minor=pending_credit
+    )
     return Decision(replace(hold, state=target, resolved_us=now_us), new_card, error)

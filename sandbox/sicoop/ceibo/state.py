@@ -65,9 +65,13 @@ class CeiboState:
         self.tombstones.clear()
         for card in self.world.dimo_cards:
             self.profiles[card.card_id] = CardProfile(
-                card.card_id, card.entity, card.holder_name, card.holder_document, card.phone,
+                card.card_id,
+                card.entity,
+                card.holder_name,
+                card.holder_document,
+                card.phone,
                 card.soft_token_secret,
-            )  # fmt: skip
+            )
             self.books[card.card_id] = CardBook(card.card_id, card.status, card.balance_minor)
             self.by_document.setdefault(card.holder_document, []).append(card.card_id)
             self.by_phone.setdefault(card.phone, []).append(card.card_id)

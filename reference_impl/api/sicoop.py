@@ -1,0 +1,217 @@
+"""SICOOP: the switch's cash API for collection networks (``/sicoop/v1``).
+
+=============================================  =================================================
+``POST /sicoop/v1/withdrawals``                 extracción: hold at CEIBO → ``approved|declined``
+``POST /sicoop/v1/deposits``                    depósito: pending credit at CEIBO
+``POST /sicoop/v1/{type}/{id}/confirm``         registration succeeded: the hold is posted
+``POST /sicoop/v1/{type}/{id}/release``         registration failed: the hold is voided (CASH-09)
+``GET  /sicoop/v1/{type}/{id}``                 the transaction
+``GET  /sicoop/v1/{type}?trace_number=...``     query by trace number (after a lost answer)
+``GET  /sicoop/v1/{type}/{id}/events``          its journal: who did what, when (sandbox time)
+``GET  /sicoop/v1/reconciliation?date=``        the day's differences with CEIBO and the network
+=============================================  =================================================
+
+A new transaction is ``201``; the same trace number with the same body answers the first answer
+again (``201``, header ``Idempotent-Replayed: true``), with another body ``409
+idempotency_conflict`` (CASH-11, NET-01). A declined transaction is an answer like any other
+(``status: declined`` with ``reason_code``), remembered under its trace number.
+Confirm and release are idempotent; a second, different resolution is ``409`` with
+``expired``, ``already_confirmed``, ``already_released``, ``transaction_declined`` or
+``not_approved_yet``. A hold with no word within ``hold_timeout_s`` (120 s) is voided and a late
+confirm is refused with ``expired`` (CASH-10).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from reference_impl.api.sicoop_models import (
+    TRACE_PATTERN,
+    DepositIn,
+    TransactionList,
+    TransactionOut,
+    WithdrawalIn,
+)
+from reference_impl.core.errors import DomainError, IdempotencyConflict, IdempotencyInProgress
+from reference_impl.services.cash.machine import CashKind
+from reference_impl.services.cash.reasons import MESSAGES
+from reference_impl.services.cash.reconciliation import reconcile
+from reference_impl.services.cash.service import Answer, CashRefused, CashService, OpenCommand, TransactionNotFound
+from sandbox.kit.errors import Conflict, InvalidInput, NotFound, SandboxError
+from sandbox.kit.observe import PARTY_HEADER
+
+ID_PATTERN = r"^(wd|dp)-[0-9a-f]{16}$"
+TxnId = Annotated[str, Path(pattern=ID_PATTERN, description="The switch's transaction id.")]
+
+
+class CashPath(StrEnum):
+    withdrawals = "withdrawals"
+    deposits = "deposits"
+
+    @property
+    def kind(self) -> CashKind:
+        return CashKind.WITHDRAWAL if self is CashPath.withdrawals else CashKind.DEPOSIT
+
+
+def _actor(request: Request, counter_id: str | None = None) -> str:
+    caller = request.headers.get(PARTY_HEADER) or "client"
+    return f"{caller}:{counter_id}" if counter_id else caller
+
+
+def _domain(exc: DomainError) -> SandboxError:
+    if isinstance(exc, IdempotencyConflict):
+        return Conflict(
+            "El número de traza ya se usó con otros datos; use un número de traza nuevo.",
+            code=exc.code,
+            field="trace_number",
+        )
+    if isinstance(exc, IdempotencyInProgress):
+        retry = int(str(exc.details.get("retry_after_s", 1)))
+        return Conflict(
+            "Hay una solicitud con ese número de traza en curso; reintente en unos segundos.",
+            code=exc.code,
+            field="trace_number",
+            extra={"retry_after_s": retry},
+        )
+    return SandboxError(exc.message, code=exc.code, field=exc.field, status=422)
+
+
+def router(service: CashService) -> APIRouter:
+    api = APIRouter(prefix="/sicoop/v1", tags=["sicoop"])
+
+    def check_counter(counter_id: str) -> None:
+        if counter_id not in service.counters:
+            raise InvalidInput(
+                f"La boca de cobranza «{counter_id}» no está habilitada en SICOOP.",
+                code="unknown_counter",
+                field="counter_id",
+            )
+
+    def check_identification(document_number: str | None, phone: str | None) -> None:
+        if document_number is None and phone is None:
+            raise InvalidInput(
+                "Indique la cédula (document_number) o el celular (phone) del titular.",
+                code="missing_field",
+                field="document_number",
+            )
+        if document_number is not None and phone is not None:
+            raise InvalidInput(
+                "Indique la cédula (document_number) o el celular (phone), no ambos.",
+                code="invalid_field",
+                field="phone",
+            )
+
+    def reply(answer: Answer, response: Response) -> dict[str, Any]:
+        response.status_code = answer.status_code
+        if answer.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        return answer.body
+
+    async def open_transaction(kind: CashKind, body: WithdrawalIn | DepositIn, request: Request) -> Answer:
+        check_identification(body.document_number, body.phone)
+        check_counter(body.counter_id)
+        command = OpenCommand(
+            kind=kind,
+            trace_number=body.trace_number,
+            counter_id=body.counter_id,
+            document_number=body.document_number,
+            phone=body.phone,
+            soft_token=getattr(body, "soft_token", None),
+            amount_minor=body.amount_minor,
+            actor=_actor(request, body.counter_id),
+        )
+        try:
+            return await service.open(command)
+        except DomainError as exc:
+            raise _domain(exc) from None
+
+    @api.post(
+        "/withdrawals",
+        status_code=201,
+        response_model=TransactionOut,
+        summary="Withdrawal (extracción): hold the amount on the holder's DIMO card",
+        responses={409: {"description": "idempotency_conflict / idempotency_in_progress"}},
+    )
+    async def withdraw(body: WithdrawalIn, request: Request, response: Response) -> dict[str, Any]:
+        return reply(await open_transaction(CashKind.WITHDRAWAL, body, request), response)
+
+    @api.post(
+        "/deposits",
+        status_code=201,
+        response_model=TransactionOut,
+        summary="Deposit (depósito): a pending credit on the holder's DIMO card",
+        responses={409: {"description": "idempotency_conflict / idempotency_in_progress"}},
+    )
+    async def deposit(body: DepositIn, request: Request, response: Response) -> dict[str, Any]:
+        return reply(await open_transaction(CashKind.DEPOSIT, body, request), response)
+
+    @api.get("/reconciliation", summary="Daily reconciliation with CEIBO and the collection network")
+    async def reconciliation(
+        day: Annotated[date, Query(alias="date", description="YYYY-MM-DD, in the cash timezone")],
+    ) -> dict[str, Any]:
+        return await reconcile(
+            day,
+            service.settings.cash_tz,
+            transactions=service.between,
+            ceibo=service.ceibo,
+            red=service.red,
+            now=service.clock.now(),
+        )
+
+    async def resolve(
+        kind: CashPath, txn_id: str, action: Literal["confirm", "release"], request: Request
+    ) -> dict[str, Any]:
+        try:
+            answer = await service.resolve(kind.kind, txn_id, action, _actor(request))
+        except TransactionNotFound:
+            raise NotFound(f"No existe la transacción {txn_id}.", code="transaction_not_found", field="id") from None
+        except CashRefused as refused:
+            raise Conflict(
+                MESSAGES.get(refused.code, refused.code),
+                code=refused.code,
+                field="id",
+                extra={"transaction": refused.transaction},
+            ) from None
+        return answer.body
+
+    @api.post(
+        "/{kind}/{txn_id}/confirm",
+        response_model=TransactionOut,
+        summary="Confirm: the network registered it; the hold is posted (money moves)",
+        responses={404: {"description": "transaction_not_found"}, 409: {"description": "expired, already_..."}},
+    )
+    async def confirm(kind: CashPath, txn_id: TxnId, request: Request) -> dict[str, Any]:
+        return await resolve(kind, txn_id, "confirm", request)
+
+    @api.post(
+        "/{kind}/{txn_id}/release",
+        response_model=TransactionOut,
+        summary="Release: the registration failed; the hold is voided at once (CASH-09)",
+        responses={404: {"description": "transaction_not_found"}, 409: {"description": "expired, already_..."}},
+    )
+    async def release(kind: CashPath, txn_id: TxnId, request: Request) -> dict[str, Any]:
+        return await resolve(kind, txn_id, "release", request)
+
+    @api.get("/{kind}/{txn_id}", response_model=TransactionOut, summary="A transaction")
+    async def get_transaction(kind: CashPath, txn_id: TxnId) -> dict[str, Any]:
+        try:
+            return await service.get(kind.kind, txn_id)
+        except TransactionNotFound:
+            raise NotFound(f"No existe la transacción {txn_id}.", code="transaction_not_found", field="id") from None
+
+    @api.get("/{kind}/{txn_id}/events", summary="The journal of a transaction (who, what, when)")
+    async def transaction_events(kind: CashPath, txn_id: TxnId) -> dict[str, Any]:
+        try:
+            return {"id": txn_id, "events": await service.events(kind.kind, txn_id)}
+        except TransactionNotFound:
+            raise NotFound(f"No existe la transacción {txn_id}.", code="transaction_not_found", field="id") from None
+
+    @api.get("/{kind}", response_model=TransactionList, summary="Find a transaction by its trace number")
+    async def by_trace(kind: CashPath, trace_number: Annotated[str, Query(pattern=TRACE_PATTERN)]) -> dict[str, Any]:
+        return {"items": await service.find_by_trace(kind.kind, trace_number)}
+
+    return api

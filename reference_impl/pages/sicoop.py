@@ -1,0 +1,60 @@
+"""SICOOP pages of the switch: the cash transactions, one transaction's journal, the reconciliation."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from reference_impl.services.cash.machine import CashKind
+from reference_impl.services.cash.reconciliation import reconcile
+from reference_impl.services.cash.service import CashService, TransactionNotFound
+
+
+def router(service: CashService) -> APIRouter:
+    pages = APIRouter(include_in_schema=False)
+
+    def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+        return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+            request, template, {"party": "switch", **values}, status_code=status_code
+        )
+
+    @pages.get("/sicoop", response_class=HTMLResponse)
+    async def transactions(request: Request) -> HTMLResponse:
+        return render(
+            request, "sicoop_transactions.html", title="SICOOP · efectivo", transactions=await service.latest(200)
+        )
+
+    @pages.get("/sicoop/transacciones/{txn_id}", response_class=HTMLResponse)
+    async def transaction(request: Request, txn_id: str) -> HTMLResponse:
+        kind = CashKind.WITHDRAWAL if txn_id.startswith("wd-") else CashKind.DEPOSIT
+        try:
+            txn = await service.get(kind, txn_id)
+            events = await service.events(kind, txn_id)
+        except TransactionNotFound:
+            return render(request, "sicoop_transaction.html", 404, title="SICOOP", txn=None, events=[], txn_id=txn_id)
+        return render(request, "sicoop_transaction.html", title="SICOOP", txn=txn, events=events, txn_id=txn_id)
+
+    @pages.get("/sicoop/conciliacion", response_class=HTMLResponse)
+    async def reconciliation(
+        request: Request, day: Annotated[str | None, Query(alias="date", max_length=10)] = None
+    ) -> HTMLResponse:
+        today = service.clock.now().astimezone(service.settings.cash_tz).date()
+        error = None
+        try:
+            chosen = date.fromisoformat(day) if day else today
+        except ValueError:
+            chosen, error = today, "La fecha debe tener la forma AAAA-MM-DD."
+        report = await reconcile(
+            chosen,
+            service.settings.cash_tz,
+            transactions=service.between,
+            ceibo=service.ceibo,
+            red=service.red,
+            now=service.clock.now(),
+        )
+        return render(request, "sicoop_reconciliation.html", title="SICOOP · conciliación", report=report, error=error)
+
+    return pages

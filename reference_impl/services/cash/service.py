@@ -1,0 +1,541 @@
+"""SICOOP cash use cases: open a withdrawal or deposit, confirm, release, expire, sync CEIBO.
+
+Each use case loads state, asks the pure deciders (the authorization core for the hold and the
+limits, :mod:`.machine` for the transaction), persists in one transaction through the group
+commit (:mod:`reference_impl.services.batching`), and calls CEIBO. The switch is the ledger of
+record: it decides and commits first, then tells CEIBO, and keeps telling it (the issuer-sync
+job) until CEIBO acknowledges.
+
+Opening, step by step (three round trips at most: DB, CEIBO, DB)::
+
+    directory: cédula/phone → card (CEIBO lookup, cached)
+    phase A (one transaction): claim the trace number (idempotency) → replay if answered;
+        open the switch's hold (limits: tope, frequency, daily cap) → declined at once if refused;
+        record the transaction ``authorizing``
+    CEIBO hold (the switch's id is the hold id; CEIBO checks card, soft-token, funds)
+    phase B (one transaction): approved → ``approved``; declined → void the switch's hold;
+        no answer → void the switch's hold, decline ``issuer_timeout``/``issuer_unavailable``
+        and void at CEIBO by id (NET-06); remember the answer under the trace number.
+
+Concurrent requests with the same trace number in one process wait for the first one and
+answer what it answered; across processes the store's claim answers ``idempotency_in_progress``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import partial
+from typing import Any, Literal
+
+from sqlalchemy import Connection
+
+from reference_impl.core.errors import (
+    AlreadyPosted,
+    Decline,
+    DomainError,
+    HoldAlreadyResolved,
+    IdempotencyConflict,
+    IdempotencyInProgress,
+)
+from reference_impl.core.holds import OpenHold, ResolveHold
+from reference_impl.core.idempotency import body_hash as canonical_hash
+from reference_impl.peers.ceibo import CeiboClient, HoldAnswer, ResolutionAnswer
+from reference_impl.peers.red import RedClient
+from reference_impl.services.batching import GroupCommit
+from reference_impl.services.cash.directory import CardDirectory, CardRef, NoCard
+from reference_impl.services.cash.machine import (
+    TRANSITIONS,
+    CashEvent,
+    CashKind,
+    CashStatus,
+    IssuerSync,
+    Move,
+    decide,
+)
+from reference_impl.services.cash.reasons import message_for
+from reference_impl.services.settings import SwitchSettings
+from reference_impl.store.authorization import AuthorizationStore, HoldOutcome
+from reference_impl.store.cash import CashEvent as EventRow
+from reference_impl.store.cash import CashRepository, CashTransaction
+from sandbox.kit.clock import Clock, from_us, to_us
+from sandbox.kit.money import format_amount
+
+log = logging.getLogger("reference_impl.cash")
+
+SCOPE = "sicoop"
+"""Idempotency scope: a trace number identifies one transaction, withdrawal or deposit."""
+ISSUER_BATCH = 200
+ISSUER_CONCURRENCY = 32
+MAX_ISSUER_BACKOFF_S = 60
+US = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCommand:
+    kind: CashKind
+    trace_number: str
+    counter_id: str
+    document_number: str | None
+    phone: str | None
+    soft_token: str | None
+    amount_minor: int
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+class CashRefused(Exception):
+    """A confirm or release the transaction's state refuses (HTTP 409)."""
+
+    def __init__(self, code: str, transaction: dict[str, Any]) -> None:
+        super().__init__(code)
+        self.code = code
+        self.transaction = transaction
+
+
+class TransactionNotFound(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Replay:
+    answer: Answer
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    txn: CashTransaction
+
+
+def _iso(us: int | None) -> str | None:
+    return None if us is None else from_us(us).isoformat()
+
+
+def new_id(kind: CashKind) -> str:
+    return ("wd-" if kind is CashKind.WITHDRAWAL else "dp-") + secrets.token_hex(8)
+
+
+class CashService:
+    def __init__(
+        self,
+        *,
+        auth: AuthorizationStore,
+        repo: CashRepository,
+        batcher: GroupCommit,
+        ceibo: CeiboClient,
+        red: RedClient,
+        directory: CardDirectory,
+        clock: Clock,
+        settings: SwitchSettings,
+        key: bytes,
+        counters: Iterable[str],
+    ) -> None:
+        self.auth = auth
+        self.repo = repo
+        self.batcher = batcher
+        self.ceibo = ceibo
+        self.red = red
+        self.directory = directory
+        self.clock = clock
+        self.settings = settings
+        self._key = key
+        self.counters = frozenset(counters)
+        self._inflight: dict[str, tuple[str, asyncio.Future[Answer]]] = {}
+
+    # -- views ------------------------------------------------------------------------------------
+    def view(self, txn: CashTransaction, *, issuer_message: str | None = None) -> dict[str, Any]:
+        """The transaction as the API shows it (amounts as decimal strings, sandbox times)."""
+        held = txn.hold_id is not None and txn.status in ("authorizing", "approved")
+        return {
+            "id": txn.id,
+            "type": txn.kind,
+            "trace_number": txn.trace_number,
+            "status": txn.status,
+            "reason_code": txn.reason_code,
+            "message": message_for(txn.reason_code, status=txn.status, kind=txn.kind, issuer_message=issuer_message),
+            "amount": format_amount(txn.amount_minor, txn.currency),
+            "currency": txn.currency,
+            "counter_id": txn.counter_id,
+            "card_id": txn.card_id,
+            "hold_expires_at": _iso(txn.expires_us) if held else None,
+            "created_at": _iso(txn.created_us),
+            "updated_at": _iso(txn.updated_us),
+            "resolved_at": _iso(txn.resolved_us),
+            "issuer_state": txn.issuer_state,
+        }
+
+    def body_hash(self, cmd: OpenCommand) -> str:
+        """The request's identity for idempotency. The soft-token enters only as a keyed MAC, so the
+        stored hash cannot be searched for the 10^6 possible codes."""
+        mac = None
+        if cmd.soft_token is not None:
+            mac = hmac.new(self._key, f"{cmd.trace_number}:{cmd.soft_token}".encode(), hashlib.sha256).hexdigest()
+        return canonical_hash(
+            {
+                "kind": cmd.kind.value,
+                "counter_id": cmd.counter_id,
+                "document_number": cmd.document_number,
+                "phone": cmd.phone,
+                "amount_minor": cmd.amount_minor,
+                "currency": "PYG",
+                "soft_token_mac": mac,
+            }
+        )
+
+    # -- open -------------------------------------------------------------------------------------
+    async def open(self, cmd: OpenCommand) -> Answer:
+        digest = self.body_hash(cmd)
+        running = self._inflight.get(cmd.trace_number)
+        if running is not None:
+            if running[0] != digest:
+                raise IdempotencyConflict(field="trace_number")
+            try:
+                first = await asyncio.shield(running[1])
+            except asyncio.CancelledError:
+                if running[1].cancelled():
+                    raise IdempotencyInProgress(details={"retry_after_s": 1}) from None
+                raise
+            return replace(first, replayed=True)
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self._inflight[cmd.trace_number] = (digest, future)
+        try:
+            answer = await self._open(cmd, digest)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters, if any, get it too
+            raise
+        else:
+            future.set_result(answer)
+            return answer
+        finally:
+            self._inflight.pop(cmd.trace_number, None)
+
+    async def _open(self, cmd: OpenCommand, digest: str) -> Answer:
+        card = await self.directory.resolve(document_number=cmd.document_number, phone=cmd.phone)
+        txn_id = new_id(cmd.kind)
+        phase_a = partial(self._phase_a, cmd, digest, card, txn_id, self.clock.now_us())
+        held = await self.batcher.run(phase_a)
+        if isinstance(held, Answer):
+            return held
+        if isinstance(held, _Replay):
+            return held.answer
+        txn = held.txn
+        assert isinstance(card, CardRef)
+        self.repo.accounts_committed([card.card_id])
+        issuer = await self.ceibo.hold(
+            hold_id=txn.id,
+            card_id=card.card_id,
+            kind=cmd.kind.hold_kind.value,
+            amount_minor=cmd.amount_minor,
+            soft_token=cmd.soft_token,
+            expires_in_s=self.settings.hold_timeout_s + self.settings.ceibo_hold_margin_s,
+            trace_number=cmd.trace_number,
+            counter_id=cmd.counter_id,
+        )
+        answer, settled = await self.batcher.run(partial(self._phase_b, txn.id, issuer, self.clock.now_us()))
+        if settled.issuer_sync != IssuerSync.NONE:
+            # NET-06: CEIBO did not answer; void by id now (the issuer-sync job retries if this fails too).
+            await self._push_issuer(settled, actor="switch")
+        return answer
+
+    def _phase_a(
+        self, cmd: OpenCommand, digest: str, card: CardRef | NoCard, txn_id: str, now_us: int, conn: Connection
+    ) -> Answer | _Replay | _Held:
+        lease_s = max(5, int(self.settings.ceibo_timeout_s * 3) + 1)
+        stored = self.auth.claim_idempotency_in(conn, cmd.trace_number, digest, now_us, scope=SCOPE, lease_s=lease_s)
+        if stored is not None:
+            return _Replay(Answer(stored.status or 201, stored.body, replayed=True))
+        if self.repo.get_by_trace(conn, cmd.trace_number) is not None:
+            # A worker died while authorizing this trace and its claim lapsed: the sweeper settles it.
+            raise IdempotencyInProgress(details={"retry_after_s": self.settings.hold_timeout_s})
+        txn = CashTransaction(
+            id=txn_id,
+            kind=cmd.kind.value,
+            trace_number=cmd.trace_number,
+            body_hash=digest,
+            counter_id=cmd.counter_id,
+            document_number=cmd.document_number,
+            phone=cmd.phone,
+            card_id=None,
+            amount_minor=cmd.amount_minor,
+            currency="PYG",
+            status=CashStatus.AUTHORIZING.value,
+            reason_code=None,
+            hold_id=None,
+            created_us=now_us,
+            updated_us=now_us,
+            expires_us=None,
+            resolved_us=None,
+            issuer_state="none",
+            issuer_sync=IssuerSync.NONE.value,
+            issuer_attempts=0,
+            issuer_next_us=None,
+        )
+        if isinstance(card, NoCard):
+            return self._decline_at_once(conn, txn, card.reason, now_us, cmd.actor)
+        txn = replace(txn, card_id=card.card_id)
+        self.repo.ensure_card_accounts(conn, [(card.card_id, card.entity)])
+        hold = OpenHold(
+            txn_id,
+            card.card_id,
+            cmd.kind.hold_kind,
+            cmd.amount_minor,
+            self.settings.hold_timeout_s,
+            limit_subject=card.card_id,
+        )
+        policy = card.policy if cmd.kind is CashKind.WITHDRAWAL else None
+        [outcome] = self.auth.apply_holds_in(conn, [(hold, now_us, policy)])
+        if isinstance(outcome, Decline):
+            return self._decline_at_once(conn, txn, outcome.code, now_us, cmd.actor)
+        if isinstance(outcome, DomainError):
+            raise outcome
+        txn = replace(txn, hold_id=txn_id, expires_us=outcome.hold.expires_us)
+        self.repo.insert(conn, txn)
+        detail = {"card_id": card.card_id, "amount_minor": cmd.amount_minor}
+        self.repo.add_events(conn, [EventRow(txn_id, now_us, cmd.actor, "hold_opened", None, txn.status, None, detail)])
+        return _Held(txn)
+
+    def _decline_at_once(self, conn: Connection, txn: CashTransaction, reason: str, now_us: int, actor: str) -> Answer:
+        txn = replace(txn, status=CashStatus.DECLINED.value, reason_code=reason, resolved_us=now_us)
+        self.repo.insert(conn, txn)
+        self.repo.add_events(conn, [EventRow(txn.id, now_us, actor, "declined", None, txn.status, reason)])
+        stored = self.auth.complete_idempotency_in(
+            conn, txn.trace_number, txn.body_hash, self.view(txn), now_us, scope=SCOPE, status=201
+        )
+        return Answer(stored.status or 201, stored.body, replayed=stored.replayed)
+
+    def _phase_b(
+        self, txn_id: str, issuer: HoldAnswer, now_us: int, conn: Connection
+    ) -> tuple[Answer, CashTransaction]:
+        txn = self.repo.get(conn, txn_id, lock=True)
+        assert txn is not None
+        event = {
+            "approved": CashEvent.ISSUER_APPROVED,
+            "declined": CashEvent.ISSUER_DECLINED,
+            "unknown": CashEvent.ISSUER_SILENT,
+        }[issuer.outcome]
+        decision = decide(CashStatus(txn.status), event, expires_us=txn.expires_us, now_us=now_us)
+        if decision.move is None:
+            # Settled meanwhile (the sweeper gave up on it): its answer is the one remembered.
+            stored = self.auth.complete_idempotency_in(
+                conn, txn.trace_number, txn.body_hash, self.view(txn), now_us, scope=SCOPE, status=201
+            )
+            return Answer(stored.status or 201, stored.body, replayed=stored.replayed), txn
+        move = decision.move
+        self._move_hold(conn, txn, move, now_us)
+        issuer_state = {"approved": "pending", "declined": "declined", "unknown": "unknown"}[issuer.outcome]
+        after = self._moved(txn, move, now_us, reason=issuer.reason_code, issuer_state=issuer_state)
+        self.repo.update(conn, txn, after)
+        self.repo.add_events(
+            conn, [EventRow(txn.id, now_us, "ceibo", event.value, txn.status, after.status, issuer.reason_code)]
+        )
+        body = self.view(after, issuer_message=issuer.message)
+        stored = self.auth.complete_idempotency_in(
+            conn, txn.trace_number, txn.body_hash, body, now_us, scope=SCOPE, status=201
+        )
+        return Answer(stored.status or 201, stored.body, replayed=stored.replayed), after
+
+    # -- confirm / release ------------------------------------------------------------------------
+    async def resolve(self, kind: CashKind, txn_id: str, action: Literal["confirm", "release"], actor: str) -> Answer:
+        event = CashEvent.CONFIRM if action == "confirm" else CashEvent.RELEASE
+        work = partial(self._phase_c, kind, txn_id, event, actor, self.clock.now_us())
+        txn, error, changed = await self.batcher.run(work)
+        if changed and txn.issuer_sync != IssuerSync.NONE:
+            txn = await self._push_issuer(txn, actor=actor)
+        if error is not None:
+            raise CashRefused(error, self.view(txn))
+        return Answer(200, self.view(txn))
+
+    def _phase_c(
+        self, kind: CashKind, txn_id: str, event: CashEvent, actor: str, now_us: int, conn: Connection
+    ) -> tuple[CashTransaction, str | None, bool]:
+        txn = self.repo.get(conn, txn_id, lock=True)
+        if txn is None or txn.kind != kind.value:
+            raise TransactionNotFound(txn_id)
+        decision = decide(CashStatus(txn.status), event, expires_us=txn.expires_us, now_us=now_us)
+        if decision.move is None:
+            return txn, decision.error, False
+        move, error = decision.move, decision.error
+        refused = self._move_hold(conn, txn, move, now_us)
+        if refused is not None:  # the hold was resolved by its deadline in the core: it expired
+            move, error = TRANSITIONS[(CashStatus.APPROVED, CashEvent.EXPIRE)], refused
+        after = self._moved(txn, move, now_us, reason=txn.reason_code)
+        self.repo.update(conn, txn, after)
+        self.repo.add_events(conn, [EventRow(txn.id, now_us, actor, event.value, txn.status, after.status, error)])
+        return after, error, True
+
+    # -- shared steps -----------------------------------------------------------------------------
+    def _move_hold(self, conn: Connection, txn: CashTransaction, move: Move, now_us: int) -> str | None:
+        """Apply the move's hold action on the switch's ledger; the error code if the core refused."""
+        if move.hold_action is None or txn.hold_id is None:
+            return None
+        [outcome] = self.auth.apply_holds_in(conn, [(ResolveHold(txn.hold_id, move.hold_action), now_us, None)])
+        if isinstance(outcome, HoldOutcome):
+            return None
+        if isinstance(outcome, AlreadyPosted) or not isinstance(outcome, HoldAlreadyResolved):
+            raise outcome  # the ledger contradicts the transaction: a bug, never a retry
+        return "expired" if move.to in (CashStatus.CONFIRMED, CashStatus.RELEASED) else None
+
+    @staticmethod
+    def _moved(
+        txn: CashTransaction, move: Move, now_us: int, *, reason: str | None, issuer_state: str | None = None
+    ) -> CashTransaction:
+        final = move.to not in (CashStatus.AUTHORIZING, CashStatus.APPROVED)
+        syncing = move.issuer_sync is not IssuerSync.NONE
+        return txn.moved(
+            status=move.to.value,
+            reason_code=reason,
+            updated_us=now_us,
+            resolved_us=now_us if final else None,
+            issuer_state=issuer_state or txn.issuer_state,
+            issuer_sync=move.issuer_sync.value,
+            issuer_attempts=0,
+            issuer_next_us=now_us if syncing else None,
+        )
+
+    # -- CEIBO synchronization --------------------------------------------------------------------
+    async def _push_issuer(self, txn: CashTransaction, *, actor: str) -> CashTransaction:
+        assert txn.hold_id is not None
+        action: Literal["post", "void"] = "post" if txn.issuer_sync == IssuerSync.POST else "void"
+        result = await self.ceibo.resolve(txn.hold_id, action)
+        return await self.batcher.run(partial(self._record_issuer, txn.id, action, result, actor, self.clock.now_us()))
+
+    def _record_issuer(
+        self, txn_id: str, action: str, result: ResolutionAnswer, actor: str, now_us: int, conn: Connection
+    ) -> CashTransaction:
+        txn = self.repo.get(conn, txn_id, lock=True)
+        assert txn is not None
+        if txn.issuer_sync != action:
+            return txn  # someone else recorded it first
+        if result.outcome == "done":
+            expected = {"posted"} if action == "post" else {"voided", "expired", "absent", "declined"}
+            event = f"issuer_{'posted' if action == 'post' else 'voided'}"
+            if result.state not in expected:
+                event = "issuer_diverged"
+                log.warning("CEIBO hold %s is %s after %s", txn.hold_id, result.state, action)
+            after = txn.moved(
+                issuer_state=result.state or "unknown",
+                issuer_sync=IssuerSync.NONE.value,
+                issuer_next_us=None,
+                updated_us=now_us,
+            )
+        else:
+            attempts = txn.issuer_attempts + 1
+            event = "issuer_retry"
+            after = txn.moved(
+                issuer_attempts=attempts, issuer_next_us=now_us + min(2**attempts, MAX_ISSUER_BACKOFF_S) * US
+            )
+        self.repo.update(conn, txn, after)
+        self.repo.add_events(
+            conn,
+            [
+                EventRow(
+                    txn.id,
+                    now_us,
+                    actor,
+                    event,
+                    txn.status,
+                    txn.status,
+                    None,
+                    {"action": action, "ceibo": result.state or result.detail},
+                )
+            ],
+        )
+        return after
+
+    # -- jobs -------------------------------------------------------------------------------------
+    async def expire_due(self, now: datetime) -> int:
+        """CASH-10: void every hold whose deadline passed with no confirm or release."""
+        return await self.batcher.run(partial(self._sweep, to_us(now)))
+
+    def _sweep(self, now_us: int, conn: Connection) -> int:
+        due = self.repo.due_for_expiry(conn, now_us, limit=500)
+        for txn in due:
+            move = TRANSITIONS[(CashStatus(txn.status), CashEvent.EXPIRE)]
+            self._move_hold(conn, txn, move, now_us)
+            reason = "issuer_timeout" if txn.status == CashStatus.AUTHORIZING else None
+            after = self._moved(txn, move, now_us, reason=reason)
+            self.repo.update(conn, txn, after)
+            self.repo.add_events(
+                conn, [EventRow(txn.id, now_us, "switch:sweeper", "expire", txn.status, after.status, reason)]
+            )
+            if txn.status == CashStatus.AUTHORIZING:  # its request never finished: this is its answer
+                self.auth.complete_idempotency_in(
+                    conn, txn.trace_number, txn.body_hash, self.view(after), now_us, scope=SCOPE, status=201
+                )
+        return len(due)
+
+    async def sync_issuer(self, now: datetime) -> int:
+        """Tell CEIBO every post or void it has not acknowledged yet (retries with backoff)."""
+        due = await asyncio.to_thread(self._read, lambda conn: self.repo.due_for_issuer(conn, to_us(now), ISSUER_BATCH))
+        if not due:
+            return 0
+        gate = asyncio.Semaphore(ISSUER_CONCURRENCY)
+
+        async def push(txn: CashTransaction) -> tuple[CashTransaction, ResolutionAnswer]:
+            assert txn.hold_id is not None
+            async with gate:
+                return txn, await self.ceibo.resolve(txn.hold_id, "post" if txn.issuer_sync == "post" else "void")
+
+        results = await asyncio.gather(*(push(t) for t in due))
+        now_us = self.clock.now_us()
+
+        def record(conn: Connection) -> int:
+            for txn, result in results:
+                self._record_issuer(txn.id, txn.issuer_sync, result, "switch:issuer-sync", now_us, conn)
+            return len(results)
+
+        return await self.batcher.run(record)
+
+    # -- reads ------------------------------------------------------------------------------------
+    def _read(self, work: Callable[[Connection], Any]) -> Any:
+        with self.auth.engine.connect() as conn:
+            return work(conn)
+
+    async def get(self, kind: CashKind, txn_id: str) -> dict[str, Any]:
+        txn = await asyncio.to_thread(self._read, lambda conn: self.repo.get(conn, txn_id))
+        if txn is None or txn.kind != kind.value:
+            raise TransactionNotFound(txn_id)
+        return self.view(txn)
+
+    async def find_by_trace(self, kind: CashKind, trace_number: str) -> list[dict[str, Any]]:
+        txn = await asyncio.to_thread(self._read, lambda conn: self.repo.get_by_trace(conn, trace_number))
+        return [] if txn is None or txn.kind != kind.value else [self.view(txn)]
+
+    async def events(self, kind: CashKind, txn_id: str) -> list[dict[str, Any]]:
+        await self.get(kind, txn_id)
+        rows: list[dict[str, Any]] = await asyncio.to_thread(self._read, lambda conn: self.repo.events(conn, txn_id))
+        for row in rows:
+            row["at"] = _iso(row.pop("at_us"))
+        return rows
+
+    async def latest(self, limit: int = 100) -> list[dict[str, Any]]:
+        txns = await asyncio.to_thread(self._read, lambda conn: self.repo.latest(conn, limit))
+        return [self.view(t) for t in txns]
+
+    async def between(self, since_us: int, until_us: int) -> list[CashTransaction]:
+        found: list[CashTransaction] = await asyncio.to_thread(
+            self._read, lambda conn: self.repo.between(conn, since_us, until_us)
+        )
+        return found
+
+    # -- reset ------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        self.auth.transaction(self.repo.wipe_all)
+        self.directory.clear()
+        self._inflight.clear()

@@ -1,0 +1,221 @@
+"""Repository of SICOOP cash transactions (``sicoop_transactions``) and their events.
+
+Every method works on a connection inside :meth:`AuthorizationStore.transaction`, so a cash
+transaction row, its hold on the switch's ledger, its limit counter and its idempotency key
+are written in one database transaction. Rows are loaded with ``FOR UPDATE`` on PostgreSQL
+(SQLite's ``BEGIN IMMEDIATE`` already serializes writers) and updated on their ``version``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Final
+
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import Select
+
+from reference_impl.store.tables import accounts, metadata, sicoop_events, sicoop_transactions
+
+__all__ = ["CashEvent", "CashRepository", "CashTransaction", "StaleTransaction"]
+
+_OPEN: Final = ("authorizing", "approved")
+
+
+class StaleTransaction(RuntimeError):
+    """An update matched no row: the row changed under a lock we hold (a bug, never a race)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CashTransaction:
+    id: str
+    kind: str
+    trace_number: str
+    body_hash: str
+    counter_id: str
+    document_number: str | None
+    phone: str | None
+    card_id: str | None
+    amount_minor: int
+    currency: str
+    status: str
+    reason_code: str | None
+    hold_id: str | None
+    created_us: int
+    updated_us: int
+    expires_us: int | None
+    resolved_us: int | None
+    issuer_state: str
+    issuer_sync: str
+    issuer_attempts: int
+    issuer_next_us: int | None
+    version: int = 0
+
+    def moved(self, **changes: Any) -> CashTransaction:
+        """This transaction with ``changes`` and the next version."""
+        return replace(self, version=self.version + 1, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class CashEvent:
+    transaction_id: str
+    at_us: int
+    actor: str
+    event: str
+    from_status: str | None
+    to_status: str
+    reason_code: str | None = None
+    detail: dict[str, Any] | None = None
+
+    def row(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["detail"] = None if self.detail is None else json.dumps(self.detail, sort_keys=True, ensure_ascii=False)
+        return out
+
+
+_COLUMNS: Final = tuple(c.name for c in sicoop_transactions.columns)
+
+
+def _txn(row: Any) -> CashTransaction:
+    return CashTransaction(*row)
+
+
+class CashRepository:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._is_pg = engine.dialect.name == "postgresql"
+        self._insert = insert(sicoop_transactions)
+        self._insert_events = insert(sicoop_events)
+        dialect_insert = postgresql.insert if self._is_pg else sqlite.insert
+        self._ensure_account = dialect_insert(accounts).on_conflict_do_nothing(index_elements=["account_id"])
+        self._known_accounts: set[str] = set()
+
+    def _locked(self, stmt: Select[Any]) -> Select[Any]:
+        return stmt.with_for_update() if self._is_pg else stmt
+
+    # -- writes -----------------------------------------------------------------------------------
+    def insert(self, conn: Connection, txn: CashTransaction) -> None:
+        conn.execute(self._insert, asdict(txn))
+
+    def update(self, conn: Connection, before: CashTransaction, after: CashTransaction) -> None:
+        values = {k: v for k, v in asdict(after).items() if k != "id"}
+        result = conn.execute(
+            update(sicoop_transactions)
+            .where(sicoop_transactions.c.id == before.id, sicoop_transactions.c.version == before.version)
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            raise StaleTransaction(f"transaction {before.id} changed under its lock")
+
+    def add_events(self, conn: Connection, events: Iterable[CashEvent]) -> None:
+        rows = [e.row() for e in events]
+        if rows:
+            conn.execute(self._insert_events, rows)
+
+    def ensure_card_accounts(self, conn: Connection, cards: Sequence[tuple[str, str | None]]) -> None:
+        """Create the switch's shadow ledger account of each card (balance kept by CEIBO)."""
+        new = [(card_id, entity) for card_id, entity in cards if card_id not in self._known_accounts]
+        if not new:
+            return
+        conn.execute(
+            self._ensure_account,
+            [
+                {
+                    "account_id": card_id,
+                    "balance_minor": None,
+                    "pending_debit_minor": 0,
+                    "pending_credit_minor": 0,
+                    "active": True,
+                    "entity": entity,
+                    "product_type": "DIMO",
+                    "version": 0,
+                }
+                for card_id, entity in new
+            ],
+        )
+
+    def accounts_committed(self, cards: Iterable[str]) -> None:
+        """Remember accounts known to exist (call after the transaction that ensured them commits)."""
+        self._known_accounts.update(cards)
+
+    def forget_accounts(self) -> None:
+        self._known_accounts.clear()
+
+    # -- reads ------------------------------------------------------------------------------------
+    def get(self, conn: Connection, txn_id: str, *, lock: bool = False) -> CashTransaction | None:
+        stmt = select(sicoop_transactions).where(sicoop_transactions.c.id == txn_id)
+        row = conn.execute(self._locked(stmt) if lock else stmt).one_or_none()
+        return None if row is None else _txn(row)
+
+    def get_by_trace(self, conn: Connection, trace_number: str) -> CashTransaction | None:
+        stmt = select(sicoop_transactions).where(sicoop_transactions.c.trace_number == trace_number)
+        row = conn.execute(stmt).one_or_none()
+        return None if row is None else _txn(row)
+
+    def due_for_expiry(self, conn: Connection, now_us: int, limit: int) -> list[CashTransaction]:
+        """Open transactions (authorizing or approved) whose hold deadline has passed."""
+        stmt = (
+            select(sicoop_transactions)
+            .where(sicoop_transactions.c.status.in_(_OPEN), sicoop_transactions.c.expires_us <= now_us)
+            .order_by(sicoop_transactions.c.expires_us)
+            .limit(limit)
+        )
+        if self._is_pg:
+            stmt = stmt.with_for_update(skip_locked=True)
+        return [_txn(r) for r in conn.execute(stmt)]
+
+    def due_for_issuer(self, conn: Connection, now_us: int, limit: int) -> list[CashTransaction]:
+        """Transactions whose post or void still has to reach CEIBO, due now."""
+        stmt = (
+            select(sicoop_transactions)
+            .where(sicoop_transactions.c.issuer_sync != "none", sicoop_transactions.c.issuer_next_us <= now_us)
+            .order_by(sicoop_transactions.c.issuer_next_us)
+            .limit(limit)
+        )
+        return [_txn(r) for r in conn.execute(stmt)]
+
+    def between(
+        self, conn: Connection, since_us: int, until_us: int, *, kind: str | None = None, limit: int | None = None
+    ) -> list[CashTransaction]:
+        cond = [sicoop_transactions.c.created_us >= since_us, sicoop_transactions.c.created_us < until_us]
+        if kind is not None:
+            cond.append(sicoop_transactions.c.kind == kind)
+        stmt = select(sicoop_transactions).where(and_(*cond)).order_by(sicoop_transactions.c.created_us)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return [_txn(r) for r in conn.execute(stmt)]
+
+    def latest(self, conn: Connection, limit: int, *, kind: str | None = None) -> list[CashTransaction]:
+        stmt = select(sicoop_transactions)
+        if kind is not None:
+            stmt = stmt.where(sicoop_transactions.c.kind == kind)
+        stmt = stmt.order_by(sicoop_transactions.c.created_us.desc(), sicoop_transactions.c.id).limit(limit)
+        return [_txn(r) for r in conn.execute(stmt)]
+
+    def counts(self, conn: Connection) -> dict[str, int]:
+        stmt = select(sicoop_transactions.c.status, func.count()).group_by(sicoop_transactions.c.status)
+        return {status: int(n) for status, n in conn.execute(stmt)}
+
+    def events(self, conn: Connection, txn_id: str) -> list[dict[str, Any]]:
+        stmt = select(sicoop_events).where(sicoop_events.c.transaction_id == txn_id).order_by(sicoop_events.c.seq)
+        out = []
+        for row in conn.execute(stmt):
+            item = dict(row._mapping)
+            item["detail"] = None if item["detail"] is None else json.loads(item["detail"])
+            out.append(item)
+        return out
+
+    def open_count(self, conn: Connection) -> int:
+        stmt = select(func.count()).where(
+            or_(sicoop_transactions.c.status.in_(_OPEN), sicoop_transactions.c.issuer_sync != "none")
+        )
+        return int(conn.execute(stmt).scalar_one())
+
+    # -- reset ------------------------------------------------------------------------------------
+    def wipe_all(self, conn: Connection) -> None:
+        """Delete every row of every table of the switch's store (``/_sandbox/reset``)."""
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(delete(table))
+        self._known_accounts.clear()

@@ -69,6 +69,7 @@ from reference_impl.core.otp import (
     hash_otp,
     is_well_formed,
 )
+from reference_impl.store.engine import READ_ONLY_OPTION
 from reference_impl.store.tables import (
     accounts,
     holds,
@@ -607,6 +608,11 @@ class AuthorizationStore:
         if self._sane_multi_rowcount and rowcount != expected:
             raise _ConcurrentUpdate(f"{rowcount} rows updated, {expected} expected")
 
+    def _reader(self) -> Connection:
+        """A connection for reads only: on SQLite its transaction is a plain (deferred) BEGIN,
+        which does not wait for the writer (WAL readers see the last commit)."""
+        return self.engine.connect().execution_options(**{READ_ONLY_OPTION: True})
+
     # -- policies ------------------------------------------------------------------------------
 
     def policy_for(self, entity: str | None, product_type: str | None) -> LimitPolicy:
@@ -684,7 +690,7 @@ class AuthorizationStore:
 
     def get_account(self, account_id: str) -> Account:
         """The account, or ``account_not_found``."""
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             row = conn.execute(select(accounts).where(accounts.c.account_id == account_id)).one_or_none()
         if row is None:
             raise AccountNotFound(details={"account_id": account_id})
@@ -809,7 +815,7 @@ class AuthorizationStore:
 
     def get_hold(self, hold_id: str) -> Hold:
         """The hold as stored (an overdue pending hold stays ``pending`` until resolved or swept)."""
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             row = conn.execute(select(holds).where(holds.c.hold_id == hold_id)).one_or_none()
         if row is None:
             raise HoldNotFound(details={"hold_id": hold_id})
@@ -1057,7 +1063,7 @@ class AuthorizationStore:
 
     def get_limit_counter(self, subject_id: str, day: date) -> LimitCounter:
         """What ``subject_id`` has debited on ``day`` (zeros if nothing)."""
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             return self._load_counter(conn, subject_id, day) or LimitCounter(subject_id, day)
 
     def _load_counter(self, conn: Connection, subject_id: str, day: date) -> LimitCounter | None:
@@ -1137,7 +1143,7 @@ class AuthorizationStore:
 
     def get_otp(self, transaction_ref: str) -> OtpChallenge | None:
         """The stored challenge (hash only), for inspection."""
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             return self._load_otp(conn, transaction_ref)
 
     def _load_otp(self, conn: Connection, transaction_ref: str) -> OtpChallenge | None:

@@ -1,6 +1,6 @@
 """Engine creation for the switch store: SQLite (WAL, default) or PostgreSQL, same code.
 
-SQLite: every transaction starts with ``BEGIN IMMEDIATE`` (it takes the write lock at
+SQLite: every writing transaction starts with ``BEGIN IMMEDIATE`` (it takes the write lock at
 once, so a read-decide-write transaction is serialized against every other writer, in
 this process or another one); ``journal_mode=WAL`` lets readers run alongside the
 writer; ``synchronous=FULL`` makes a commit durable before it returns (an acknowledged
@@ -21,10 +21,19 @@ from typing import Any, Final
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 
-__all__ = ["DEFAULT_DATABASE_URL", "SQLITE_BUSY_TIMEOUT_S", "create_store_engine", "normalize_url"]
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "READ_ONLY_OPTION",
+    "SQLITE_BUSY_TIMEOUT_S",
+    "create_store_engine",
+    "normalize_url",
+]
 
 DEFAULT_DATABASE_URL: Final = "sqlite:///var/switch.db"
 SQLITE_BUSY_TIMEOUT_S: Final = 30.0
+READ_ONLY_OPTION: Final = "coop_read_only"
+"""Execution option: ``conn.execution_options(coop_read_only=True)`` begins a read-only
+transaction (plain ``BEGIN`` on SQLite, which does not queue behind the writer)."""
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -52,7 +61,10 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    if conn.get_execution_options().get(READ_ONLY_OPTION):
+        conn.exec_driver_sql("BEGIN")  # a reader: no write lock, sees the last commit (WAL)
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_store_engine(

@@ -298,3 +298,11 @@ def test_the_database_refuses_a_negative_available_balance(store: AuthorizationS
 
     with pytest.raises(IntegrityError), db_engine.begin() as conn:
         conn.execute(text("UPDATE ledger_accounts SET pending_debit_minor = 101 WHERE account_id = 'a'"))
+
+
+def test_readers_do_not_wait_for_the_writer(store: AuthorizationStore, db_engine: Engine) -> None:
+    store.ensure_account("a", balance_minor=100)
+    with db_engine.begin() as writer:  # holds the write lock (BEGIN IMMEDIATE on SQLite)
+        writer.execute(text("UPDATE ledger_accounts SET balance_minor = 50 WHERE account_id = 'a'"))
+        assert store.get_account("a").balance_minor == 100  # the last commit, at once
+    assert store.get_account("a").balance_minor == 50

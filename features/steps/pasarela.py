@@ -15,7 +15,8 @@ from pytest_bdd import given, parsers, then, when
 from features.conftest import Contexto
 from sandbox.gateway.browser import BankStandIn, Page, Shopper, location
 from sandbox.gateway.client import PayuClient
-from sandbox.gateway.signatures import request_signature
+from sandbox.gateway.signatures import request_signature, verify_confirmation_signature
+from sandbox.kit.money import format_amount, parse_amount
 from sandbox.world import load_world
 from sandbox.world.model import GatewayAccount
 
@@ -288,9 +289,6 @@ def intentos_de_confirmacion(contexto: Contexto, intentos: int, numero: str, est
 
 @then("la confirmación está firmada con la llave del comercio")
 def confirmacion_firmada(contexto: Contexto) -> None:
-    from sandbox.gateway.signatures import verify_confirmation_signature
-    from sandbox.kit.money import parse_amount
-
     form = _delivery(contexto)["form"]
     assert verify_confirmation_signature(
         form["sign"], api_key=_account(form["merchant_id"]).api_key, merchant_id=form["merchant_id"],
@@ -389,8 +387,6 @@ def orden_reembolsada(contexto: Contexto, estado: str, cuenta: str, saldo: str) 
     assert contexto["respuesta_admin"].status == 200
     state = _state(contexto, "gateway")
     assert state["orders"][-1]["status"] == estado
-    from sandbox.kit.money import format_amount
-
     assert format_amount(state["balances"][cuenta]["balance_minor"], "COP") == saldo
 
 

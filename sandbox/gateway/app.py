@@ -72,6 +72,7 @@ from sandbox.kit.party import Job, PartyContext, create_party_app
 TEMPLATES = Path(__file__).with_name("templates")
 SESSION_COOKIE = "gw_panel"
 MAX_REPORT_DAYS = 366
+MAX_BODY_BYTES = 64 * 1024
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -121,9 +122,11 @@ def build(ctx: PartyContext) -> FastAPI:
 
     async def _service(request: Request) -> dict[str, Any]:
         raw = await request.body()
+        if len(raw) > MAX_BODY_BYTES:
+            raise SandboxError("La solicitud es demasiado grande.", code="payload_too_large", status=413)
         try:
             data = json.loads(raw or b"null", parse_float=Decimal)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InvalidInput("El cuerpo de la solicitud no es un JSON válido.", code="malformed_json") from None
         if not isinstance(data, dict):
             raise InvalidInput("El cuerpo de la solicitud debe ser un objeto JSON.", code="invalid_field")

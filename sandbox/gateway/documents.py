@@ -3,12 +3,13 @@
 >>> document_problem("CC", "1033370434", "N") is None
 True
 >>> document_problem("NIT", "900999000", "N")
-'una persona natural no paga con NIT'
+Problem(about='type', message='una persona natural no paga con NIT')
 """
 
 from __future__ import annotations
 
 import re
+from typing import Literal, NamedTuple
 
 #: Document types a payer may use at PSE, as shown on the pages.
 DOCUMENT_NAMES: dict[str, str] = {
@@ -40,18 +41,25 @@ _MOBILE = re.compile(r"^3\d{9}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def document_problem(document_type: str, number: str, user_type: str | None = None) -> str | None:
-    """Why this document cannot be used (Spanish), or None."""
+class Problem(NamedTuple):
+    """What is wrong: the document's ``type`` or its ``number``, and why (Spanish)."""
+
+    about: Literal["type", "number"]
+    message: str
+
+
+def document_problem(document_type: str, number: str, user_type: str | None = None) -> Problem | None:
+    """Why this document cannot be used, or None."""
     rule = _PATTERNS.get(document_type)
     if rule is None:
-        return f"el tipo de documento debe ser uno de: {', '.join(DOCUMENT_NAMES)}"
+        return Problem("type", f"el tipo de documento debe ser uno de: {', '.join(DOCUMENT_NAMES)}")
     pattern, wording = rule
     if not pattern.match(number):
-        return f"el número de {DOCUMENT_NAMES[document_type]} debe tener {wording}"
+        return Problem("number", f"el número de {DOCUMENT_NAMES[document_type]} debe tener {wording}")
     if user_type == "J" and document_type != "NIT":
-        return "una persona jurídica paga con NIT"
+        return Problem("type", "una persona jurídica paga con NIT")
     if user_type == "N" and document_type == "NIT":
-        return "una persona natural no paga con NIT"
+        return Problem("type", "una persona natural no paga con NIT")
     return None
 
 

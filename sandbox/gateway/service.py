@@ -310,8 +310,8 @@ class GatewayService:
             raise InvalidInput("Seleccione su banco.", code="bank_required", field=names["bank_code"])
         problem = document_problem(payer.document_type, payer.document_number, payer.user_type)
         if problem is not None:
-            field = names["document_type"] if "tipo" in problem or "persona" in problem else names["document_number"]
-            raise InvalidInput(f"Documento inválido: {problem}.", code="invalid_document", field=field)
+            field = names["document_type"] if problem.about == "type" else names["document_number"]
+            raise InvalidInput(f"Documento inválido: {problem.message}.", code="invalid_document", field=field)
         if not payer.full_name.strip():
             raise InvalidInput("Escriba el nombre del pagador.", code="missing_field", field=names["full_name"])
         if not is_email(payer.email):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any
 
 import pytest
@@ -251,3 +252,5 @@ def test_the_merchant_panel_lists_exports_and_refunds(
     assert again.status == 409 and again.attr("error") == "already_refunded"
     out = browser.submit(after.form(action_contains="/panel/salir"), after.url)
     assert out.forms[0].action == "/panel/ingresar"
+    journal = json.dumps(fresh_sandbox.client.party("gateway").journal(limit=500))
+    assert "/panel/ingresar" in journal and account.api_key not in journal  # NET-05

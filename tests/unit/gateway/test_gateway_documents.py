@@ -17,19 +17,19 @@ def test_valid_documents(kind: str, number: str, user: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "number", "user", "words"),
+    ("kind", "number", "user", "about", "words"),
     [
-        ("CC", "12345", "N", "6 a 10"),
-        ("CC", "12345678901", "N", "6 a 10"),
-        ("CC", "1234567A", "N", "6 a 10"),
-        ("XX", "12345678", "N", "uno de"),
-        ("CC", "1033370434", "J", "jurídica"),
-        ("NIT", "900999000", "N", "natural"),
+        ("CC", "12345", "N", "number", "6 a 10"),
+        ("CC", "12345678901", "N", "number", "6 a 10"),
+        ("CC", "1234567A", "N", "number", "6 a 10"),
+        ("XX", "12345678", "N", "type", "uno de"),
+        ("CC", "1033370434", "J", "type", "jurídica"),
+        ("NIT", "900999000", "N", "type", "natural"),
     ],
 )
-def test_invalid_documents_say_why(kind: str, number: str, user: str, words: str) -> None:
+def test_invalid_documents_say_what_and_why(kind: str, number: str, user: str, about: str, words: str) -> None:
     problem = document_problem(kind, number, user)
-    assert problem is not None and words in problem
+    assert problem is not None and problem.about == about and words in problem.message
 
 
 def test_mobiles_and_emails() -> None:

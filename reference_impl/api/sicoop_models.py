@@ -26,6 +26,8 @@ def parse_pyg(value: object) -> int:
     try:
         return parse_amount(value, "PYG", allow_zero=False)
     except AmountError as exc:
+        if "valor decimal" in str(exc):
+            raise ValueError('debe ser un monto en guaraníes sin decimales, como "150000"') from None
         raise ValueError(str(exc)) from None
 
 

@@ -28,6 +28,8 @@ def pyg_amount(value: object) -> str:
     try:
         return str(parse_amount(value, "PYG", allow_zero=False))
     except AmountError as exc:
+        if "valor decimal" in str(exc):
+            raise ValueError('debe ser un monto en guaraníes sin decimales, como "150000"') from None
         raise ValueError(str(exc)) from None
 
 

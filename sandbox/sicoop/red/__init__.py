@@ -1,5 +1,5 @@
-"""The collection network (Red de Cobranzas). Health-only until its flow lands."""
+"""The collection network, Red de Cobranzas (see :mod:`sandbox.sicoop.red.app`)."""
 
-from sandbox.kit.shell import build_shell as build
+from sandbox.sicoop.red.app import build
 
 __all__ = ["build"]

@@ -1,0 +1,132 @@
+"""The collection network's state: counters with cash drawers, and the register of operations.
+
+Per counter, ``cash`` is the drawer, ``reserved`` the cash promised to withdrawals in progress,
+and ``settlement`` what SICOOP owes the counter (+ cash handed to holders, − cash taken from
+them). Cash moves only on a ``completed`` operation, so ``cash + settlement`` stays what the
+drawer held at the start (NET-02, the network's side).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.kit.clock import from_us
+from sandbox.kit.money import format_amount
+from sandbox.sicoop.red.logic import OpStatus, cashier_message, instruction
+from sandbox.world import World
+
+MAX_OPERATIONS = 500_000
+
+
+@dataclass
+class Counter:
+    id: str
+    name: str
+    network: str
+    cash_minor: int
+    registration: str
+    reserved_minor: int = 0
+    settlement_minor: int = 0
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "network": self.network,
+            "cash": format_amount(self.cash_minor, "PYG"),
+            "reserved": format_amount(self.reserved_minor, "PYG"),
+            "settlement": format_amount(self.settlement_minor, "PYG"),
+            "registration": self.registration,
+        }
+
+
+@dataclass
+class Operation:
+    trace_number: str
+    operation: str
+    counter_id: str
+    document_number: str | None
+    phone: str | None
+    amount_minor: int
+    body_hash: str
+    started_us: int
+    updated_us: int
+    status: OpStatus = OpStatus.SENDING
+    registered: bool | None = None
+    cash_moved: bool = False
+    switch_id: str | None = None
+    switch_status: str | None = None
+    reason_code: str | None = None
+    reason_message: str | None = None
+    attempts: int = 0
+    next_attempt_us: int | None = None
+    reserved_minor: int = 0
+    history: list[tuple[int, str]] = field(default_factory=list)
+
+    def note(self, now_us: int, text: str) -> None:
+        self.updated_us = now_us
+        self.history.append((now_us, text))
+
+
+class RedState:
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.counters: dict[str, Counter] = {}
+        self.operations: OrderedDict[str, Operation] = OrderedDict()
+        self.reset()
+
+    def reset(self) -> None:
+        self.counters = {
+            c.id: Counter(c.id, c.name, c.network, c.cash_minor, c.registration) for c in self.world.counters
+        }
+        self.operations.clear()
+
+    def add(self, op: Operation) -> None:
+        self.operations[op.trace_number] = op
+        while len(self.operations) > MAX_OPERATIONS:
+            oldest = next(iter(self.operations.values()))
+            if oldest.status not in (OpStatus.COMPLETED, OpStatus.DECLINED, OpStatus.RELEASED, OpStatus.FAILED):
+                break
+            self.operations.popitem(last=False)
+
+    def view(self, op: Operation) -> dict[str, Any]:
+        counter = self.counters[op.counter_id]
+        return {
+            "trace_number": op.trace_number,
+            "operation": op.operation,
+            "counter_id": op.counter_id,
+            "amount": format_amount(op.amount_minor, "PYG"),
+            "currency": "PYG",
+            "status": op.status.value,
+            "instruction": instruction(op.status, op.operation),
+            "message": cashier_message(op.status, op.operation, op.amount_minor, op.reason_message),
+            "reason_code": op.reason_code,
+            "switch_id": op.switch_id,
+            "switch_status": op.switch_status,
+            "registered": op.registered,
+            "cash_moved": op.cash_moved,
+            "drawer_cash": format_amount(counter.cash_minor, "PYG"),
+            "started_at": from_us(op.started_us).isoformat(),
+            "updated_at": from_us(op.updated_us).isoformat(),
+        }
+
+    def registration_row(self, op: Operation) -> dict[str, Any]:
+        row = self.view(op)
+        row["document_number"] = op.document_number
+        row["phone"] = op.phone
+        row["history"] = [{"at": from_us(at).isoformat(), "text": text} for at, text in op.history]
+        return row
+
+    def export(self) -> dict[str, Any]:
+        latest = list(self.operations.values())[-200:]
+        by_status: dict[str, int] = {}
+        for op in self.operations.values():
+            by_status[op.status.value] = by_status.get(op.status.value, 0) + 1
+        return {
+            "counters": [c.row() for c in self.counters.values()],
+            "total_cash": format_amount(sum(c.cash_minor for c in self.counters.values()), "PYG"),
+            "operations_by_status": by_status,
+            "latest_operations": [self.registration_row(op) for op in reversed(latest)],
+        }

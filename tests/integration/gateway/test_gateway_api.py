@@ -134,6 +134,8 @@ def test_below_the_accounts_minimum_is_refused(fresh_sandbox: SandboxHandle, pay
         ('{"command": "SUBMIT_TRANSACTION"}', 422, "missing_field", "merchant"),
         ('{"command": "BORRAR", "merchant": {"apiLogin": "a", "apiKey": "b"}}', 422, "invalid_field", "command"),
         ("[1, 2]", 422, "invalid_field", None),
+        pytest.param("[" * 30_000, 422, "malformed_json", None, id="deeply-nested"),
+        pytest.param('{"x": "' + "a" * 70_000 + '"}', 413, "payload_too_large", None, id="too-large"),
     ],
 )
 def test_malformed_requests_get_a_4xx_naming_the_field(

@@ -51,6 +51,7 @@ def flow_summary(seq: int, flow: http.HTTPFlow) -> dict[str, Any]:
         "error": flow.error.msg if flow.error else None,
         "fault": fault.get("kind"),
         "fault_id": fault.get("id"),
+        "fault_detail": {k: v for k, v in fault.items() if k not in ("id", "kind")} if fault else None,
         "copy_of": route.get("copy_of"),
         "request_id": route.get("request_id"),
         "duration_ms": round((ended - started) * 1000, 1) if ended and started else None,

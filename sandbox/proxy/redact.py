@@ -69,7 +69,7 @@ def masked_copy(flow: http.HTTPFlow) -> http.HTTPFlow:
     copy: http.HTTPFlow = flow.copy()
     request = copy.request
     request.path = mask_text(request.path.split("?", 1)[0]) + (
-        "?" + urlencode([(k, mask_text(str(mask_value(k, v)))) for k, v in request.query.items(multi=True)])
+        "?" + urlencode([(k, mask_text(str(mask_value(k, v)))) for k, v in request.query.items(multi=True)], safe="*")
         if request.query
         else ""
     )

@@ -150,6 +150,7 @@ class GatewayStore:
         self.balances: defaultdict[str, int] = defaultdict(int)
         self.refunded: defaultdict[str, int] = defaultdict(int)
         self.sessions: dict[str, PanelSession] = {}
+        self.locks.clear()  # one lock per order/invoice; a reset starts from none
         self._order_ids = itertools.count(FIRST_ORDER_ID)
         self.banks.reset()
 

@@ -101,6 +101,7 @@ class MerchantStore:
                 )
         self.payments: dict[str, PaymentRecord] = {}
         self.confirmations: dict[str, ConfirmationRecord] = {}
+        self.locks.clear()  # one lock per order/invoice; a reset starts from none
         self._seq = itertools.count(1)
         self.banks.reset()
 

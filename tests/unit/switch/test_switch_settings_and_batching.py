@@ -1,0 +1,147 @@
+"""The switch's options, its server key, and group commit (with a fake transaction: no database)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from reference_impl.services.batching import GroupCommit
+from reference_impl.services.settings import SwitchSettings
+from sandbox.config import ConfigError
+
+
+def test_defaults_put_the_database_in_the_state_dir(tmp_path: Path) -> None:
+    settings = SwitchSettings.from_options({}, tmp_path)
+    assert settings.database_url == f"sqlite:///{(tmp_path / 'switch.db').resolve()}"
+    assert (settings.hold_timeout_s, settings.ceibo_timeout_s, settings.cash_timezone) == (120, 1.0, "America/Asuncion")
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"hold_timeout_s": 0}, "hold_timeout_s"),
+        ({"cash_timezone": "Mars/Olympus"}, "cash_timezone"),
+        ({"hold_timout_s": 60}, "hold_timout_s"),
+        ({"secret_key": "short"}, "secret_key"),
+    ],
+)
+def test_bad_options_are_refused_naming_them(tmp_path: Path, options: dict[str, Any], named: str) -> None:
+    with pytest.raises(ConfigError, match=f"options.{named}"):
+        SwitchSettings.from_options(options, tmp_path)
+
+
+def test_the_generated_key_is_shared_by_every_worker_of_a_state_dir(tmp_path: Path) -> None:
+    settings = SwitchSettings.from_options({}, tmp_path)
+    first, second = settings.key_bytes(tmp_path), settings.key_bytes(tmp_path)
+    assert first == second and len(first) == 32
+    assert settings.key_bytes(tmp_path / "other") != first
+    assert SwitchSettings(secret_key="k" * 16).key_bytes(tmp_path) == b"k" * 16
+
+
+class FakeConn:
+    """Records what the units did; ``begin_nested`` undoes a failed unit's writes like a savepoint."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    @contextmanager
+    def begin_nested(self) -> Iterator[None]:
+        mark = len(self.log)
+        try:
+            yield
+        except BaseException:
+            del self.log[mark:]
+            raise
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.committed: list[list[str]] = []
+        self.attempts = 0
+        self.conflict_once = False
+
+    def transaction(self, work: Callable[[Any], list[Any]]) -> list[Any]:
+        while True:
+            self.attempts += 1
+            log: list[str] = []
+            try:
+                out = work(FakeConn(log))
+            except IntegrityError:
+                if self.conflict_once:
+                    self.conflict_once = False
+                    continue
+                raise
+            self.committed.append(log)
+            return out
+
+
+def test_units_share_a_transaction_and_a_failing_unit_fails_alone() -> None:
+    store = FakeStore()
+
+    def write(name: str) -> Callable[[FakeConn], str]:
+        def unit(conn: FakeConn) -> str:
+            conn.log.append(name)
+            if name == "bad":
+                raise ValueError("this unit only")
+            return name.upper()
+
+        return unit
+
+    async def main() -> list[Any]:
+        batcher = GroupCommit(store.transaction, max_batch=10)
+        try:
+            return await asyncio.gather(*(batcher.run(write(n)) for n in ("a", "bad", "c")), return_exceptions=True)
+        finally:
+            await batcher.close()
+
+    results = asyncio.run(main())
+    assert results[0] == "A" and results[2] == "C"
+    assert isinstance(results[1], ValueError)
+    assert store.committed == [["a", "c"]]  # one commit for the three, without the failed unit's write
+
+
+def test_a_lost_race_retries_the_whole_batch() -> None:
+    store = FakeStore()
+    store.conflict_once = True
+    seen: list[int] = []
+
+    def unit(conn: FakeConn) -> int:
+        seen.append(store.attempts)
+        if store.attempts == 1:
+            raise IntegrityError("INSERT", {}, Exception("unique"))
+        conn.log.append("x")
+        return store.attempts
+
+    async def main() -> int:
+        batcher = GroupCommit(store.transaction)
+        try:
+            return await batcher.run(unit)
+        finally:
+            await batcher.close()
+
+    assert asyncio.run(main()) == 2
+    assert seen == [1, 2] and store.committed == [["x"]]
+
+
+def test_batches_form_under_concurrency_and_respect_the_limit() -> None:
+    store = FakeStore()
+
+    async def main() -> tuple[int, int]:
+        batcher = GroupCommit(store.transaction, max_batch=8)
+        try:
+            await asyncio.gather(*(batcher.run(lambda conn, i=i: conn.log.append(str(i))) for i in range(40)))
+            return batcher.batches, batcher.units
+        finally:
+            await batcher.close()
+
+    batches, units = asyncio.run(main())
+    assert units == 40
+    assert 5 <= batches < 40
+    assert all(len(b) <= 8 for b in store.committed)
+    assert sorted(int(x) for b in store.committed for x in b) == list(range(40))

@@ -11,7 +11,9 @@ import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import requests
 from pytest_bdd import given, parsers, then, when
 
 from features.conftest import Contexto
@@ -220,3 +222,43 @@ def captura_sin_secretos(contexto: Contexto) -> None:
     leaked = [s[:4] + "…" for s in _world_secrets() if s in text]
     assert not leaked, f"secretos en la captura: {leaked}"
     assert not re.search(r"(?i)\b(bearer|basic) (?!\*\*\*\*)[A-Za-z0-9._~+/=-]{6,}", text), "un token sin enmascarar"
+
+
+# -- cash at a collection point (red → switch → ceibo) ----------------------------------------------------
+@when(
+    parsers.parse(
+        'el cajero de la boca "{boca}" registra un retiro de "{monto}" para la cédula "{cedula}" '
+        'con el soft-token de "{tarjeta}"'
+    )
+)
+def retiro_en_la_boca(contexto: Contexto, boca: str, monto: str, cedula: str, tarjeta: str) -> None:
+    token = requests.get(f"{contexto.red.url('ceibo')}/_sandbox/cards/{tarjeta}/soft-token", timeout=10)
+    assert token.status_code == 200, token.text
+    body = {"operation": "withdrawal", "counter_id": boca, "document_number": cedula,
+            "soft_token": token.json()["code"], "amount": monto}  # fmt: skip
+    answer = requests.post(f"{contexto.red.url('red')}/red/v1/operations", json=body, timeout=120)
+    assert answer.status_code == 201, answer.text
+    contexto["operacion"] = answer.json()
+
+
+@then(parsers.parse('la operación de la red queda "{estado}" con la caja en "{caja}"'))
+def operacion_de_la_red(contexto: Contexto, estado: str, caja: str) -> None:
+    trace = contexto["operacion"]["trace_number"]
+    op = requests.get(f"{contexto.red.url('red')}/red/v1/operations/{trace}", timeout=10).json()
+    assert (op["status"], op["drawer_cash"]) == (estado, caja), op
+
+
+@then(parsers.parse('la tarjeta "{tarjeta}" queda con saldo "{saldo}" y nada retenido'))
+def saldo_de_la_tarjeta(contexto: Contexto, tarjeta: str, saldo: str) -> None:
+    cards = requests.get(f"{contexto.red.url('ceibo')}/_sandbox/cards", timeout=10).json()["cards"]
+    card = next(c for c in cards if c["card_id"] == tarjeta)
+    assert (card["balance"], card["pending"], card["pending_credit"]) == (saldo, "0", "0"), card
+
+
+@then("la conciliación de SICOOP del día no muestra diferencias")
+def conciliacion_sicoop(contexto: Contexto) -> None:
+    day = contexto.red.client.now("switch").astimezone(ZoneInfo("America/Asuncion")).date()
+    report = requests.get(f"{contexto.red.url('switch')}/sicoop/v1/reconciliation",
+                          params={"date": day.isoformat()}, timeout=30).json()  # fmt: skip
+    assert set(report["sources"].values()) == {"ok"}, report["sources"]
+    assert report["difference_count"] == 0, json.dumps(report["differences"], ensure_ascii=False, indent=1)

@@ -78,11 +78,8 @@ Característica: Fallas en el retiro de efectivo: red de cobranzas ↔ switch �
       | drop_request  | declined  | 20000000 | 5000000 |
       | drop_response | declined  | 20000000 | 5000000 |
 
-  # Defecto conocido (informado): si el «post» de la retención a CEIBO falla, el switch no lo
-  # reintenta; el efectivo ya se entregó, la retención vence y la tarjeta no queda debitada
-  # (la conciliación lo muestra: switch «confirmed», CEIBO «expired»). Esos ejemplos están
-  # marcados @xfail (estricto): cuando el switch reintente el «post», pasarán y habrá que quitar
-  # la marca.
+  # Un «post» que no llega a CEIBO se reintenta: la retención de CEIBO dura lo bastante
+  # (ceibo_hold_margin_s) para que el débito decidido a tiempo llegue después de la falla.
   @NET-06 @NET-02 @CASH-09 @CASH-11
   Esquema del escenario: Una falla entre el switch y CEIBO al aplicar la retención
     Dado que el proxy aplica una vez la falla "<falla>" de "switch" a "ceibo" en "POST /ceibo/v1/holds/*/post"
@@ -95,21 +92,13 @@ Característica: Fallas en el retiro de efectivo: red de cobranzas ↔ switch �
 
     Ejemplos:
       | falla     |
+      | error     |
+      | reset     |
       | duplicate |
       | delay     |
 
-    @xfail
-    Ejemplos: El switch no reintenta el «post» (defecto conocido)
-      | falla |
-      | error |
-      | reset |
-
     @slow
-    Ejemplos: Respuesta perdida
+    Ejemplos: Caídas que esperan el tiempo de espera del switch
       | falla         |
+      | drop_request  |
       | drop_response |
-
-    @slow @xfail
-    Ejemplos: Solicitud perdida (defecto conocido)
-      | falla        |
-      | drop_request |

@@ -9,8 +9,9 @@ option                   default      meaning
                                       (CASH-10)
 ``ceibo_timeout_s``      ``1.0``      how long the switch waits for CEIBO (NET-06: then it
                                       declines and voids the hold by id)
-``ceibo_hold_margin_s``  ``600``      CEIBO's own expiry of a hold = ``hold_timeout_s`` + this
-                                      (a backstop: the switch voids first)
+``ceibo_hold_margin_s``  ``86400``    CEIBO's own expiry of a hold = ``hold_timeout_s`` + this: a
+                                      backstop (the switch voids first), long enough for a post the
+                                      switch decided in time to reach CEIBO after an outage
 ``cash_timezone``        ``America/   the calendar day of per-card daily limits and of the
                          Asuncion``   reconciliation
 ``secret_key``           generated    server key (≥ 16 characters) for OTP hashes and the
@@ -41,7 +42,7 @@ class SwitchSettings(BaseModel):
     database_url: str | None = None
     hold_timeout_s: int = Field(default=120, ge=1, le=7 * 24 * 3600)
     ceibo_timeout_s: float = Field(default=1.0, gt=0, le=120)
-    ceibo_hold_margin_s: int = Field(default=600, ge=0, le=7 * 24 * 3600)
+    ceibo_hold_margin_s: int = Field(default=86_400, ge=0, le=7 * 24 * 3600)
     cash_timezone: str = "America/Asuncion"
     secret_key: str | None = Field(default=None, min_length=16)
     max_batch: int = Field(default=256, ge=1, le=10_000)

@@ -26,7 +26,8 @@ Debits need the holder's soft-token (``soft_token``): a TOTP of 6 digits in 30-s
 accepted in its step and the next, single use per card (:mod:`sandbox.sicoop.ceibo.softtoken`).
 
 Control API (besides the kit's): ``GET /_sandbox/cards``, ``GET /_sandbox/cards/{id}/soft-token``
-(what the DIMO app shows), ``POST /_sandbox/cards/{id}/status``, ``GET /_sandbox/holds``.
+(what the DIMO app shows), ``GET /_sandbox/soft-tokens?offset=&limit=`` (the same for many cards, for
+load tests), ``POST /_sandbox/cards/{id}/status``, ``GET /_sandbox/holds``.
 Pages: ``/app`` (the DIMO app: a holder's cards and their current code) and ``/tarjetas``.
 
 Behaviour rules: operations ``ceibo.lookup`` (``document_number``, ``phone``), ``ceibo.hold``
@@ -317,6 +318,28 @@ def build(ctx: PartyContext) -> FastAPI:
             "step_s": STEP_S,
             "shown_from": from_us(shown.shown_from_s * 1_000_000).isoformat(),
             "accepted_until": from_us(shown.accepted_until_s * 1_000_000).isoformat(),
+        }
+
+    @control.get("/soft-tokens")
+    async def soft_tokens(
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+    ) -> dict[str, Any]:
+        """What the app shows for many cards at once (for load tests: one code per card per 30 s)."""
+        now_s = ctx.clock.now_us() / 1_000_000
+        ids = list(state.profiles)[offset : offset + limit]
+        return {
+            "step_s": STEP_S,
+            "codes": [
+                {
+                    "card_id": c,
+                    "document_number": state.profiles[c].holder_document,
+                    "phone": state.profiles[c].phone,
+                    "status": state.books[c].status,
+                    "code": shown_code(state.profiles[c].soft_token_secret, now_s).code,
+                }
+                for c in ids
+            ],
         }
 
     @control.post("/cards/{card_id}/status")

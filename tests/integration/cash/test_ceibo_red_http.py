@@ -26,6 +26,10 @@ def test_ceibo_card_lookup_and_soft_token_control_api(net: Net) -> None:
     assert set(cards[0]) >= {"card_id", "document_number", "phone", "status", "balance", "pending"}
     unknown = net.http.get(net.url("ceibo", "/_sandbox/cards/DIMO-9/soft-token"), timeout=10)
     assert (unknown.status_code, unknown.json()["error"]) == (404, "unknown_card")
+    bulk = net.http.get(net.url("ceibo", "/_sandbox/soft-tokens"), params={"offset": 1, "limit": 2}, timeout=10)
+    codes = bulk.json()["codes"]
+    assert [c["card_id"] for c in codes] == ["DIMO-0002", "DIMO-0003"]
+    assert codes[1]["code"] == net.soft_token("DIMO-0003") and codes[1]["document_number"] == "2345678"
     app = net.http.get(net.url("ceibo", "/app"), params={"q": "0981123456"}, timeout=10)
     assert app.status_code == 200 and f'data-soft-token="{net.soft_token("DIMO-0001")}"' in app.text
 

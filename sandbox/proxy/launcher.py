@@ -147,10 +147,13 @@ class ProxyProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def tail(self, lines: int = 30) -> str:
+        """The end of the log, after the lines that say why mitmproxy refused to start (an option
+        error is printed before a long asyncio traceback on mitmproxy 12)."""
         if self.log_path is None or not self.log_path.exists():
             return ""
-        text = self.log_path.read_text(errors="replace").splitlines()[-lines:]
-        return f"--- {self.log_path} ---\n" + "\n".join(text)
+        text = self.log_path.read_text(errors="replace").splitlines()
+        reasons = [line for line in text if "OptionsError:" in line or line.startswith("Error")]
+        return f"--- {self.log_path} ---\n" + "\n".join([*reasons, *text[-lines:]])
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """SIGTERM: mitmproxy shuts down cleanly, so the addons write the HAR file and the report."""

@@ -479,6 +479,24 @@ class AuthorizationStore:
             .order_by(limit_counters.c.subject_id, limit_counters.c.day)
         )
         self._ins_journal = insert(journal)
+        # Idempotency keys: statements built once (building them per call cost more than SQLite).
+        idem = idempotency_keys.c
+        self._sel_idem = self._locked(
+            select(idempotency_keys).where(idem.scope == bindparam("b_scope"), idem.key == bindparam("b_key"))
+        )
+        self._ins_idem = insert(idempotency_keys)
+        self._upd_idem = (
+            update(idempotency_keys)
+            .where(
+                idem.scope == bindparam("b_scope"),
+                idem.key == bindparam("b_key"),
+                idem.state == bindparam("b_seen_state"),
+                idem.lease_expires_us == bindparam("b_seen_lease"),
+            )
+            .values(
+                {c.name: bindparam(f"b_{c.name}") for c in idempotency_keys.columns if c.name not in ("scope", "key")}
+            )
+        )
         self._ins_counter = insert(limit_counters)
         self._upd_counter = (
             update(limit_counters)
@@ -1288,26 +1306,14 @@ class AuthorizationStore:
         return self._transact(work)
 
     def _load_idem(self, conn: Connection, scope: str, key: str) -> IdempotencyRecord | None:
-        stmt = self._locked(
-            select(idempotency_keys).where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
-        )
-        row = conn.execute(stmt).one_or_none()
+        row = conn.execute(self._sel_idem, {"b_scope": scope, "b_key": key}).one_or_none()
         return None if row is None else _idem_from_row(row)
 
     def _write_idem(self, conn: Connection, before: IdempotencyRecord | None, after: IdempotencyRecord) -> None:
         row = _idem_row(after)
         if before is None:
-            conn.execute(insert(idempotency_keys), row)
+            conn.execute(self._ins_idem, row)
             return
-        scope, key = row.pop("scope"), row.pop("key")
-        result = conn.execute(
-            update(idempotency_keys)
-            .where(
-                idempotency_keys.c.scope == scope,
-                idempotency_keys.c.key == key,
-                idempotency_keys.c.state == before.state.value,
-                idempotency_keys.c.lease_expires_us == before.lease_expires_us,
-            )
-            .values(**row)
-        )
-        self._check_rowcount(result, 1)
+        params = {f"b_{name}": value for name, value in row.items()}
+        params["b_seen_state"], params["b_seen_lease"] = before.state.value, before.lease_expires_us
+        self._check_rowcount(conn.execute(self._upd_idem, params), 1)

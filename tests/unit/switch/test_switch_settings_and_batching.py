@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,20 +43,32 @@ def test_the_generated_key_is_shared_by_every_worker_of_a_state_dir(tmp_path: Pa
     assert SwitchSettings(secret_key="k" * 16).key_bytes(tmp_path) == b"k" * 16
 
 
-class FakeConn:
-    """Records what the units did; ``begin_nested`` undoes a failed unit's writes like a savepoint."""
+class FakeCursor:
+    """Savepoints as the group commit issues them on the DBAPI cursor: a rollback undoes a unit's writes."""
 
     def __init__(self, log: list[str]) -> None:
         self.log = log
+        self.mark = 0
 
-    @contextmanager
-    def begin_nested(self) -> Iterator[None]:
-        mark = len(self.log)
-        try:
-            yield
-        except BaseException:
-            del self.log[mark:]
-            raise
+    def execute(self, sql: str) -> None:
+        if sql.startswith("SAVEPOINT"):
+            self.mark = len(self.log)
+        elif sql.startswith("ROLLBACK TO"):
+            del self.log[self.mark :]
+
+    def close(self) -> None:
+        return None
+
+
+class FakeConn:
+    """Records what the units did."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+        self.connection = self
+
+    def cursor(self) -> FakeCursor:
+        return FakeCursor(self.log)
 
 
 class FakeStore:

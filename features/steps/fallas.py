@@ -262,3 +262,54 @@ def conciliacion_sicoop(contexto: Contexto) -> None:
                           params={"date": day.isoformat()}, timeout=30).json()  # fmt: skip
     assert set(report["sources"].values()) == {"ok"}, report["sources"]
     assert report["difference_count"] == 0, json.dumps(report["differences"], ensure_ascii=False, indent=1)
+
+
+# -- refunds (merchant → gateway) ----------------------------------------------------------------------
+given(
+    parsers.parse(
+        'que el cliente con documento "{documento}" pagó la factura "{factura}" con PayU '
+        'y el usuario "{usuario}" del banco "{banco}"'
+    )
+)(paga_por_todas_las_paginas)
+
+
+@when(parsers.parse('el comercio pide el reembolso del pago "{pago}" desde su administración hasta que se confirme'))
+def pide_reembolso(contexto: Contexto, pago: str) -> None:
+    """The merchant's admin clicks «Reembolsar»; after an error page it clicks once more (a person would)."""
+    answers: list[tuple[int, str | None]] = []
+    for _ in range(2):
+        shopper = Shopper(contexto.red.urls)  # a fresh page load: an error page may have closed the connection
+        try:
+            page = shopper.browser.post(
+                f"{contexto.red.url('merchant')}/admin/tornillo/pagos/{pago}/reembolso", {"motivo": "Devuelto"}
+            )
+        finally:
+            shopper.browser.close()
+        answers.append((page.status, page.attr("error")))
+        if page.status == 200 or (page.status, page.attr("error")) == (409, "not_approved"):
+            break
+    contexto["respuestas_reembolso"] = answers
+
+
+@then("la administración del comercio nunca respondió con un error de servidor")
+def sin_error_de_servidor(contexto: Contexto) -> None:
+    answers = contexto["respuestas_reembolso"]
+    assert all(status < 500 for status, _ in answers), f"respuestas de la administración: {answers}"
+
+
+@then(
+    parsers.parse(
+        'la orden queda "{estado}" con un solo reembolso, el saldo de la cuenta "{cuenta}" en "{saldo}" '
+        'y la factura "{factura}" "{estado_factura}"'
+    )
+)
+def reembolso_unico(
+    contexto: Contexto, estado: str, cuenta: str, saldo: str, factura: str, estado_factura: str
+) -> None:
+    gateway = _state(contexto, "gateway")
+    order = gateway["orders"][-1]
+    refunds = [t for t in order["transactions"] if t["type"] == "REFUND" and t["state"] == "APPROVED"]
+    invoice = next(i for i in _state(contexto, "merchant")["invoices"] if i["number"] == factura)
+    seen = (order["status"], len(refunds), format_amount(gateway["balances"][cuenta]["balance_minor"], "COP"),
+            invoice["status"])  # fmt: skip
+    assert seen == (estado, 1, saldo, estado_factura), f"{seen}; respuestas: {contexto['respuestas_reembolso']}"

@@ -79,7 +79,7 @@ def _send_form(contexto: Contexto, session: requests.Session | None = None) -> N
 
 def _identification(texto: str) -> dict[str, str]:
     found = re.fullmatch(r'(la cédula|el celular) "([^"]+)"', texto)
-    assert found, f"identificación no reconocida: {texto} (use: la cédula \"...\" o el celular \"...\")"
+    assert found, f'identificación no reconocida: {texto} (use: la cédula "..." o el celular "...")'
     kind, value = found.groups()
     return {"tipo_identificacion": "cedula" if kind == "la cédula" else "celular", "identificacion": value}
 

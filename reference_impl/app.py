@@ -54,7 +54,7 @@ def build(ctx: PartyContext) -> FastAPI:
         await batcher.close()
         engine.dispose()
 
-    return create_party_app(
+    app = create_party_app(
         ctx,
         title="switch · red cooperativa",
         description="Switch de referencia: SICOOP (efectivo con CEIBO); recaudos y pagos PSE llegan después.",
@@ -68,3 +68,5 @@ def build(ctx: PartyContext) -> FastAPI:
         templates_dir=TEMPLATES,
         on_shutdown=[shutdown],
     )
+    app.description = f"{app.description}\n\n{sicoop_api.__doc__ or ''}"  # the API guide in /docs
+    return app

@@ -414,7 +414,7 @@ def build(ctx: PartyContext) -> FastAPI:
             done += 1
         return done
 
-    return create_party_app(
+    app = create_party_app(
         ctx,
         title="ceibo · procesador de tarjetas DIMO",
         description=(__doc__ or "").split("\n\n")[0].replace("\n", " "),
@@ -426,3 +426,5 @@ def build(ctx: PartyContext) -> FastAPI:
         pages=[("App DIMO (soft-token de cada tarjeta)", "/app"), ("Tarjetas y retenciones", "/tarjetas")],
         templates_dir=Path(__file__).with_name("templates"),
     )
+    app.description = __doc__ or ""  # the whole API guide in OpenAPI (/docs)
+    return app

@@ -256,4 +256,5 @@ def build(ctx: PartyContext) -> FastAPI:
         templates_dir=Path(__file__).with_name("templates"),
     )
     holder["app"] = app
+    app.description = __doc__ or ""  # the whole API guide in OpenAPI (/docs)
     return app

@@ -206,3 +206,14 @@ def test_the_switch_pages_show_transactions_and_the_reconciliation(net: Net) -> 
     assert missing.status_code == 404
     page = net.http.get(net.url("switch", "/sicoop/conciliacion"), params={"date": "2026-01-15"}, timeout=10)
     assert page.status_code == 200 and "diferencia" in page.text
+
+
+def test_each_party_documents_its_api_in_openapi(net: Net) -> None:
+    for party, path, words in (
+        ("switch", "/sicoop/v1/withdrawals", "idempotency_conflict"),
+        ("ceibo", "/ceibo/v1/holds/{hold_id}/void", "already_voided"),
+        ("red", "/red/v1/operations", "registration: fail"),
+    ):
+        spec = net.http.get(net.url(party, "/openapi.json"), timeout=10).json()
+        assert path in spec["paths"], party
+        assert words in spec["info"]["description"], party

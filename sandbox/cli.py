@@ -4,6 +4,7 @@ coop-sandbox up [--external coop=http://host:port] [--world FILE] [--clock froze
 coop-sandbox status | reset [PARTY...] | clock show | clock advance 5m | clock set ISO
 coop-sandbox world generate --members N --seed S [--out FILE] | world check FILE
 coop-sandbox up --proxy | fault add/list/clear | proxy status/flows/contract   (docs/proxy.md)
+coop-sandbox load smoke|steady|ramp|spike|soak|bench [--users N] [--duration 30s] [--processes N]
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from rich.table import Table
 
 from sandbox.client import ControlError, SandboxClient
 from sandbox.config import PARTIES, ConfigError, SandboxConfig, load_config
+from sandbox.load.cli import load as load_command
 from sandbox.proxy.cli import fault_app, proxy_app
 from sandbox.proxy.launcher import DEFAULT_PORT, ProxySettings
 from sandbox.runner import SandboxRun, StartError, parse_externals
@@ -41,6 +43,7 @@ app.add_typer(clock_app, name="clock")
 app.add_typer(world_app, name="world")
 app.add_typer(fault_app, name="fault")
 app.add_typer(proxy_app, name="proxy")
+app.command("load")(load_command)
 
 console = Console()
 err = Console(stderr=True)

@@ -1,0 +1,92 @@
+"""The ``coop-sandbox load`` command (registered by :mod:`sandbox.cli`)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sandbox.load.profiles import ProfileError, load_profiles, parse_duration
+
+
+def _duration(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def load(
+    profile: Annotated[str, typer.Argument(help="smoke, steady, ramp, spike, soak o bench (load/profiles.toml).")],
+    host: Annotated[
+        str | None, typer.Option(help="URL de un switch ya corriendo (si no, se arranca un sandbox para la prueba).")
+    ] = None,
+    ceibo: Annotated[str | None, typer.Option(help="Con --host: URL de CEIBO (soft-tokens, saldos).")] = None,
+    red: Annotated[str | None, typer.Option(help="Con --host: URL de la red de cobranzas (bocas, cajas).")] = None,
+    users: Annotated[int | None, typer.Option(min=1, help="Usuarios en el pico (escala el perfil).")] = None,
+    duration: Annotated[str | None, typer.Option(help="Duración, p. ej. 30s o 5m (escala el perfil).")] = None,
+    processes: Annotated[int, typer.Option(min=0, help="Procesos de Locust (maestro + N trabajadores).")] = 0,
+    world: Annotated[Path | None, typer.Option(help="Mundo a usar (por defecto uno generado para el perfil).")] = None,
+    database_url: Annotated[str | None, typer.Option(help="Base de datos del switch (SQLite por defecto).")] = None,
+    switch_workers: Annotated[int | None, typer.Option(min=1, help="Procesos del switch (use PostgreSQL).")] = None,
+    reports: Annotated[Path, typer.Option(help="Carpeta de informes.")] = Path("reports/load"),
+    expect_workers: Annotated[
+        int, typer.Option(min=0, help="Trabajadores de Locust en otras máquinas: este proceso es el maestro.")
+    ] = 0,
+    master_bind_host: Annotated[str, typer.Option(help="Con --expect-workers: dónde escucha el maestro.")] = "0.0.0.0",  # noqa: S104
+    no_check: Annotated[bool, typer.Option("--no-check", help="Sin las verificaciones de corrección.")] = False,
+) -> None:
+    """Corre un perfil de carga de Locust contra el núcleo de autorización (SICOOP) y da un veredicto.
+
+    Escribe el informe HTML y los CSV de Locust, los umbrales y las verificaciones de corrección en
+    reports/load/PERFIL/; termina con código 1 si falla un umbral o una verificación.
+    """
+    from sandbox.load.runner import LoadError, LoadOptions, run_profile, write_bench
+
+    try:
+        known = load_profiles()
+    except ProfileError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if profile not in known:
+        raise typer.BadParameter(f"perfil desconocido {profile!r}; existen: {', '.join(known)}")
+    if (ceibo or red) and not host:
+        raise typer.BadParameter("--ceibo y --red van con --host")
+    if re.match(r"^\d+$", duration or "x"):
+        duration = f"{duration}s"
+    opts = LoadOptions(
+        profile=profile,
+        host=host,
+        ceibo=ceibo,
+        red=red,
+        users=users,
+        duration_s=_duration(duration),
+        processes=processes,
+        world=world,
+        database_url=database_url,
+        switch_workers=switch_workers,
+        reports=reports,
+        expect_workers=expect_workers,
+        master_bind_host=master_bind_host,
+        check=not no_check,
+    )
+    try:
+        results = run_profile(opts)
+    except LoadError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    for result in results:
+        state = "PASSED" if result.ok else "FAILED"
+        typer.echo(f"{result.profile} ({result.mix}): {state} — {result.report_dir / 'summary.md'}")
+        if result.correctness is not None:
+            for check in result.correctness.checks:
+                typer.echo(f"  {'ok    ' if check.ok else 'FAILED'} {check.name}: {check.detail}")
+    if len(results) == 2:
+        typer.echo(write_bench(results, opts))
+    sys.stdout.flush()
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)

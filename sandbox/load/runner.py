@@ -1,0 +1,369 @@
+"""``coop-sandbox load PROFILE``: one command from a world to a verdict.
+
+1. The target: the given ``--host`` (with ``--ceibo``/``--red``), or a sandbox started here —
+   the switch, CEIBO and the collection network on free ports, a fresh state folder
+   (``var/load/<profile>``: SQLite by default, ``--database-url`` for PostgreSQL, ``--switch-workers``)
+   on a generated world (``var/worlds/load-cards<N>-seed7.yaml``, made once) or ``--world FILE``.
+2. A snapshot of money and of the day's reconciliation (:func:`sandbox.load.check.snapshot`).
+3. Locust, headless, in its own process (``--processes N``: Locust's master and N workers), writing
+   its HTML report and CSVs under ``reports/load/<profile>/``; its master evaluates the thresholds on
+   the aggregated stats and writes ``thresholds.json`` and the merged ``ledger.json``.
+4. The correctness checks (:func:`sandbox.load.check.verify`), the CPU each process used, and
+   ``summary.md`` / ``summary.json``. Exit 0 only when every threshold and every check passed.
+
+``coop-sandbox load bench`` runs the ``bench`` profile and then the same users against the switch's
+bare ``/_sandbox/health``, back to back on the same sandbox, and prints the ratio.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, TextIO
+
+from sandbox.config import load_config
+from sandbox.load.check import Before, CheckReport, Parties, Urls, snapshot, verify
+from sandbox.load.ledger import Ledger, new_run_id
+from sandbox.load.profiles import LOAD_DIR, Profile, load_profiles
+from sandbox.runner import SandboxRun, with_free_ports
+
+LOAD_PARTIES = ("switch", "ceibo", "red")
+WORLD_SEED = 7
+
+
+class LoadError(RuntimeError):
+    """The run could not be carried out (not a missed threshold): exit code 2."""
+
+
+@dataclass
+class LoadOptions:
+    profile: str
+    host: str | None = None
+    ceibo: str | None = None
+    red: str | None = None
+    users: int | None = None
+    duration_s: float | None = None
+    processes: int = 0
+    world: Path | None = None
+    database_url: str | None = None
+    switch_workers: int | None = None
+    reports: Path = Path("reports/load")
+    state_dir: Path = Path("var/load")
+    #: Workers on other machines (``locust -f load/locustfile.py --worker --master-host ...``).
+    expect_workers: int = 0
+    master_bind_host: str = "127.0.0.1"
+    check: bool = True
+    locust_args: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    profile: str
+    mix: str
+    report_dir: Path
+    locust_exit: int
+    thresholds: dict[str, Any]
+    correctness: CheckReport | None
+    cpu_s: dict[str, float]
+    wall_s: float
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.locust_exit == 0
+            and bool(self.thresholds.get("ok"))
+            and (self.correctness is None or self.correctness.ok)
+        )
+
+
+# -- environment ----------------------------------------------------------------------------------
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+
+    def version(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "-"
+
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "versions": {n: version(n) for n in ("locust", "uvicorn", "fastapi", "starlette", "sqlalchemy", "httpx")},
+    }
+
+
+def world_for(profile: Profile, world: Path | None, state_dir: Path, out: TextIO) -> Path:
+    """The world file: the given one, or a generated one with the profile's number of cards."""
+    if world is not None:
+        if not world.exists():
+            raise LoadError(f"No existe el mundo {world}")
+        return world
+    target = state_dir.parent / "worlds" / f"load-cards{profile.world_cards}-seed{WORLD_SEED}.yaml"
+    if not target.exists():
+        from sandbox.world.generate import generate_world, write_world
+
+        print(f"Generando el mundo {target} ({profile.world_cards} tarjetas DIMO)...", file=out, flush=True)
+        write_world(generate_world(100, WORLD_SEED, cards=profile.world_cards, counters=100), target)
+    return target
+
+
+@contextmanager
+def sandbox_for(opts: LoadOptions, profile: Profile, out: TextIO) -> Iterator[tuple[Urls, SandboxRun | None]]:
+    if opts.host:
+        if not opts.ceibo:
+            raise LoadError("--host necesita --ceibo (el API de control de CEIBO da los soft-tokens)")
+        yield Urls(opts.host.rstrip("/"), opts.ceibo.rstrip("/"), opts.red.rstrip("/") if opts.red else None), None
+        return
+    state = (opts.state_dir / profile.name).resolve()
+    if state.exists():
+        shutil.rmtree(state)  # a fresh ledger: the reconciliation judges this run alone
+    world = world_for(profile, opts.world, opts.state_dir.resolve(), out)
+    os.environ.setdefault("COOP_SANDBOX_CACHE_DIR", str(opts.state_dir.resolve().parent / "cache"))
+    config = load_config(None, world=str(world.resolve()), state_dir=str(state), log_level="warning")
+    for name, party in config.parties.items():
+        party.enabled = name in LOAD_PARTIES
+        party.external_url = None
+    config.journal_bodies = False  # the journal keeps the last requests only; bodies cost on every one
+    if opts.database_url:
+        config.parties["switch"].options["database_url"] = opts.database_url
+    if opts.switch_workers:
+        config.parties["switch"].workers = opts.switch_workers
+    config = with_free_ports(config)
+    run = SandboxRun(config)
+    print(f"Arrancando switch, ceibo y red ({world.name})...", file=out, flush=True)
+    run.start(timeout_s=180)
+    try:
+        urls = config.urls()
+        yield Urls(urls["switch"], urls["ceibo"], urls["red"]), run
+    finally:
+        run.stop()
+
+
+def _pids(run: SandboxRun | None) -> dict[str, int]:
+    return {name: proc.pid for name, proc in (run.procs.items() if run else ())}
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds of a process and its children (uvicorn workers, Locust's workers)."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil comes with locust
+        return 0.0
+    try:
+        proc = psutil.Process(pid)
+        total = sum(proc.cpu_times()[:2])
+        for child in proc.children(recursive=True):
+            try:
+                total += sum(child.cpu_times()[:2])
+            except psutil.Error:
+                continue
+        return float(total)
+    except psutil.Error:
+        return 0.0
+
+
+# -- one Locust run ------------------------------------------------------------------------------
+def run_locust(
+    opts: LoadOptions,
+    profile: Profile,
+    urls: Urls,
+    report_dir: Path,
+    *,
+    mix: str,
+    run_id: str,
+    out: TextIO,
+    watch: dict[str, int],
+) -> tuple[int, dict[str, float], float]:
+    if report_dir.exists():
+        shutil.rmtree(report_dir)
+    report_dir.mkdir(parents=True)
+    cmd = [
+        sys.executable, "-m", "locust",
+        "-f", str(LOAD_DIR / "locustfile.py"),
+        "--headless", "--only-summary",
+        "--host", urls.switch,
+        "--stop-timeout", "30",
+        "--html", str(report_dir / "report.html"),
+        "--csv", str(report_dir / "locust"),
+        "--coop-profile", profile.name,
+        "--coop-mix", mix,
+        "--coop-ceibo", urls.ceibo,
+        "--coop-red", urls.red or "",
+        "--coop-out", str(report_dir),
+        "--coop-run-id", run_id,
+    ]  # fmt: skip
+    if opts.users:
+        cmd += ["--coop-users-peak", str(opts.users)]
+    if opts.duration_s:
+        cmd += ["--coop-duration", f"{opts.duration_s:g}s"]
+    if opts.expect_workers:
+        cmd += ["--master", "--expect-workers", str(opts.expect_workers), "--master-bind-host", opts.master_bind_host]
+    elif opts.processes:
+        cmd += ["--processes", str(opts.processes)]
+    cmd += opts.locust_args
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    cpu_before = {name: _cpu_of(pid) for name, pid in watch.items()}
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    log_path = report_dir / "locust.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(  # noqa: S603 - our interpreter, our locustfile
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True, cwd=LOAD_DIR.parent
+        )
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            if "/INFO/locust.main" in line or "threshold" in line or "ERROR" in line or not line.startswith("["):
+                out.write(line)
+                out.flush()
+        code = proc.wait()
+    wall = time.monotonic() - started
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = {name: round(_cpu_of(pid) - cpu_before[name], 2) for name, pid in watch.items()}
+    # Locust (master and the workers it forked, all waited for): what finished children used.
+    cpu["locust"] = round(
+        (children.ru_utime - children_before.ru_utime) + (children.ru_stime - children_before.ru_stime), 2
+    )
+    return code, cpu, wall
+
+
+def run_profile(opts: LoadOptions, out: TextIO = sys.stdout) -> list[RunResult]:
+    profiles = load_profiles()
+    if opts.profile not in profiles:
+        raise LoadError(f"Perfil desconocido {opts.profile!r}; existen: {', '.join(profiles)}")
+    profile = profiles[opts.profile]
+    results: list[RunResult] = []
+    with sandbox_for(opts, profile, out) as (urls, run):
+        parties = Parties(urls)
+        mixes = ["cash", "bare"] if profile.name == "bench" else ["cash"]
+        for mix in mixes:
+            report_dir = opts.reports / profile.name / (mix if len(mixes) > 1 else "")
+            report_dir = report_dir.resolve()
+            before: Before | None = snapshot(parties) if opts.check and mix == "cash" else None
+            run_id = new_run_id()
+            code, cpu, wall = run_locust(
+                opts, profile, urls, report_dir, mix=mix, run_id=run_id, out=out, watch=_pids(run)
+            )
+            thresholds = _read_json(report_dir / "thresholds.json")
+            report = None
+            if before is not None and (report_dir / "ledger.json").exists():
+                print("Verificando: barrido, conciliación, conservación, uso único...", file=out, flush=True)
+                report = verify(parties, Ledger.read(report_dir / "ledger.json"), before)
+                (report_dir / "correctness.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+            result = RunResult(profile.name, mix, report_dir, code, thresholds, report, cpu, wall)
+            write_summary(result, opts, urls, run)
+            results.append(result)
+    if len(results) == 2:
+        write_bench(results, opts)
+    return results
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {"ok": False, "missing": str(path)}
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+# -- the summary -----------------------------------------------------------------------------------
+def _stats_table(stats: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
+        "| request | requests | failures | req/s | p50 ms | p95 ms | p99 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, s in sorted(stats.items(), key=lambda kv: (kv[0] == "Aggregated", kv[0])):
+        lines.append(
+            f"| `{name}` | {s['num_requests']} | {s['num_failures']} | {s['rps']:.1f} | "
+            f"{s['p50_ms']:.0f} | {s['p95_ms']:.0f} | {s['p99_ms']:.0f} |"
+        )
+    return lines
+
+
+def write_summary(result: RunResult, opts: LoadOptions, urls: Urls, run: SandboxRun | None) -> None:
+    t = result.thresholds
+    env = machine()
+    db = "external" if opts.host else (opts.database_url or "SQLite (var/load)")
+    lines = [
+        f"# Load run: `{result.profile}` ({result.mix})",
+        "",
+        f"**{'PASSED' if result.ok else 'FAILED'}** — thresholds {'ok' if t.get('ok') else 'MISSED'}"
+        + (f", correctness {'ok' if result.correctness.ok else 'FAILED'}" if result.correctness else ""),
+        "",
+        f"- target: {urls.switch} (database: {db}, switch workers: {opts.switch_workers or 1})",
+        f"- users: {t.get('users')}, duration: {t.get('duration_s')} s, Locust processes: {t.get('processes')}",
+        f"- holds per second (withdrawals + deposits opened): **{t.get('holds_per_s', 0):.1f}**",
+        f"- CPU seconds during the run: {result.cpu_s} over {result.wall_s:.1f} s of wall time",
+        f"- machine: {env['nproc']} CPUs ({env['cpu']}), Python {env['python']}, load average {env['load_average']}",
+        "",
+        "## Requests",
+        "",
+        *_stats_table(t.get("stats", {})),
+        "",
+        "## Thresholds",
+        "",
+        *[f"- {v['subject']} {v['metric']}: {v['observed']:.4g} (limit {v['limit']:g}) — "
+          f"{'ok' if v['ok'] else '**MISSED**'}" for v in t.get("verdicts", [])],
+    ]  # fmt: skip
+    if result.correctness is not None:
+        lines += ["", "## Correctness", "", result.correctness.markdown(), ""]
+        lines.append(f"Settling: {result.correctness.settle}")
+    lines += ["", "Locust's report: `report.html`; CSVs: `locust_stats.csv`, `locust_stats_history.csv`, "
+              "`locust_failures.csv`; its output: `locust.log`."]  # fmt: skip
+    (result.report_dir / "summary.md").write_text("\n".join(lines) + "\n")
+    data = {
+        "profile": result.profile,
+        "mix": result.mix,
+        "ok": result.ok,
+        "locust_exit": result.locust_exit,
+        "thresholds": t,
+        "correctness": result.correctness.to_dict() if result.correctness else None,
+        "cpu_s": result.cpu_s,
+        "wall_s": round(result.wall_s, 2),
+        "machine": env,
+        "database": db,
+        "switch_workers": opts.switch_workers or 1,
+    }
+    (result.report_dir / "summary.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def write_bench(results: list[RunResult], opts: LoadOptions) -> str:
+    cash, bare = results
+    holds = float(cash.thresholds.get("holds_per_s", 0.0))
+    cash_stats = cash.thresholds.get("stats", {})
+    sicoop = float(cash_stats.get("Aggregated", {}).get("rps", 0.0))
+    health = float(bare.thresholds.get("stats", {}).get("Aggregated", {}).get("rps", 0.0))
+    ratio = holds / health if health else 0.0
+    text = (
+        f"holds {holds:.1f}/s (all SICOOP requests {sicoop:.1f}/s) vs bare /_sandbox/health {health:.1f}/s: "
+        f"holds at {100 * ratio:.1f}% of the bare endpoint (SICOOP requests at "
+        f"{100 * (sicoop / health if health else 0):.1f}%)"
+    )
+    folder = (opts.reports / "bench").resolve()
+    (folder / "ratio.json").write_text(
+        json.dumps({"holds_per_s": holds, "sicoop_rps": sicoop, "health_rps": health, "ratio": ratio}, indent=2) + "\n"
+    )
+    (folder / "ratio.txt").write_text(text + "\n")
+    return text

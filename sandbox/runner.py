@@ -127,6 +127,8 @@ class SandboxRun:
         except BaseException:
             self.stop()
             raise
+        if self.proxy is not None:
+            self.proxy.warm_up()
 
     def _start_proxy(self, config_file: Path, timeout_s: float) -> None:
         assert self.proxy_settings is not None

@@ -245,7 +245,7 @@ def retiro_en_la_boca(contexto: Contexto, boca: str, monto: str, cedula: str, ta
 def operacion_de_la_red(contexto: Contexto, estado: str, caja: str) -> None:
     trace = contexto["operacion"]["trace_number"]
     op = requests.get(f"{contexto.red.url('red')}/red/v1/operations/{trace}", timeout=10).json()
-    assert (op["status"], op["drawer_cash"]) == (estado, caja), op
+    assert (op["status"], op["drawer_cash"]) == (estado, caja), (op["reason_code"], op["message"], op["switch_status"])
 
 
 @then(parsers.parse('la tarjeta "{tarjeta}" queda con saldo "{saldo}" y nada retenido'))

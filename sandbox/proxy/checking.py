@@ -100,6 +100,13 @@ class ContractCheck:
                 (self.dir / "openapi" / f"{party}.json").write_text(json.dumps(spec, ensure_ascii=False, indent=1))
             return contract
 
+    async def load_all(self) -> dict[str, dict[str, Any]]:
+        """Fetch every known party's spec now (the runner calls this once the parties are up, so
+        no party's first message waits for its spec to be fetched and compiled)."""
+        if self.enabled:
+            await asyncio.gather(*(self.contract_for(party) for party in sorted(self.router.parties.parties)))
+        return dict(self.ledger.specs)
+
     async def request(self, flow: http.HTTPFlow) -> None:
         if not self.enabled or flow.response or flow.error or not flow.live or is_control(flow):
             return

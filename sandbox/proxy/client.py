@@ -93,6 +93,11 @@ class ProxyControl:
     def clear_contract(self) -> None:
         self._call("DELETE", "/_contract")
 
+    def load_contracts(self) -> dict[str, Any]:
+        """Have the proxy fetch every party's OpenAPI now; returns the status of each spec."""
+        result: dict[str, Any] = self._call("POST", "/_contract/load")["specs"]
+        return result
+
     def write_contract(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/_contract/write")
         return result

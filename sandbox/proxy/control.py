@@ -15,6 +15,7 @@ mitmproxy's ``mitm.it``, this needs no extra port, and only whoever can use the 
 | POST | ``/_capture/flush`` | write ``capture.har`` now |
 | GET | ``/_contract`` | the contract report so far |
 | POST | ``/_contract/write`` | write ``contract.json`` and ``contract.md`` now |
+| POST | ``/_contract/load`` | fetch every party's OpenAPI now (the runner does, once the parties are up) |
 | DELETE | ``/_contract`` | reset the counts (for example between scenarios) |
 
 Errors have the sandbox's shape: ``{"error": code, "message": texto, "field": name|null}``.
@@ -50,12 +51,15 @@ class Control:
         self.contract = contract
         self.capture = capture
 
-    def request(self, flow: http.HTTPFlow) -> None:
+    async def request(self, flow: http.HTTPFlow) -> None:
         if flow.request.host != CONTROL_HOST or flow.response or flow.error:
             return
         flow.metadata[CONTROL_META] = True
         path, _, query = flow.request.path.partition("?")
-        status, body = self.handle(flow.request.method, path, dict(parse_qsl(query)), flow.request.content or b"")
+        if flow.request.method == "POST" and path.rstrip("/") == "/_contract/load":
+            status, body = 200, {"specs": await self.contract.load_all()}
+        else:
+            status, body = self.handle(flow.request.method, path, dict(parse_qsl(query)), flow.request.content or b"")
         flow.response = http.Response.make(
             status, json.dumps(body, ensure_ascii=False).encode(), {"Content-Type": "application/json"}
         )

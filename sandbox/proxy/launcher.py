@@ -18,7 +18,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from sandbox.proxy.client import ProxyControl, ProxyControlError
 
@@ -142,6 +142,15 @@ class ProxyProcess:
                 if time.monotonic() > deadline:
                     raise ProxyStartError(f"el proxy no respondió en {timeout_s:.0f} s.\n{self.tail()}")
                 time.sleep(0.05)
+
+    def warm_up(self) -> dict[str, Any]:
+        """Once the parties answer: fetch and compile their OpenAPI specs now, so that no party's
+        first message waits for it (a party with a 1 s timeout would see a slow first call)."""
+        try:
+            with ProxyControl(self.url, timeout_s=60.0) as control:
+                return control.load_contracts()
+        except ProxyControlError as exc:
+            return {"error": str(exc)}
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

@@ -61,6 +61,9 @@ def test_every_call_between_parties_goes_through_the_proxy(
     fresh_proxied_sandbox: SandboxHandle, shopper: Shopper
 ) -> None:
     assert fresh_proxied_sandbox.config.proxy_url == _proxy(fresh_proxied_sandbox).proxy_url
+    # the runner had the proxy fetch every party's OpenAPI once the parties were up
+    specs = _proxy(fresh_proxied_sandbox).contract()["specs"]
+    assert {p: s["status"] for p, s in specs.items()} == {p: "ok" for p in fresh_proxied_sandbox.urls}
     page = pay_invoice(shopper)
     assert page.attr("state") == "APPROVED"
     links = {(f["from"], f["to"]) for f in _proxy(fresh_proxied_sandbox).flows()}

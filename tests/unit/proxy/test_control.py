@@ -15,6 +15,7 @@ from sandbox.proxy.faults import FaultPlanner
 from sandbox.proxy.parties import PartyMap
 from sandbox.proxy.routing import CONTROL_META, PartyRouter
 from tests.unit.proxy.flows import URLS
+from tests.unit.proxy.specs import party_spec
 
 pytestmark = pytest.mark.anyio
 
@@ -86,9 +87,9 @@ async def test_requests_to_the_reserved_host_are_answered_by_the_proxy() -> None
     control = addons[0]
     with taddons.context(*addons):
         flow = tflow.tflow(req=http.Request.make("GET", "http://proxy.sandbox/_faults"))
-        control.request(flow)
+        await control.request(flow)
         other = tflow.tflow(req=http.Request.make("GET", "http://127.0.0.1:8000/_faults"))
-        control.request(other)
+        await control.request(other)
     assert flow.metadata[CONTROL_META] is True
     assert flow.response is not None and flow.response.status_code == 200
     assert json.loads(flow.response.content or b"")["faults"] == []
@@ -99,3 +100,24 @@ def test_addon_order_is_the_documented_one() -> None:
     names = [type(a).__name__ for a in make_addons()]
     assert names == ["Control", "PartyRouter", "ContractCheck", "FaultPlanner", "Delay", "ErrorReply", "Reset",
                      "DropRequest", "Duplicate", "DropResponse", "Capture"]  # fmt: skip
+
+
+async def test_load_fetches_every_partys_spec_at_once() -> None:
+    fetched: list[str] = []
+
+    async def fetch(url: str) -> dict[str, Any]:
+        fetched.append(url)
+        if url.endswith(":8008"):
+            raise ConnectionError("down")
+        return party_spec()
+
+    router = PartyRouter()
+    router.parties = PartyMap.from_urls(URLS)
+    contract = ContractCheck(router, fetch)
+    control = Control(router, FaultPlanner(router=router), contract, Capture())
+    with taddons.context(control, contract):
+        flow = tflow.tflow(req=http.Request.make("POST", "http://proxy.sandbox/_contract/load"))
+        await control.request(flow)
+    assert sorted(fetched) == sorted(URLS.values())
+    specs = json.loads(flow.response.content or b"")["specs"]  # type: ignore[union-attr]
+    assert specs["switch"]["status"] == "ok" and specs["notify"]["status"] == "no disponible"

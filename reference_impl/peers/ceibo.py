@@ -3,7 +3,8 @@
 Every call ends in a typed outcome, never an exception: CEIBO's answer, or ``unknown`` when it
 did not answer in time, could not be reached, or answered with a server error — the switch then
 acts as if the operation might have happened (it voids the hold by id, which is harmless when
-there is nothing to void).
+there is nothing to void). Requests go through a :class:`~reference_impl.peers.transport.PeerTransport`
+(aiohttp in production, any httpx client in tests), at most :data:`MAX_IN_FLIGHT` at once.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Literal
 
 import httpx
 
+from reference_impl.peers.transport import PeerError, PeerResponse, PeerTimeout, PeerTransport
 from sandbox.kit.money import format_amount
 from sandbox.kit.peers import Peers
 
@@ -23,6 +25,9 @@ log = logging.getLogger("reference_impl.peers.ceibo")
 
 TIMEOUT = "issuer_timeout"
 UNAVAILABLE = "issuer_unavailable"
+MAX_IN_FLIGHT = 32
+"""Calls to CEIBO in flight at once; the others wait on an asyncio gate (cheap) rather than in the
+HTTP client's pool."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,50 +55,36 @@ class ResolutionAnswer:
     detail: str | None = None
 
 
-def _failure(exc: Exception) -> str:
-    return TIMEOUT if isinstance(exc, httpx.TimeoutException) else UNAVAILABLE
-
-
-def _error_code(response: httpx.Response) -> str | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return str(body.get("error")) if isinstance(body, dict) and body.get("error") else None
-
-
-MAX_IN_FLIGHT = 16
-"""Calls to CEIBO in flight at once. More only grows httpcore's pool, whose bookkeeping scans every
-connection (and polls each idle socket) on each request: waiting on this gate is far cheaper."""
+def _failure(exc: PeerError) -> str:
+    return TIMEOUT if isinstance(exc, PeerTimeout) else UNAVAILABLE
 
 
 class CeiboClient:
-    def __init__(self, peers: Peers, *, timeout_s: float, max_in_flight: int = MAX_IN_FLIGHT) -> None:
-        self._peers = peers
-        self.timeout_s = timeout_s
+    def __init__(self, transport: PeerTransport, peers: Peers, *, max_in_flight: int = MAX_IN_FLIGHT) -> None:
+        self._transport = transport
+        self._peers = peers  # the control API (reconciliation), off the hot path
         self._gate: asyncio.Semaphore | None = None
         self._max_in_flight = max_in_flight
 
-    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    async def _send(self, method: str, path: str, **kwargs: Any) -> PeerResponse:
         if self._gate is None:
             self._gate = asyncio.Semaphore(self._max_in_flight)
         async with self._gate:
-            return await self._http.request(method, url, **kwargs)
+            return await self._transport.request(method, path, **kwargs)
 
-    @property
-    def _http(self) -> httpx.AsyncClient:
-        return self._peers.client("ceibo", timeout_s=self.timeout_s)
+    async def aclose(self) -> None:
+        await self._transport.aclose()
 
     async def lookup(self, *, document_number: str | None = None, phone: str | None = None) -> Lookup:
-        params = {"document_number": document_number} if document_number is not None else {"phone": phone}
+        params = {"document_number": document_number} if document_number is not None else {"phone": phone or ""}
         try:
             response = await self._send("GET", "/ceibo/v1/cards", params=params)
-        except httpx.HTTPError as exc:
+        except PeerError as exc:
             return Lookup(failure=_failure(exc))
-        if response.status_code != 200:
-            log.warning("ceibo card lookup answered %s", response.status_code)
+        if response.status != 200:
+            log.warning("ceibo card lookup answered %s", response.status)
             return Lookup(failure=UNAVAILABLE)
-        return Lookup(cards=tuple(response.json().get("cards", ())))
+        return Lookup(cards=tuple(response.field("cards") or ()))
 
     async def hold(
         self,
@@ -120,16 +111,15 @@ class CeiboClient:
         if soft_token is not None:
             body["soft_token"] = soft_token
         try:
-            response = await self._send("POST", "/ceibo/v1/holds", json=body)
-        except httpx.HTTPError as exc:
+            response = await self._send("POST", "/ceibo/v1/holds", json_body=body)
+        except PeerError as exc:
             return HoldAnswer("unknown", _failure(exc))
-        if response.status_code == 200:
-            answer = response.json()
-            if answer.get("result") in ("created", "exists"):
-                return HoldAnswer("approved", state=answer.get("state"))
-            return HoldAnswer("declined", answer.get("reason_code") or "issuer_rejected", answer.get("message"))
-        if 400 <= response.status_code < 500 and response.status_code != 409:
-            log.warning("ceibo refused a hold request: %s %s", response.status_code, _error_code(response))
+        if response.status == 200:
+            if response.field("result") in ("created", "exists"):
+                return HoldAnswer("approved", state=response.field("state"))
+            return HoldAnswer("declined", response.field("reason_code") or "issuer_rejected", response.field("message"))
+        if 400 <= response.status < 500 and response.status != 409:
+            log.warning("ceibo refused a hold request: %s %s", response.status, response.field("error"))
             return HoldAnswer("declined", "issuer_rejected")
         return HoldAnswer("unknown", UNAVAILABLE)
 
@@ -138,12 +128,12 @@ class CeiboClient:
         (``already_posted`` on a post; ``already_voided``/``expired``/not found on a void) are done."""
         try:
             response = await self._send("POST", f"/ceibo/v1/holds/{hold_id}/{action}")
-        except httpx.HTTPError as exc:
+        except PeerError as exc:
             return ResolutionAnswer("retry", detail=_failure(exc))
-        if response.status_code == 200:
-            return ResolutionAnswer("done", response.json().get("state"))
-        code = _error_code(response)
-        if response.status_code == 409 and code is not None:
+        if response.status == 200:
+            return ResolutionAnswer("done", response.field("state"))
+        code = response.field("error")
+        if response.status == 409 and code is not None:
             state = {
                 "already_posted": "posted",
                 "already_voided": "voided",
@@ -152,9 +142,9 @@ class CeiboClient:
             }.get(code)
             if state is not None:
                 return ResolutionAnswer("done", state, detail=code)
-        if response.status_code == 404 and code == "hold_not_found":
+        if response.status == 404 and code == "hold_not_found":
             return ResolutionAnswer("done", "absent", detail=code)
-        return ResolutionAnswer("retry", detail=code or f"http_{response.status_code}")
+        return ResolutionAnswer("retry", detail=code or f"http_{response.status}")
 
     async def holds_between(self, since: datetime, until: datetime) -> list[dict[str, Any]] | None:
         """CEIBO's holds created in [since, until) (its control API), or None if unreachable."""

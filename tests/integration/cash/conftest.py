@@ -18,6 +18,7 @@ from sqlalchemy import Engine, delete
 
 from reference_impl.peers.ceibo import CeiboClient
 from reference_impl.peers.red import RedClient
+from reference_impl.peers.transport import HttpxTransport
 from reference_impl.services.batching import GroupCommit
 from reference_impl.services.cash.directory import CardDirectory, CardPolicies
 from reference_impl.services.cash.service import CashService
@@ -150,7 +151,7 @@ async def cash(cash_engine: Engine, tmp_path: Path) -> AsyncIterator[Cash]:
         "switch", {"ceibo": "http://ceibo.test", "red": "http://red.test"}, transport=httpx.MockTransport(fake.handler)
     )
     auth = AuthorizationStore(cash_engine, otp_key=KEY, day_tz=settings.cash_tz)
-    ceibo = CeiboClient(peers, timeout_s=1)
+    ceibo = CeiboClient(HttpxTransport(lambda: peers.client("ceibo", timeout_s=1)), peers)
     world = load_world(None)
     batcher = GroupCommit(auth.transaction)
     service = CashService(

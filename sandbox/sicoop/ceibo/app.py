@@ -36,6 +36,7 @@ Behaviour rules: operations ``ceibo.lookup`` (``document_number``, ``phone``), `
 that code (a declined hold, or a 409 for post/void); ``delay_s`` carries the operation out and
 answers that many real seconds later (a timeout at the caller: NET-06); ``drop`` carries it out
 and closes the connection without an answer; ``error`` does nothing and answers the HTTP error.
+``pending`` has no meaning for a card processor's synchronous answers and is ignored.
 """
 
 from __future__ import annotations

@@ -29,15 +29,14 @@ Característica: Fallas entre el comercio y la pasarela al reembolsar
       | drop_request  |
       | drop_response |
 
-  # Defecto informado: cuando la conexión con la pasarela se cae (reset) o no responde a tiempo
-  # (drop_request, drop_response), la administración del comercio responde 500 en vez de un error
-  # definido (NET-03). El reembolso termina bien (una vez) tras reintentar. @xfail estricto: al
-  # corregirse pasará y habrá que quitar la marca.
+  # Cuando la conexión con la pasarela se cae o no responde a tiempo, el comercio consulta el
+  # pedido en la pasarela antes de responder (NET-06): si el reembolso se aplicó lo registra una
+  # vez; si no, responde un error definido y el administrador reintenta.
   @GW-05 @NET-03 @NET-06
   Esquema del escenario: La administración del comercio responde un error definido cuando la pasarela falla
     Dado que el proxy aplica una vez la falla "<falla>" de "merchant" a "gateway" en "POST /payments-api/4.0/service.cgi"
     Cuando el comercio pide el reembolso del pago "P-000001" desde su administración hasta que se confirme
-    Entonces la administración del comercio nunca respondió con un error de servidor
+    Entonces la administración del comercio nunca respondió con un error interno
 
     Ejemplos:
       | falla     |
@@ -45,13 +44,12 @@ Característica: Fallas entre el comercio y la pasarela al reembolsar
       | duplicate |
       | delay     |
 
-    @xfail
-    Ejemplos: La conexión se cae (defecto informado)
+    Ejemplos: La conexión se cae
       | falla |
       | reset |
 
-    @slow @xfail
-    Ejemplos: Caídas que esperan el tiempo de espera del comercio (defecto informado)
+    @slow
+    Ejemplos: Caídas que esperan el tiempo de espera del comercio
       | falla         |
       | drop_request  |
       | drop_response |

@@ -588,9 +588,17 @@ class MerchantService:
                 "parentTransactionId": payment.gateway_transaction_id,
             },
         }
-        data = await self.ctx.peers.client("gateway").post("/payments-api/4.0/service.cgi", json=body)
-        answer = data.json() if data.headers.get("content-type", "").startswith("application/json") else {}
+        try:
+            data = await self.ctx.peers.client("gateway").post("/payments-api/4.0/service.cgi", json=body)
+            answer = data.json() if data.headers.get("content-type", "").startswith("application/json") else {}
+        except (httpx.HTTPError, ValueError):
+            # The gateway may or may not have applied the refund (NET-06): ask it, never guess.
+            return await self._settle_unknown_refund(payment, "La pasarela no respondió al reembolso.")
         if data.status_code != 200 or answer.get("code") != "SUCCESS":
+            if data.status_code >= 500 or answer.get("error") == "already_refunded":
+                return await self._settle_unknown_refund(
+                    payment, str(answer.get("message") or "La pasarela no pudo procesar el reembolso.")
+                )
             raise SandboxError(
                 str(answer.get("message") or "La pasarela rechazó el reembolso."),
                 code=str(answer.get("error") or "refund_refused"),
@@ -607,6 +615,18 @@ class MerchantService:
                 )  # fmt: skip
         await self.send_email_if_due(payment)
         return payment
+
+    async def _settle_unknown_refund(self, payment: PaymentRecord, reason: str) -> PaymentRecord:
+        """After a refund call whose outcome is unknown, query the gateway: a refund it applied is
+        applied here (once); otherwise the admin gets a defined error and may try again."""
+        await self.refresh_payu(payment, None)
+        if payment.state is PayState.REFUNDED:
+            return payment
+        raise SandboxError(
+            f"{reason} El reembolso no quedó aplicado; puede intentarlo de nuevo.",
+            code="gateway_unavailable",
+            status=502,
+        )
 
     # -- background work -----------------------------------------------------------------------------
     async def job_requery(self, now: Any) -> int:

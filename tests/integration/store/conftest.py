@@ -14,25 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete
-from store_helpers import OTP_KEY
+from sqlalchemy import Engine
+from store_helpers import OTP_KEY, DbConfig, wipe
 
-from reference_impl.store import AuthorizationStore, create_store_engine, upgrade
-from reference_impl.store.tables import metadata
+from reference_impl.store import AuthorizationStore, upgrade
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-class DbConfig:
-    """How to reach one backend: URL plus driver connect args (the PG schema)."""
-
-    def __init__(self, backend: str, url: str, connect_args: dict[str, Any] | None = None) -> None:
-        self.backend = backend
-        self.url = url
-        self.connect_args = connect_args or {}
-
-    def engine(self, **kwargs: Any) -> Engine:
-        return create_store_engine(self.url, connect_args=dict(self.connect_args), **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -80,12 +67,6 @@ def migrated_engine(db: DbConfig) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
-
-
-def wipe(engine: Engine) -> None:
-    with engine.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
-            conn.execute(delete(table))
 
 
 @pytest.fixture

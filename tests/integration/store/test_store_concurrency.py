@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from store_helpers import OTP_KEY, T0
+from store_helpers import OTP_KEY, T0, DbConfig
 
-from conftest import DbConfig
 from reference_impl.core import errors
 from reference_impl.core.holds import HoldKind
 from reference_impl.core.idempotency import body_hash

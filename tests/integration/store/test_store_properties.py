@@ -13,9 +13,8 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
-from store_helpers import OTP_KEY, T0
+from store_helpers import OTP_KEY, T0, DbConfig, wipe
 
-from conftest import DbConfig, wipe
 from reference_impl.core.holds import Account, HoldAction, HoldKind, OpenHold, ResolveHold
 from reference_impl.core.limits import LimitPolicy, LimitRule
 from reference_impl.store import AuthorizationStore, HoldCommand

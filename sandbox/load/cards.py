@@ -152,7 +152,7 @@ class CardPool:
         with self._lock:
             if self._ready:  # another user refilled while this one waited for the lock
                 return
-            if all(self._uses.get(c.card_id, 0) >= self.max_per_day for c in self._known) and self._seen_all():
+            if self._seen_all() and all(self._uses.get(c.card_id, 0) >= self.max_per_day for c in self._known):
                 raise PoolExhausted(
                     f"las {len(self._known)} tarjetas de este proceso llegaron a {self.max_per_day} extracciones: "
                     "use un mundo con más tarjetas (--world) o una corrida más corta"
@@ -161,12 +161,13 @@ class CardPool:
             scanned_step, scanned = self._scanned_in_step
             if scanned_step == step and scanned >= len(self.cards):
                 # The whole slice was read in this step: every card's code of this step is spent.
+                if self.clock.frozen:
+                    raise PoolExhausted("reloj congelado: cada tarjeta sirve una sola extracción y ya se usaron todas")
                 self.waits += 1
                 self._sleep(self.clock.until_next_step_s() + BOUNDARY_MARGIN_S)
                 return
-            if self.clock.until_next_step_s() < BOUNDARY_MARGIN_S:
+            if not self.clock.frozen and self.clock.until_next_step_s() < BOUNDARY_MARGIN_S:
                 self._sleep(self.clock.until_next_step_s() + BOUNDARY_MARGIN_S)
-                step = self.clock.step()
             offset = self._cursor
             limit = min(self.page, self.cards.stop - offset)
             before = self.clock.now_s()
@@ -175,7 +176,7 @@ class CardPool:
             self._cursor = offset + limit if offset + limit < self.cards.stop else self.cards.start
             self.pages += 1
             first, last = self.clock.step(before - BOUNDARY_MARGIN_S), self.clock.step(after + BOUNDARY_MARGIN_S)
-            if first != last:
+            if first != last and not self.clock.frozen:
                 self.discarded_pages += 1  # read across a step boundary: the codes' step is uncertain
                 self._cursor = offset
                 return

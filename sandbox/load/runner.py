@@ -32,10 +32,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
+from sandbox.client import SandboxClient
 from sandbox.config import load_config
 from sandbox.load.check import Before, CheckReport, Parties, Urls, snapshot, verify
 from sandbox.load.ledger import Ledger, new_run_id
 from sandbox.load.profiles import LOAD_DIR, Profile, load_profiles
+from sandbox.load.thresholds import HEALTH, HOLDS
 from sandbox.runner import SandboxRun, with_free_ports
 
 LOAD_PARTIES = ("switch", "ceibo", "red")
@@ -156,6 +158,9 @@ def sandbox_for(opts: LoadOptions, profile: Profile, out: TextIO) -> Iterator[tu
     run.start(timeout_s=180)
     try:
         urls = config.urls()
+        if opts.database_url:  # a server database outlives the state folder: start from the world
+            with SandboxClient({"switch": urls["switch"]}) as client:
+                client.party("switch").reset()
         yield Urls(urls["switch"], urls["ceibo"], urls["red"]), run
     finally:
         run.stop()
@@ -302,9 +307,30 @@ def _stats_table(stats: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+def cpu_budget(result: RunResult, cores: int) -> dict[str, Any]:
+    """CPU milliseconds each process spent per hold (its share of every request of the mix), and the
+    holds per second ``cores`` dedicated cores would carry at that cost: a figure that noisy
+    neighbours on a shared machine hardly move, unlike the throughput itself."""
+    stats = result.thresholds.get("stats", {})
+    units = sum(int(stats.get(n, {}).get("num_requests", 0)) for n in (HOLDS if result.mix == "cash" else (HEALTH,)))
+    if not units:
+        return {}
+    per = {name: round(1000 * cpu / units, 3) for name, cpu in result.cpu_s.items()}
+    server = sum(v for k, v in per.items() if k != "locust")
+    total = server + per.get("locust", 0.0)
+    return {
+        "unit": "hold" if result.mix == "cash" else "request",
+        "cpu_ms_per_unit": per,
+        "cores": cores,
+        "capacity_per_s_server_only": round(cores * 1000 / server, 1) if server else None,
+        "capacity_per_s_with_locust": round(cores * 1000 / total, 1) if total else None,
+    }
+
+
 def write_summary(result: RunResult, opts: LoadOptions, urls: Urls, run: SandboxRun | None) -> None:
     t = result.thresholds
     env = machine()
+    budget = cpu_budget(result, int(env["nproc"] or 1))
     db = "external" if opts.host else (opts.database_url or "SQLite (var/load)")
     lines = [
         f"# Load run: `{result.profile}` ({result.mix})",
@@ -316,6 +342,9 @@ def write_summary(result: RunResult, opts: LoadOptions, urls: Urls, run: Sandbox
         f"- users: {t.get('users')}, duration: {t.get('duration_s')} s, Locust processes: {t.get('processes')}",
         f"- holds per second (withdrawals + deposits opened): **{t.get('holds_per_s', 0):.1f}**",
         f"- CPU seconds during the run: {result.cpu_s} over {result.wall_s:.1f} s of wall time",
+        f"- CPU ms per {budget.get('unit', '-')}: {budget.get('cpu_ms_per_unit')}; on {budget.get('cores')} "
+        f"dedicated cores that is ~{budget.get('capacity_per_s_server_only')}/s for the parties alone, "
+        f"~{budget.get('capacity_per_s_with_locust')}/s with Locust on the same cores",
         f"- machine: {env['nproc']} CPUs ({env['cpu']}), Python {env['python']}, load average {env['load_average']}",
         "",
         "## Requests",
@@ -341,6 +370,7 @@ def write_summary(result: RunResult, opts: LoadOptions, urls: Urls, run: Sandbox
         "thresholds": t,
         "correctness": result.correctness.to_dict() if result.correctness else None,
         "cpu_s": result.cpu_s,
+        "cpu_budget": budget,
         "wall_s": round(result.wall_s, 2),
         "machine": env,
         "database": db,

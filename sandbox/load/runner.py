@@ -386,14 +386,26 @@ def write_bench(results: list[RunResult], opts: LoadOptions) -> str:
     sicoop = float(cash_stats.get("Aggregated", {}).get("rps", 0.0))
     health = float(bare.thresholds.get("stats", {}).get("Aggregated", {}).get("rps", 0.0))
     ratio = holds / health if health else 0.0
+    cores = os.cpu_count() or 1
+    hold_cap = cpu_budget(cash, cores).get("capacity_per_s_server_only") or 0.0
+    health_cap = cpu_budget(bare, cores).get("capacity_per_s_server_only") or 0.0
+    cpu_ratio = hold_cap / health_cap if health_cap else 0.0
     text = (
         f"holds {holds:.1f}/s (all SICOOP requests {sicoop:.1f}/s) vs bare /_sandbox/health {health:.1f}/s: "
         f"holds at {100 * ratio:.1f}% of the bare endpoint (SICOOP requests at "
-        f"{100 * (sicoop / health if health else 0):.1f}%)"
+        f"{100 * (sicoop / health if health else 0):.1f}%); by CPU cost on {cores} dedicated cores: "
+        f"{hold_cap:.0f} holds/s vs {health_cap:.0f} health/s ({100 * cpu_ratio:.1f}%)"
     )
     folder = (opts.reports / "bench").resolve()
-    (folder / "ratio.json").write_text(
-        json.dumps({"holds_per_s": holds, "sicoop_rps": sicoop, "health_rps": health, "ratio": ratio}, indent=2) + "\n"
-    )
+    figures = {
+        "holds_per_s": holds,
+        "sicoop_rps": sicoop,
+        "health_rps": health,
+        "ratio": ratio,
+        "capacity_holds_per_s": hold_cap,
+        "capacity_health_per_s": health_cap,
+        "cpu_ratio": cpu_ratio,
+    }
+    (folder / "ratio.json").write_text(json.dumps(figures, indent=2) + "\n")
     (folder / "ratio.txt").write_text(text + "\n")
     return text

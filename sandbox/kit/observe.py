@@ -13,16 +13,18 @@ The middleware is plain ASGI (no ``BaseHTTPMiddleware``) to keep the hot path ch
 from __future__ import annotations
 
 import contextvars
+import itertools
 import logging
+import os
+import secrets
 import sys
 import time
-import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sandbox.kit.clock import Clock
+from sandbox.kit.clock import Clock, from_us
 from sandbox.kit.masking import mask_body, mask_text
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -37,8 +39,23 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def new_request_id() -> str:
-    return uuid.uuid4().hex[:16]
+class _RequestIds:
+    """16 hex characters: a random per-process prefix and a counter. Unique across the processes of
+    a run (and re-drawn in a forked child), and ~10x cheaper than a uuid4 on every request."""
+
+    def __init__(self) -> None:
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)
+
+    def reseed(self) -> None:
+        self.prefix = secrets.token_hex(4)
+        self.counter = itertools.count(secrets.randbelow(1 << 31))
+
+    def __call__(self) -> str:
+        return f"{self.prefix}{next(self.counter) & 0xFFFFFFFF:08x}"
+
+
+new_request_id = _RequestIds()
 
 
 def current_request_id() -> str | None:
@@ -48,7 +65,7 @@ def current_request_id() -> str | None:
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
     seq: int
-    at: str  # sandbox time, ISO-8601
+    at_us: int  # sandbox time (epoch µs); shown as ISO-8601 ``at`` when read
     request_id: str
     method: str
     path: str
@@ -58,8 +75,15 @@ class JournalEntry:
     caller: str | None
     request_body: str | None
 
+    @property
+    def at(self) -> str:
+        return from_us(self.at_us).isoformat()
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["at"] = self.at
+        del data["at_us"]
+        return {"seq": data.pop("seq"), "at": data.pop("at"), **data}
 
 
 class Journal:
@@ -140,7 +164,7 @@ class RequestContextMiddleware:
                 ctype = headers.get(b"content-type", b"").decode("latin-1")
                 caller = headers.get(PARTY_HEADER.encode())
                 self.journal.add(
-                    at=self.clock.now().isoformat(),
+                    at_us=self.clock.now_us(),
                     request_id=rid,
                     method=scope.get("method", ""),
                     path=path,

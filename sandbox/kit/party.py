@@ -166,14 +166,8 @@ class JobRunner:
             await self.run_all()
 
 
-def control_router(
-    ctx: PartyContext,
-    state: PartyState,
-    rules: RuleSet,
-    runner: JobRunner,
-    *,
-    implemented: bool,
-) -> APIRouter:
+def health_router(ctx: PartyContext, *, implemented: bool) -> APIRouter:
+    """``GET /_sandbox/health`` alone: liveness probes hit it often, so it is matched first."""
     router = APIRouter(prefix="/_sandbox", tags=["control"])
 
     @router.get("/health")
@@ -184,6 +178,19 @@ def control_router(
             "implemented": implemented,
             "now": ctx.clock.now().isoformat(),
         }
+
+    return router
+
+
+def control_router(
+    ctx: PartyContext,
+    state: PartyState,
+    rules: RuleSet,
+    runner: JobRunner,
+    *,
+    implemented: bool,
+) -> APIRouter:
+    router = APIRouter(prefix="/_sandbox", tags=["control"])
 
     @router.post("/reset")
     async def reset() -> dict[str, Any]:
@@ -310,11 +317,15 @@ def create_party_app(
         clock=ctx.clock,
         record_bodies=ctx.config.journal_bodies,
     )
+    # FastAPI tries routes in order, and each included router costs a scan of its routes: the
+    # health probe first, then the party's own (hot) routes, then the rest of the control API.
+    # Control routes live under /_sandbox/ only, so no protocol route can shadow them.
+    app.include_router(health_router(ctx, implemented=implemented))
+    for router in routers:
+        app.include_router(router)
     app.include_router(control_router(ctx, state, rules, runner, implemented=implemented))
     for extra in extra_control:
         app.include_router(extra)
-    for router in routers:
-        app.include_router(router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def home(request: Request) -> HTMLResponse:

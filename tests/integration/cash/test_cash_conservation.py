@@ -7,7 +7,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from conftest import Net
+from cash_helpers import Net
 
 
 def money(net: Net) -> tuple[int, int, int, dict[str, tuple[int, int]]]:

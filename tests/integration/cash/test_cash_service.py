@@ -9,9 +9,9 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from cash_helpers import Cash
 from sqlalchemy import select
 
-from conftest import Cash
 from reference_impl.core.errors import IdempotencyConflict
 from reference_impl.services.cash.machine import CashKind
 from reference_impl.services.cash.service import CashRefused, OpenCommand, TransactionNotFound

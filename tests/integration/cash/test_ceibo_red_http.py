@@ -7,8 +7,7 @@ import re
 from typing import Any
 
 import pytest
-
-from conftest import Net
+from cash_helpers import Net
 
 
 def test_ceibo_card_lookup_and_soft_token_control_api(net: Net) -> None:

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 import requests
-
-from conftest import Net
+from cash_helpers import Net
 
 
 def test_withdrawal_confirm_and_every_read(net: Net) -> None:

@@ -56,6 +56,10 @@ def load(
         raise typer.BadParameter(f"perfil desconocido {profile!r}; existen: {', '.join(known)}")
     if (ceibo or red) and not host:
         raise typer.BadParameter("--ceibo y --red van con --host")
+    if host and not (ceibo and red):
+        raise typer.BadParameter(
+            "--host necesita --ceibo (soft-tokens, saldos) y --red (las bocas de cobranza y sus cajas)"
+        )
     if re.match(r"^\d+$", duration or "x"):
         duration = f"{duration}s"
     opts = LoadOptions(

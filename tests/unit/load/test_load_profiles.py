@@ -64,3 +64,16 @@ def test_errors_name_the_file_and_key(tmp_path: Path, profiles: str, thresholds:
     p, t = _files(tmp_path, profiles, thresholds)
     with pytest.raises(ProfileError, match=message):
         load_profiles(p, t)
+
+
+def test_the_load_command_refuses_a_host_without_ceibo_and_red() -> None:
+    from typer.testing import CliRunner
+
+    from sandbox.cli import app
+
+    result = CliRunner().invoke(app, ["load", "steady", "--host", "http://127.0.0.1:9"])
+    assert result.exit_code == 2
+    assert "--ceibo" in result.output
+    result = CliRunner().invoke(app, ["load", "nosuch"])
+    assert result.exit_code == 2
+    assert "perfil desconocido" in result.output

@@ -40,6 +40,9 @@ def load(
     ] = 0,
     master_bind_host: Annotated[str, typer.Option(help="Con --expect-workers: dónde escucha el maestro.")] = "0.0.0.0",  # noqa: S104
     no_check: Annotated[bool, typer.Option("--no-check", help="Sin las verificaciones de corrección.")] = False,
+    profile_parties: Annotated[
+        bool, typer.Option("--profile", help="Gráficos de llama (py-spy) del switch y de CEIBO durante la carga.")
+    ] = False,
 ) -> None:
     """Corre un perfil de carga de Locust contra el núcleo de autorización (SICOOP) y da un veredicto.
 
@@ -77,6 +80,7 @@ def load(
         expect_workers=expect_workers,
         master_bind_host=master_bind_host,
         check=not no_check,
+        flamegraphs=profile_parties,
     )
     try:
         results = run_profile(opts)

@@ -24,6 +24,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,6 +67,8 @@ class LoadOptions:
     expect_workers: int = 0
     master_bind_host: str = "127.0.0.1"
     check: bool = True
+    #: Record py-spy flame graphs (SVG, GIL-holding samples) of the switch and CEIBO during the run.
+    flamegraphs: bool = False
     locust_args: list[str] = field(default_factory=list)
 
 
@@ -189,6 +192,37 @@ def _cpu_of(pid: int) -> float:
         return 0.0
 
 
+# -- profiles of the parties under load ------------------------------------------------------------
+PROFILED = ("switch", "ceibo")
+
+
+def start_profilers(watch: dict[str, int], report_dir: Path, profile: Profile) -> list[threading.Thread]:
+    """py-spy on the switch and CEIBO from 20 % to 80 % of the run: ``profile-<party>.svg``
+    (flame graphs of the samples that hold the GIL: the Python work that limits throughput)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        raise LoadError("--profile necesita py-spy (pip install -e '.[load]')")
+    threads = []
+    for name in PROFILED:
+        if name not in watch:
+            continue
+        cmd = [
+            spy, "record", "--pid", str(watch[name]), "--subprocesses", "--gil", "--nonblocking",
+            "--rate", "100", "--duration", str(max(2, int(profile.duration_s * 0.6))),
+            "--format", "flamegraph", "-o", str(report_dir / f"profile-{name}.svg"),
+        ]  # fmt: skip
+
+        def record(cmd: list[str] = cmd, log: Path = report_dir / f"profile-{name}.log") -> None:
+            time.sleep(profile.duration_s * 0.2)
+            with log.open("w") as out:
+                subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=False)  # noqa: S603
+
+        thread = threading.Thread(target=record, name=f"py-spy-{name}", daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads
+
+
 # -- one Locust run ------------------------------------------------------------------------------
 def run_locust(
     opts: LoadOptions,
@@ -233,6 +267,7 @@ def run_locust(
     cpu_before = {name: _cpu_of(pid) for name, pid in watch.items()}
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
+    profilers = start_profilers(watch, report_dir, profile) if opts.flamegraphs else []
     log_path = report_dir / "locust.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(  # noqa: S603 - our interpreter, our locustfile
@@ -246,6 +281,8 @@ def run_locust(
                 out.flush()
         code = proc.wait()
     wall = time.monotonic() - started
+    for profiler in profilers:
+        profiler.join()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = {name: round(_cpu_of(pid) - cpu_before[name], 2) for name, pid in watch.items()}
     # Locust (master and the workers it forked, all waited for): what finished children used.
@@ -259,7 +296,7 @@ def run_profile(opts: LoadOptions, out: TextIO = sys.stdout) -> list[RunResult]:
     profiles = load_profiles()
     if opts.profile not in profiles:
         raise LoadError(f"Perfil desconocido {opts.profile!r}; existen: {', '.join(profiles)}")
-    profile = profiles[opts.profile]
+    profile = profiles[opts.profile].scaled(users=opts.users, duration_s=opts.duration_s)
     results: list[RunResult] = []
     with sandbox_for(opts, profile, out) as (urls, run):
         parties = Parties(urls)

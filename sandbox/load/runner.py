@@ -17,6 +17,7 @@ bare ``/_sandbox/health``, back to back on the same sandbox, and prints the rati
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import platform
@@ -364,6 +365,40 @@ def cpu_budget(result: RunResult, cores: int) -> dict[str, Any]:
     }
 
 
+def by_users(history: Path) -> list[dict[str, Any]]:
+    """Throughput and latency at each user count of the run (Locust's stats history, all requests):
+    where a ramp's latency starts to climb. The first seconds after each change are left out."""
+    if not history.exists():
+        return []
+    groups: dict[int, list[dict[str, str]]] = {}
+    with history.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            users = int(row.get("User Count") or 0)
+            if row.get("Name") == "Aggregated" and users > 0:
+                groups.setdefault(users, []).append(row)
+
+    def median(rows: list[dict[str, str]], key: str) -> float | None:
+        values = sorted(float(r[key]) for r in rows if r.get(key) not in (None, "", "N/A"))
+        return values[len(values) // 2] if values else None
+
+    out = []
+    for users, rows in sorted(groups.items()):
+        if len(rows) < 3:  # a count the shape passed through on its way to the next stage
+            continue
+        steady = rows[2:] if len(rows) > 4 else rows
+        out.append(
+            {
+                "users": users,
+                "seconds": len(steady),
+                "rps": round(sum(float(r["Requests/s"]) for r in steady) / len(steady), 1),
+                "p50_ms": median(steady, "50%"),
+                "p95_ms": median(steady, "95%"),
+                "p99_ms": median(steady, "99%"),
+            }
+        )
+    return out
+
+
 def write_summary(result: RunResult, opts: LoadOptions, urls: Urls, run: SandboxRun | None) -> None:
     t = result.thresholds
     env = machine()
@@ -393,6 +428,19 @@ def write_summary(result: RunResult, opts: LoadOptions, urls: Urls, run: Sandbox
         *[f"- {v['subject']} {v['metric']}: {v['observed']:.4g} (limit {v['limit']:g}) — "
           f"{'ok' if v['ok'] else '**MISSED**'}" for v in t.get("verdicts", [])],
     ]  # fmt: skip
+    steps = by_users(result.report_dir / "locust_stats_history.csv")
+    if len(steps) > 1:
+        lines += [
+            "",
+            "## By number of users (all requests; medians of Locust's per-second history)",
+            "",
+            "| users | seconds | req/s | p50 ms | p95 ms | p99 ms |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {s['users']} | {s['seconds']} | {s['rps']} | {s['p50_ms']} | {s['p95_ms']} | {s['p99_ms']} |"
+            for s in steps
+        ]
     if result.correctness is not None:
         lines += ["", "## Correctness", "", result.correctness.markdown(), ""]
         lines.append(f"Settling: {result.correctness.settle}")
@@ -408,6 +456,7 @@ def write_summary(result: RunResult, opts: LoadOptions, urls: Urls, run: Sandbox
         "correctness": result.correctness.to_dict() if result.correctness else None,
         "cpu_s": result.cpu_s,
         "cpu_budget": budget,
+        "by_users": steps,
         "wall_s": round(result.wall_s, 2),
         "machine": env,
         "database": db,

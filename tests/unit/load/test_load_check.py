@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sandbox.load.check import Before, Money, _answers, _conservation, _outcomes, _reconciled, _settled, _single_use
@@ -97,3 +98,19 @@ def test_open_holds_money_out_of_thin_air_doubles_and_lost_answers_fail() -> Non
     lost = ledger()
     lost.add("withdrawal.unknown", 1)
     assert not _answers(lost).ok
+
+
+def test_the_summary_groups_locusts_history_by_number_of_users(tmp_path: Path) -> None:
+    from sandbox.load.runner import by_users
+
+    head = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,95%,99%\n"
+    rows = [f"{t},10,,Aggregated,{100 + t},0,20,40,{60 + t}\n" for t in range(6)]
+    rows += ["6,15,,Aggregated,0,0,N/A,N/A,N/A\n"]  # passed through on the way up: left out
+    rows += [f"{t},20,,Aggregated,150,0,30,80,120\n" for t in range(7, 12)]
+    rows += ["12,20,,/sicoop/v1/withdrawals,75,0,30,80,120\n", "13,0,,Aggregated,0,0,N/A,N/A,N/A\n"]
+    (tmp_path / "h.csv").write_text(head + "".join(rows))
+    steps = by_users(tmp_path / "h.csv")
+    assert [(s["users"], s["seconds"], s["rps"], s["p99_ms"]) for s in steps] == [
+        (10, 4, 103.5, 64.0),
+        (20, 3, 150.0, 120.0),
+    ]

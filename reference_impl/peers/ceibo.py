@@ -25,6 +25,8 @@ log = logging.getLogger("reference_impl.peers.ceibo")
 
 TIMEOUT = "issuer_timeout"
 UNAVAILABLE = "issuer_unavailable"
+MAX_LISTED = 2_000_000
+"""The most holds CEIBO's control API lists at once (the reconciliation asks for all of a day's)."""
 MAX_IN_FLIGHT = 32
 """Calls to CEIBO in flight at once; the others wait on an asyncio gate (cheap) rather than in the
 HTTP client's pool."""
@@ -150,7 +152,10 @@ class CeiboClient:
         """CEIBO's holds created in [since, until) (its control API), or None if unreachable."""
         try:
             response = await self._peers.client("ceibo", timeout_s=30).get(
-                "/_sandbox/holds", params={"since": since.isoformat(), "until": until.isoformat()}
+                "/_sandbox/holds",
+                # every hold of the window (the control API's maximum): a truncated list would show as
+                # "missing" differences on a busy day (a soak has more than the default 100 000)
+                params={"since": since.isoformat(), "until": until.isoformat(), "limit": str(MAX_LISTED)},
             )
         except httpx.HTTPError:
             return None

@@ -9,6 +9,9 @@ import httpx
 
 from sandbox.kit.peers import Peers
 
+MAX_LISTED = 2_000_000
+"""The most registrations the network's control API lists at once."""
+
 
 class RedClient:
     def __init__(self, peers: Peers) -> None:
@@ -18,7 +21,8 @@ class RedClient:
         """The network's register of operations started in [since, until), or None if unreachable."""
         try:
             response = await self._peers.client("red", timeout_s=30).get(
-                "/_sandbox/registrations", params={"since": since.isoformat(), "until": until.isoformat()}
+                "/_sandbox/registrations",
+                params={"since": since.isoformat(), "until": until.isoformat(), "limit": str(MAX_LISTED)},
             )
         except httpx.HTTPError:
             return None

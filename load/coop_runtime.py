@@ -17,6 +17,7 @@ the collection network), its card pool (its slice of the world's cards) and the 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import random
@@ -63,18 +64,19 @@ def _arguments(parser: Any) -> None:
 
 
 def profile_of(options: Any) -> Profile:
-    file = Path(options.coop_profiles_file) if options.coop_profiles_file else None
+    """The run's profile, scaled by ``--coop-users-peak`` and ``--coop-duration`` (read once)."""
+    return _profile(options.coop_profiles_file, options.coop_profile, options.coop_users_peak, options.coop_duration)
+
+
+@functools.cache
+def _profile(profiles_file: str, name: str, users: int, duration: str) -> Profile:
     try:
-        profiles = load_profiles(file)
+        profiles = load_profiles(Path(profiles_file) if profiles_file else None)
     except ProfileError as exc:
         raise SystemExit(str(exc)) from None
-    if options.coop_profile not in profiles:
-        raise SystemExit(f"perfil desconocido {options.coop_profile!r}; existen: {', '.join(profiles)}")
-    profile = profiles[options.coop_profile]
-    return profile.scaled(
-        users=options.coop_users_peak or None,
-        duration_s=parse_duration(options.coop_duration) if options.coop_duration else None,
-    )
+    if name not in profiles:
+        raise SystemExit(f"perfil desconocido {name!r}; existen: {', '.join(profiles)}")
+    return profiles[name].scaled(users=users or None, duration_s=parse_duration(duration) if duration else None)
 
 
 class Process:

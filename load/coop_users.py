@@ -163,9 +163,11 @@ class SicoopUser(FastHttpUser):
                 else:
                     self.p.ledger.add("replay.mismatch")
                     response.failure(f"repeated {action} answered {response.status_code}")
-        self.p.ledger.add(f"{kind}.{final or 'unknown'}", amount)
-        if final in ("approved", "authorizing"):
+        if final in ("approved", "authorizing"):  # the resolution never landed: the sweeper will expire it
+            self.p.ledger.add(f"{kind}.unresolved", amount)
             self.p.ledger.expires(txn.get("hold_expires_at"))
+        else:
+            self.p.ledger.add(f"{kind}.{final or 'unknown'}", amount)
         return final
 
     def _query(self, kind: str, txn_id: str) -> str | None:

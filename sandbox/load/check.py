@@ -273,7 +273,7 @@ def _expected(ledger: Ledger, kind: str) -> dict[str, tuple[int, int]]:
     return {
         "confirmed": both(f"{kind}.confirmed", f"cashier.{kind}.completed"),
         "released": both(f"{kind}.released", f"cashier.{kind}.released"),
-        "expired": both(f"{kind}.abandoned", f"{kind}.expired", f"cashier.{kind}.annulled"),
+        "expired": both(f"{kind}.abandoned", f"{kind}.expired", f"{kind}.unresolved", f"cashier.{kind}.annulled"),
         "declined": both(*declined, f"cashier.{kind}.declined"),
     }
 
@@ -332,7 +332,11 @@ def _single_use(holds: list[dict[str, Any]], ledger: Ledger) -> Check:
 
 
 def _answers(ledger: Ledger) -> Check:
-    lost = {k: v for k, v in ledger.counts.items() if k.endswith((".unknown", ".open_unknown")) or ".http_" in k}
+    lost = {
+        k: v
+        for k, v in ledger.counts.items()
+        if k.endswith((".unknown", ".open_unknown", ".unresolved")) or ".http_" in k
+    }
     ok = not lost
     flows = ledger.direct_opened + ledger.prefixed("cashier.")
     detail = f"{flows} flows, every one with a definitive answer" if ok else f"without a definitive answer: {lost}"

@@ -9,7 +9,8 @@ CEIBO and the network's drawers say.
 
 Keys are ``<kind>.<outcome>``: ``withdrawal.opened``, ``withdrawal.approved``,
 ``withdrawal.declined.<reason>``, ``withdrawal.confirmed``, ``withdrawal.released``,
-``withdrawal.abandoned`` (left to expire), ``withdrawal.unknown`` (no definitive answer), the same
+``withdrawal.abandoned`` (left to expire), ``withdrawal.unresolved`` (a confirm or release that never
+got a definitive answer: the sweeper expires it), ``withdrawal.unknown`` (no answer at all), the same
 for ``deposit``, and ``cashier.<operation>.<status>`` for operations run through the network's own
 API (red), plus ``replay.ok`` / ``replay.mismatch`` for requests repeated on purpose.
 

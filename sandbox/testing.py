@@ -58,11 +58,13 @@ class SandboxHandle:
         for name in self.urls:
             party = self.client.party(name)
             try:
-                clock_id = party.clock()["clock_id"]
+                view = party.clock()
             except ControlError:
                 continue
-            if clock_id not in seen:
-                seen.add(clock_id)
+            if view["clock_id"] not in seen:
+                seen.add(view["clock_id"])
+                if self.config.clock == "frozen" and view["mode"] != "frozen":
+                    party.request("POST", "/_sandbox/clock", json={"mode": "frozen"})  # a test left it running
                 party.set_clock(moment)
 
 

@@ -20,7 +20,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
@@ -28,11 +28,12 @@ import jinja2
 from fastapi import APIRouter, Body, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sandbox.config import SandboxConfig
 from sandbox.kit.clock import Clock, FileClockState
 from sandbox.kit.errors import InvalidInput, NotFound, install_error_handlers
+from sandbox.kit.fast import FastRouteMiddleware, FastRoutes
 from sandbox.kit.money import format_amount, format_display
 from sandbox.kit.observe import Journal, RequestContextMiddleware
 from sandbox.kit.peers import Peers
@@ -42,6 +43,8 @@ from sandbox.world import World, load_world
 log = logging.getLogger("sandbox.party")
 
 KIT_TEMPLATES = Path(__file__).with_name("templates")
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 class PartyState(Protocol):
@@ -122,6 +125,14 @@ class ClockChange(BaseModel):
         if sum(given) != 1:
             raise ValueError("indique exactamente uno de advance_s, set o mode")
         return self
+
+    @field_validator("set")
+    @classmethod
+    def _sane_instant(cls, value: datetime | None) -> datetime | None:
+        # Sandbox time stays where protocols make sense (TOTP, ACH cycles, epoch arithmetic).
+        if value is not None and not (_EARLIEST <= value < _LATEST):
+            raise ValueError("debe estar entre 2000-01-01 y 2099-12-31")
+        return value
 
 
 def clock_view(clock: Clock) -> dict[str, Any]:
@@ -279,8 +290,13 @@ def create_party_app(
     implemented: bool = True,
     on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+    fast_routes: FastRoutes | None = None,
 ) -> FastAPI:
-    """Build a party's FastAPI app. See the module docstring for what is added."""
+    """Build a party's FastAPI app. See the module docstring for what is added.
+
+    ``fast_routes`` (:mod:`sandbox.kit.fast`): lean handlers of hot routes that are also declared
+    in ``routers`` (their documentation, validation and error answers); they answer inside the
+    request-id/journal middleware, before FastAPI's routing and dependency machinery."""
     state = state or NoState()
     rules = RuleSet(operations or {})
     runner = JobRunner(ctx, jobs)
@@ -311,6 +327,8 @@ def create_party_app(
     app.state.templates = templates
     app.state.jobs = runner
     install_error_handlers(app)
+    if fast_routes:  # added first: it runs inside the request context (ids, journal)
+        app.add_middleware(FastRouteMiddleware, routes=fast_routes)
     app.add_middleware(
         RequestContextMiddleware,
         journal=ctx.journal,

@@ -270,8 +270,13 @@ def build(ctx: PartyContext) -> FastAPI:
             if action_kind is HoldAction.VOID:
                 state.tombstone(hold_id, now_us)  # a reversal that overtook its authorization
             raise NotFound(f"No existe la retención {hold_id}.", code="hold_not_found", field="hold_id")
+        book = state.books.get(hold.card_id)
+        if book is None:  # only a declined hold names a card CEIBO does not have
+            raise Conflict(
+                _REFUSALS_ES["hold_declined"], code="hold_declined", field="hold_id", extra={"state": hold.state.value}
+            )
         try:
-            decision = decide_resolve(hold, action_kind, state.books[hold.card_id], now_us=now_us)
+            decision = decide_resolve(hold, action_kind, book, now_us=now_us)
         except Refused as refused:
             raise Conflict(
                 _REFUSALS_ES.get(refused.code, refused.code),

@@ -49,6 +49,18 @@ def test_ceibo_holds_answer_exists_conflict_and_refuse_a_hold_after_its_reversal
     assert "soft_token" in debit.json()["message"]
 
 
+@pytest.mark.parametrize("action", ["post", "void"])
+def test_a_declined_hold_of_an_unknown_card_cannot_be_resolved(net: Net, action: str) -> None:
+    declined = net.http.post(
+        net.url("ceibo", "/ceibo/v1/holds"),
+        json={"hold_id": "x-unknown", "card_id": "NO-SUCH-CARD", "kind": "credit", "amount": "1000"},
+        timeout=10,
+    )
+    assert declined.json()["result"] == "declined"
+    answer = net.http.post(net.url("ceibo", f"/ceibo/v1/holds/x-unknown/{action}"), timeout=10)
+    assert (answer.status_code, answer.json()["error"], answer.json()["state"]) == (409, "hold_declined", "declined")
+
+
 def test_a_forced_decline_at_ceibo_reaches_the_cashier(net: Net) -> None:
     net.sb.client.party("ceibo").add_rule(
         {

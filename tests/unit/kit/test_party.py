@@ -57,6 +57,9 @@ def test_clock_endpoints(notify: tuple[TestClient, Clock]) -> None:
     assert clock.now() == START + timedelta(seconds=90)
     target = "2026-02-01T08:00:00-05:00"
     assert client.post("/_sandbox/clock", json={"set": target}).json()["now"] == "2026-02-01T13:00:00+00:00"
+    for far in ("1899-12-31T23:00:00+00:00", "2100-01-01T00:00:00+00:00"):
+        refused = client.post("/_sandbox/clock", json={"set": far})
+        assert (refused.status_code, refused.json()["field"]) == (422, "set")
     both = client.post("/_sandbox/clock", json={"advance_s": 1, "set": target})
     assert both.status_code == 422 and "exactamente uno" in both.json()["message"]
 

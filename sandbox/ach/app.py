@@ -110,6 +110,7 @@ from sandbox.ach.service import OPERATIONS, AchService, PortalError, Settings, T
 from sandbox.ach.state import AchStore
 from sandbox.ach.states import STATE_INFO
 from sandbox.kit.party import Job, PartyContext, create_party_app
+from sandbox.world.documents import DOCUMENT_NAMES
 from sandbox.world.model import DocumentType, PseEntity
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -119,11 +120,6 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
 }
-DOCUMENT_NAMES = {
-    "CC": "Cédula de ciudadanía", "CE": "Cédula de extranjería", "TI": "Tarjeta de identidad",
-    "RC": "Registro civil", "PP": "Pasaporte", "PPN": "Pasaporte (nuevo)", "NIT": "NIT",
-    "DIE": "Documento de identificación extranjero",
-}  # fmt: skip
 
 Handler = Callable[[PseEntity, Any], Awaitable[Any]]
 

@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,21 +28,10 @@ from typing import Final
 from sandbox.ach.codes import AchFailure, ReturnCode
 from sandbox.ach.models import CreateTransactionPaymentRequest
 from sandbox.ach.states import Transaction, TxnState
+from sandbox.world.documents import DOCUMENT_RULES
 from sandbox.world.model import Bank, PseEntity
 
 COLOMBIA_OFFSET: Final = timedelta(hours=-5)
-
-#: Document type → (pattern of the number, Spanish description).
-DOCUMENT_RULES: Final[dict[str, tuple[re.Pattern[str], str]]] = {
-    "CC": (re.compile(r"^\d{6,10}$"), "de 6 a 10 dígitos"),
-    "CE": (re.compile(r"^\d{6,12}$"), "de 6 a 12 dígitos"),
-    "TI": (re.compile(r"^\d{6,11}$"), "de 6 a 11 dígitos"),
-    "RC": (re.compile(r"^\d{6,11}$"), "de 6 a 11 dígitos"),
-    "PP": (re.compile(r"^[A-Za-z0-9]{5,20}$"), "de 5 a 20 letras o dígitos"),
-    "PPN": (re.compile(r"^[A-Za-z0-9]{5,20}$"), "de 5 a 20 letras o dígitos"),
-    "NIT": (re.compile(r"^\d{9,15}$"), "de 9 a 15 dígitos"),
-    "DIE": (re.compile(r"^[A-Za-z0-9]{5,20}$"), "de 5 a 20 letras o dígitos"),
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,7 +54,6 @@ from pydantic import BaseModel, ValidationError
 
 from sandbox.gateway import payu, reports
 from sandbox.gateway.banks import PLACEHOLDER
-from sandbox.gateway.documents import DOCUMENT_NAMES
 from sandbox.gateway.logic import RESPONSE_MESSAGES, STATE_LABELS, STATE_POL, TxState
 from sandbox.gateway.models import CheckoutForm, PayForm, ServiceRequest
 from sandbox.gateway.service import (
@@ -68,6 +67,7 @@ from sandbox.gateway.service import (
 from sandbox.gateway.state import GatewayStore, Order, PanelSession
 from sandbox.kit.errors import InvalidInput, NotFound, SandboxError, validation_error_body
 from sandbox.kit.party import Job, PartyContext, create_party_app
+from sandbox.world.documents import DOCUMENT_NAMES
 
 TEMPLATES = Path(__file__).with_name("templates")
 SESSION_COOKIE = "gw_panel"

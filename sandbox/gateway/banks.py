@@ -13,6 +13,9 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from sandbox.gateway.ach_client import AchBank, AchClient, AchUnavailable
+from sandbox.kit.errors import SandboxError
+from sandbox.kit.party import PartyContext
+from sandbox.world.model import PseEntity
 
 PLACEHOLDER = AchBank("0", "A continuación seleccione su banco")
 
@@ -63,3 +66,40 @@ class BankListCache:
             "fetches": self.fetches,
             "banks": [{"code": b.code, "name": b.name} for b in self.banks],
         }
+
+
+class AchEntities:
+    """What a company that collects through PSE needs from ACH: one client per collecting
+    entity (each with its own OAuth token) and the bank list, from ``cache``.
+
+    Shared by the gateway (collecting for its merchants) and the merchant's own PSE button.
+    """
+
+    def __init__(self, ctx: PartyContext, cache: BankListCache) -> None:
+        self.ctx = ctx
+        self.cache = cache
+        self._clients: dict[str, AchClient] = {}
+
+    def client(self, entity: PseEntity) -> AchClient:
+        client = self._clients.get(entity.entity_code)
+        if client is None:
+            client = AchClient(
+                self.ctx.peers.client("ach"),
+                entity_code=entity.entity_code,
+                client_id=entity.client_id,
+                client_secret=entity.client_secret,
+                clock=self.ctx.clock,
+            )
+            self._clients[entity.entity_code] = client
+        return client
+
+    async def banks(self, entity: PseEntity) -> list[AchBank]:
+        """The bank list (cached, refreshed at most once a sandbox day); 502 when ACH is down."""
+        try:
+            return await self.cache.get(self.client(entity), self.ctx.clock.now())
+        except AchUnavailable as exc:
+            raise SandboxError(
+                "No fue posible obtener la lista de bancos de PSE. Intente de nuevo en unos minutos.",
+                code="ach_unavailable",
+                status=502,
+            ) from exc

@@ -11,28 +11,7 @@ from __future__ import annotations
 import re
 from typing import Literal, NamedTuple
 
-#: Document types a payer may use at PSE, as shown on the pages.
-DOCUMENT_NAMES: dict[str, str] = {
-    "CC": "Cédula de ciudadanía",
-    "CE": "Cédula de extranjería",
-    "NIT": "NIT",
-    "TI": "Tarjeta de identidad",
-    "PP": "Pasaporte",
-    "PPN": "Pasaporte (nuevo)",
-    "RC": "Registro civil",
-    "DIE": "Documento de identificación extranjero",
-}
-
-_PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
-    "CC": (re.compile(r"^\d{6,10}$"), "de 6 a 10 dígitos"),
-    "CE": (re.compile(r"^\d{6,12}$"), "de 6 a 12 dígitos"),
-    "NIT": (re.compile(r"^\d{9,15}$"), "de 9 a 15 dígitos"),
-    "TI": (re.compile(r"^\d{6,11}$"), "de 6 a 11 dígitos"),
-    "RC": (re.compile(r"^\d{6,11}$"), "de 6 a 11 dígitos"),
-    "PP": (re.compile(r"^[A-Za-z0-9]{5,20}$"), "de 5 a 20 letras o dígitos"),
-    "PPN": (re.compile(r"^[A-Za-z0-9]{5,20}$"), "de 5 a 20 letras o dígitos"),
-    "DIE": (re.compile(r"^[A-Za-z0-9]{5,20}$"), "de 5 a 20 letras o dígitos"),
-}
+from sandbox.world.documents import DOCUMENT_NAMES, DOCUMENT_RULES
 
 #: PayU's USER_TYPE (N natural person, J company) → ACH's userType.
 ACH_USER_TYPE = {"N": "person", "J": "company"}
@@ -50,7 +29,7 @@ class Problem(NamedTuple):
 
 def document_problem(document_type: str, number: str, user_type: str | None = None) -> Problem | None:
     """Why this document cannot be used, or None."""
-    rule = _PATTERNS.get(document_type)
+    rule = DOCUMENT_RULES.get(document_type)
     if rule is None:
         return Problem("type", f"el tipo de documento debe ser uno de: {', '.join(DOCUMENT_NAMES)}")
     pattern, wording = rule

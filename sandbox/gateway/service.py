@@ -18,6 +18,7 @@ import httpx
 
 from sandbox.gateway import antifraud, logic, payu
 from sandbox.gateway.ach_client import AchBank, AchClient, AchUnavailable, CreatePayment
+from sandbox.gateway.banks import AchEntities
 from sandbox.gateway.documents import ACH_USER_TYPE, document_problem, is_email, is_mobile
 from sandbox.gateway.logic import TxState
 from sandbox.gateway.signatures import verify_request_signature
@@ -114,7 +115,7 @@ class GatewayService:
         self.store = store
         self.tz = network_tz(ctx.world.network.timezone)
         self.rules: RuleSet | None = None
-        self._ach: dict[str, AchClient] = {}
+        self.ach_entities = AchEntities(ctx, store.banks)
 
     # -- accounts and credentials ------------------------------------------------------------
     @property
@@ -153,29 +154,11 @@ class GatewayService:
         return entity
 
     def ach(self, account: GatewayAccount) -> AchClient:
-        entity = self.pse_entity(account)
-        client = self._ach.get(entity.entity_code)
-        if client is None:
-            client = AchClient(
-                self.ctx.peers.client("ach"),
-                entity_code=entity.entity_code,
-                client_id=entity.client_id,
-                client_secret=entity.client_secret,
-                clock=self.ctx.clock,
-            )
-            self._ach[entity.entity_code] = client
-        return client
+        return self.ach_entities.client(self.pse_entity(account))
 
     async def banks(self, account: GatewayAccount) -> list[AchBank]:
-        """The bank list (cached, refreshed at most once a sandbox day); 502 when ACH is down."""
-        try:
-            return await self.store.banks.get(self.ach(account), self.ctx.clock.now())
-        except AchUnavailable as exc:
-            raise SandboxError(
-                "No fue posible obtener la lista de bancos de PSE. Intente de nuevo en unos minutos.",
-                code="ach_unavailable",
-                status=502,
-            ) from exc
+        """The bank list the account's ACH entity sees (cached a sandbox day); 502 when ACH is down."""
+        return await self.ach_entities.banks(self.pse_entity(account))
 
     def _resolve_url(self, value: str | None, default: str | None, field: str) -> str | None:
         url = value or default

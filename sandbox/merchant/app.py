@@ -41,7 +41,6 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from sandbox.gateway.banks import PLACEHOLDER
-from sandbox.gateway.documents import DOCUMENT_NAMES
 from sandbox.gateway.service import GatewayService, Payer, network_tz
 from sandbox.gateway.signatures import verify_confirmation_signature
 from sandbox.kit.errors import Forced, InvalidInput, SandboxError
@@ -50,6 +49,7 @@ from sandbox.kit.party import Job, PartyContext, create_party_app
 from sandbox.merchant.logic import LABELS, PayState
 from sandbox.merchant.service import OPERATIONS, MerchantService
 from sandbox.merchant.state import MerchantStore, PaymentRecord
+from sandbox.world.documents import DOCUMENT_NAMES
 
 TEMPLATES = Path(__file__).with_name("templates")
 

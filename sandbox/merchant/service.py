@@ -16,6 +16,7 @@ import httpx
 
 from sandbox.gateway import logic as gw_logic
 from sandbox.gateway.ach_client import AchBank, AchClient, AchUnavailable, CreatePayment
+from sandbox.gateway.banks import AchEntities
 from sandbox.gateway.documents import ACH_USER_TYPE
 from sandbox.gateway.service import Payer, network_tz
 from sandbox.gateway.signatures import request_signature, verify_confirmation_signature
@@ -53,7 +54,7 @@ class MerchantService:
         self.ctx = ctx
         self.store = store
         self.tz = network_tz(ctx.world.network.timezone)
-        self._ach: dict[str, AchClient] = {}
+        self.ach_entities = AchEntities(ctx, store.banks)
 
     # -- world -------------------------------------------------------------------------------
     def merchant(self, merchant_id: str) -> Merchant:
@@ -102,28 +103,10 @@ class MerchantService:
         return entity
 
     def ach(self, merchant: Merchant) -> AchClient:
-        entity = self.pse_entity(merchant)
-        client = self._ach.get(entity.entity_code)
-        if client is None:
-            client = AchClient(
-                self.ctx.peers.client("ach"),
-                entity_code=entity.entity_code,
-                client_id=entity.client_id,
-                client_secret=entity.client_secret,
-                clock=self.ctx.clock,
-            )
-            self._ach[entity.entity_code] = client
-        return client
+        return self.ach_entities.client(self.pse_entity(merchant))
 
     async def banks(self, merchant: Merchant) -> list[AchBank]:
-        try:
-            return await self.store.banks.get(self.ach(merchant), self.ctx.clock.now())
-        except AchUnavailable as exc:
-            raise SandboxError(
-                "No fue posible obtener la lista de bancos de PSE. Intente de nuevo en unos minutos.",
-                code="ach_unavailable",
-                status=502,
-            ) from exc
+        return await self.ach_entities.banks(self.pse_entity(merchant))
 
     def minimum_text(self, merchant: Merchant) -> str:
         return format_display(merchant.minimum_amount_minor, "COP")

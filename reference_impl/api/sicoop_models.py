@@ -8,27 +8,14 @@ code; it is masked in every log and journal and never stored.
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sandbox.kit.money import AmountError, parse_amount
+from sandbox.kit.paraguay import normalize_phone, parse_pyg
 
 TRACE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
 COUNTER_PATTERN = r"^[A-Za-z0-9_.-]{1,40}$"
-_PHONE = re.compile(r"^(?:\+?595|0)(9\d{8})$")
-
-
-def parse_pyg(value: object) -> int:
-    if not isinstance(value, str):
-        raise ValueError('debe ser un valor decimal en texto, como "150000"')
-    try:
-        return parse_amount(value, "PYG", allow_zero=False)
-    except AmountError as exc:
-        if "valor decimal" in str(exc):
-            raise ValueError('debe ser un monto en guaraníes sin decimales, como "150000"') from None
-        raise ValueError(str(exc)) from None
 
 
 class _OpenRequest(BaseModel):
@@ -52,12 +39,7 @@ class _OpenRequest(BaseModel):
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        match = _PHONE.match(re.sub(r"[\s-]", "", value))
-        if not match:
-            raise ValueError("debe ser un celular paraguayo, como 0981123456")
-        return "0" + match.group(1)
+        return None if value is None else normalize_phone(value)
 
     @property
     def amount_minor(self) -> int:

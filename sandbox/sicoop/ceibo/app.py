@@ -55,6 +55,7 @@ from starlette.types import Receive, Scope, Send
 
 from sandbox.kit.clock import from_us, to_us
 from sandbox.kit.errors import Conflict, Forced, InvalidInput, NotFound
+from sandbox.kit.paraguay import normalize_phone
 from sandbox.kit.party import Job, PartyContext, create_party_app
 from sandbox.kit.rules import Action
 from sandbox.sicoop.ceibo.logic import (
@@ -76,7 +77,6 @@ from sandbox.sicoop.ceibo.models import (
     CardSummary,
     HoldIn,
     HoldOut,
-    normalize_phone,
 )
 from sandbox.sicoop.ceibo.softtoken import STEP_S, check_code, shown_code
 from sandbox.sicoop.ceibo.state import CeiboState, hold_row, iso, pyg

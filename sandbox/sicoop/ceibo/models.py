@@ -6,40 +6,17 @@ The soft-token travels in ``soft_token`` (a field name every log and journal mas
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sandbox.kit.money import AmountError, parse_amount
+from sandbox.kit.paraguay import parse_pyg
 
 HOLD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 CARD_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,40}$"
-_PHONE = re.compile(r"^(?:\+?595|0)(9\d{8})$")
 
 MAX_EXPIRES_IN_S = 7 * 24 * 3600
 DEFAULT_EXPIRES_IN_S = 3600
-
-
-def pyg_amount(value: object) -> str:
-    """Validate a PYG amount on the wire; returns its canonical text. Spanish error messages."""
-    if not isinstance(value, str):
-        raise ValueError('debe ser un valor decimal en texto, como "150000"')
-    try:
-        return str(parse_amount(value, "PYG", allow_zero=False))
-    except AmountError as exc:
-        if "valor decimal" in str(exc):
-            raise ValueError('debe ser un monto en guaraníes sin decimales, como "150000"') from None
-        raise ValueError(str(exc)) from None
-
-
-def normalize_phone(value: str) -> str:
-    """``+595 981 123 456`` / ``0981123456`` → ``0981123456``; ValueError otherwise."""
-    compact = re.sub(r"[\s-]", "", value)
-    match = _PHONE.match(compact)
-    if not match:
-        raise ValueError("debe ser un celular paraguayo, como 0981123456")
-    return "0" + match.group(1)
 
 
 class HoldIn(BaseModel):
@@ -64,7 +41,7 @@ class HoldIn(BaseModel):
     @field_validator("amount", mode="before")
     @classmethod
     def _amount(cls, value: object) -> str:
-        return pyg_amount(value)
+        return str(parse_pyg(value))
 
     @property
     def amount_minor(self) -> int:

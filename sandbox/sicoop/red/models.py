@@ -6,33 +6,13 @@ stores it (nor logs it: the field name is masked everywhere).
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sandbox.kit.money import AmountError, parse_amount
+from sandbox.kit.paraguay import normalize_phone, parse_pyg
 
 TRACE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
-_PHONE = re.compile(r"^(?:\+?595|0)(9\d{8})$")
-
-
-def pyg(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError('debe ser un valor decimal en texto, como "150000"')
-    try:
-        return str(parse_amount(value, "PYG", allow_zero=False))
-    except AmountError as exc:
-        if "valor decimal" in str(exc):
-            raise ValueError('debe ser un monto en guaraníes sin decimales, como "150000"') from None
-        raise ValueError(str(exc)) from None
-
-
-def normalize_phone(value: str) -> str:
-    match = _PHONE.match(re.sub(r"[\s-]", "", value))
-    if not match:
-        raise ValueError("debe ser un celular paraguayo, como 0981123456")
-    return "0" + match.group(1)
 
 
 class OperationIn(BaseModel):
@@ -54,7 +34,7 @@ class OperationIn(BaseModel):
     @field_validator("amount", mode="before")
     @classmethod
     def _amount(cls, value: object) -> str:
-        return pyg(value)
+        return str(parse_pyg(value))
 
     @field_validator("phone")
     @classmethod

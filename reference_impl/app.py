@@ -72,6 +72,7 @@ def build(ctx: PartyContext) -> FastAPI:
         ],
         templates_dir=TEMPLATES,
         on_shutdown=[shutdown],
+        fast_routes=sicoop_api.fast_routes(cash),
     )
     app.description = f"{app.description}\n\n{sicoop_api.__doc__ or ''}"  # the API guide in /docs
     return app

@@ -21,6 +21,11 @@ Confirm and release are idempotent; a second, different resolution is ``409`` wi
 confirm is refused with ``expired`` (CASH-10).
 """
 
+# The routes are FastAPI routes (documentation, validation, error answers); the four that carry the
+# load (open a withdrawal or deposit, confirm, release) are also answered by lean handlers
+# (:func:`fast_routes`, :mod:`sandbox.kit.fast`) with the same code behind them, which hand any
+# request that is not plainly valid back to the FastAPI route.
+
 from __future__ import annotations
 
 from datetime import date
@@ -28,6 +33,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import ValidationError
 
 from reference_impl.api.sicoop_models import (
     TRACE_PATTERN,
@@ -42,6 +48,7 @@ from reference_impl.services.cash.reasons import MESSAGES
 from reference_impl.services.cash.reconciliation import reconcile
 from reference_impl.services.cash.service import Answer, CashRefused, CashService, OpenCommand, TransactionNotFound
 from sandbox.kit.errors import Conflict, InvalidInput, NotFound, SandboxError
+from sandbox.kit.fast import FastRequest, FastResponse, FastRoutes
 from sandbox.kit.observe import PARTY_HEADER
 
 ID_PATTERN = r"^(wd|dp)-[0-9a-f]{16}$"
@@ -58,8 +65,20 @@ class CashPath(StrEnum):
 
 
 def _actor(request: Request, counter_id: str | None = None) -> str:
-    caller = request.headers.get(PARTY_HEADER) or "client"
+    return _actor_of(request.headers.get(PARTY_HEADER), counter_id)
+
+
+def _actor_of(caller: str | None, counter_id: str | None = None) -> str:
+    caller = caller or "client"
     return f"{caller}:{counter_id}" if counter_id else caller
+
+
+_PARTY_HEADER = PARTY_HEADER.encode()
+
+
+def _fast_actor(request: FastRequest, counter_id: str | None = None) -> str:
+    caller = request.header(_PARTY_HEADER)
+    return _actor_of(caller.decode("latin-1") if caller else None, counter_id)
 
 
 def _domain(exc: DomainError) -> SandboxError:
@@ -80,30 +99,106 @@ def _domain(exc: DomainError) -> SandboxError:
     return SandboxError(exc.message, code=exc.code, field=exc.field, status=422)
 
 
+def _check_counter(service: CashService, counter_id: str) -> None:
+    if counter_id not in service.counters:
+        raise InvalidInput(
+            f"La boca de cobranza «{counter_id}» no está habilitada en SICOOP.",
+            code="unknown_counter",
+            field="counter_id",
+        )
+
+
+def _check_identification(document_number: str | None, phone: str | None) -> None:
+    if document_number is None and phone is None:
+        raise InvalidInput(
+            "Indique la cédula (document_number) o el celular (phone) del titular.",
+            code="missing_field",
+            field="document_number",
+        )
+    if document_number is not None and phone is not None:
+        raise InvalidInput(
+            "Indique la cédula (document_number) o el celular (phone), no ambos.",
+            code="invalid_field",
+            field="phone",
+        )
+
+
+async def _open(service: CashService, kind: CashKind, body: WithdrawalIn | DepositIn, actor: str) -> Answer:
+    _check_identification(body.document_number, body.phone)
+    _check_counter(service, body.counter_id)
+    command = OpenCommand(
+        kind=kind,
+        trace_number=body.trace_number,
+        counter_id=body.counter_id,
+        document_number=body.document_number,
+        phone=body.phone,
+        soft_token=getattr(body, "soft_token", None),
+        amount_minor=body.amount_minor,
+        actor=actor,
+    )
+    try:
+        return await service.open(command)
+    except DomainError as exc:
+        raise _domain(exc) from None
+
+
+async def _resolve(
+    service: CashService, kind: CashKind, txn_id: str, action: Literal["confirm", "release"], actor: str
+) -> dict[str, Any]:
+    try:
+        answer = await service.resolve(kind, txn_id, action, actor)
+    except TransactionNotFound:
+        raise NotFound(f"No existe la transacción {txn_id}.", code="transaction_not_found", field="id") from None
+    except CashRefused as refused:
+        raise Conflict(
+            MESSAGES.get(refused.code, refused.code),
+            code=refused.code,
+            field="id",
+            extra={"transaction": refused.transaction},
+        ) from None
+    return answer.body
+
+
+_REPLAYED = [(b"idempotent-replayed", b"true")]
+
+
+def fast_routes(service: CashService) -> FastRoutes:
+    """Lean handlers of the hot routes (the FastAPI routes of :func:`router` document them)."""
+    routes = FastRoutes()
+
+    def opener(kind: CashKind, model: type[WithdrawalIn] | type[DepositIn]) -> Any:
+        async def handle(request: FastRequest) -> FastResponse | None:
+            if not request.json_body():
+                return None
+            try:
+                body = model.model_validate_json(request.body)
+            except ValidationError:
+                return None  # the FastAPI route answers with the field named
+            answer = await _open(service, kind, body, _fast_actor(request, body.counter_id))
+            return FastResponse.json(answer.body, answer.status_code, _REPLAYED if answer.replayed else None)
+
+        return handle
+
+    async def resolve(request: FastRequest) -> FastResponse:
+        kind = CashPath(request.params["kind"]).kind
+        action: Literal["confirm", "release"] = "confirm" if request.params["action"] == "confirm" else "release"
+        body = await _resolve(service, kind, request.params["txn_id"], action, _fast_actor(request))
+        return FastResponse.json(body)
+
+    routes.add("POST", "/sicoop/v1/withdrawals", opener(CashKind.WITHDRAWAL, WithdrawalIn))
+    routes.add("POST", "/sicoop/v1/deposits", opener(CashKind.DEPOSIT, DepositIn))
+    ids = ID_PATTERN.removeprefix("^").removesuffix("$")
+    routes.add(
+        "POST",
+        rf"^/sicoop/v1/(?P<kind>withdrawals|deposits)/(?P<txn_id>{ids})/(?P<action>confirm|release)$",
+        resolve,
+        reads_body=False,
+    )
+    return routes
+
+
 def router(service: CashService) -> APIRouter:
     api = APIRouter(prefix="/sicoop/v1", tags=["sicoop"])
-
-    def check_counter(counter_id: str) -> None:
-        if counter_id not in service.counters:
-            raise InvalidInput(
-                f"La boca de cobranza «{counter_id}» no está habilitada en SICOOP.",
-                code="unknown_counter",
-                field="counter_id",
-            )
-
-    def check_identification(document_number: str | None, phone: str | None) -> None:
-        if document_number is None and phone is None:
-            raise InvalidInput(
-                "Indique la cédula (document_number) o el celular (phone) del titular.",
-                code="missing_field",
-                field="document_number",
-            )
-        if document_number is not None and phone is not None:
-            raise InvalidInput(
-                "Indique la cédula (document_number) o el celular (phone), no ambos.",
-                code="invalid_field",
-                field="phone",
-            )
 
     def reply(answer: Answer, response: Response) -> dict[str, Any]:
         response.status_code = answer.status_code
@@ -112,22 +207,7 @@ def router(service: CashService) -> APIRouter:
         return answer.body
 
     async def open_transaction(kind: CashKind, body: WithdrawalIn | DepositIn, request: Request) -> Answer:
-        check_identification(body.document_number, body.phone)
-        check_counter(body.counter_id)
-        command = OpenCommand(
-            kind=kind,
-            trace_number=body.trace_number,
-            counter_id=body.counter_id,
-            document_number=body.document_number,
-            phone=body.phone,
-            soft_token=getattr(body, "soft_token", None),
-            amount_minor=body.amount_minor,
-            actor=_actor(request, body.counter_id),
-        )
-        try:
-            return await service.open(command)
-        except DomainError as exc:
-            raise _domain(exc) from None
+        return await _open(service, kind, body, _actor(request, body.counter_id))
 
     @api.post(
         "/withdrawals",
@@ -165,18 +245,7 @@ def router(service: CashService) -> APIRouter:
     async def resolve(
         kind: CashPath, txn_id: str, action: Literal["confirm", "release"], request: Request
     ) -> dict[str, Any]:
-        try:
-            answer = await service.resolve(kind.kind, txn_id, action, _actor(request))
-        except TransactionNotFound:
-            raise NotFound(f"No existe la transacción {txn_id}.", code="transaction_not_found", field="id") from None
-        except CashRefused as refused:
-            raise Conflict(
-                MESSAGES.get(refused.code, refused.code),
-                code=refused.code,
-                field="id",
-                extra={"transaction": refused.transaction},
-            ) from None
-        return answer.body
+        return await _resolve(service, kind.kind, txn_id, action, _actor(request))
 
     @api.post(
         "/{kind}/{txn_id}/confirm",

@@ -33,6 +33,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from sandbox.config import SandboxConfig
 from sandbox.kit.clock import Clock, FileClockState
 from sandbox.kit.errors import InvalidInput, NotFound, install_error_handlers
+from sandbox.kit.fast import FastRouteMiddleware, FastRoutes
 from sandbox.kit.money import format_amount, format_display
 from sandbox.kit.observe import Journal, RequestContextMiddleware
 from sandbox.kit.peers import Peers
@@ -289,8 +290,13 @@ def create_party_app(
     implemented: bool = True,
     on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+    fast_routes: FastRoutes | None = None,
 ) -> FastAPI:
-    """Build a party's FastAPI app. See the module docstring for what is added."""
+    """Build a party's FastAPI app. See the module docstring for what is added.
+
+    ``fast_routes`` (:mod:`sandbox.kit.fast`): lean handlers of hot routes that are also declared
+    in ``routers`` (their documentation, validation and error answers); they answer inside the
+    request-id/journal middleware, before FastAPI's routing and dependency machinery."""
     state = state or NoState()
     rules = RuleSet(operations or {})
     runner = JobRunner(ctx, jobs)
@@ -321,6 +327,8 @@ def create_party_app(
     app.state.templates = templates
     app.state.jobs = runner
     install_error_handlers(app)
+    if fast_routes:  # added first: it runs inside the request context (ids, journal)
+        app.add_middleware(FastRouteMiddleware, routes=fast_routes)
     app.add_middleware(
         RequestContextMiddleware,
         journal=ctx.journal,

@@ -42,22 +42,26 @@ and closes the connection without an answer; ``error`` does nothing and answers 
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from sandbox.kit.clock import from_us, to_us
 from sandbox.kit.errors import Conflict, Forced, InvalidInput, NotFound
+from sandbox.kit.fast import FastRequest, FastResponse, FastRoutes
 from sandbox.kit.paraguay import normalize_phone
 from sandbox.kit.party import Job, PartyContext, create_party_app
-from sandbox.kit.rules import Action
+from sandbox.kit.rules import Action, RuleSet
 from sandbox.sicoop.ceibo.logic import (
     HoldAction,
     HoldKind,
@@ -89,6 +93,9 @@ OPERATIONS = {
 }
 
 HOLD_ID_PATH = PathParam(pattern=HOLD_ID_PATTERN)
+LOOKUP_DOCUMENT_PATTERN = r"^\d{1,12}$"
+LOOKUP_PHONE_MAX = 20
+_LOOKUP_DOCUMENT = re.compile(r"[0-9]{1,12}")  # the lean lookup takes plain ASCII digits only
 CARD_ID_PATH = PathParam(pattern=CARD_ID_PATTERN)
 
 _REFUSALS_ES = {
@@ -130,9 +137,8 @@ def build(ctx: PartyContext) -> FastAPI:
     control = APIRouter(prefix="/_sandbox", tags=["control"])
     pages = APIRouter(include_in_schema=False)
 
-    def rules(request: Request, op: str, fields: dict[str, Any], amount_minor: int | None = None) -> Action | None:
-        action: Action | None = request.app.state.rules.evaluate(op, fields, amount_minor=amount_minor, exponent=0)
-        return action
+    def rules(ruleset: RuleSet, op: str, fields: dict[str, Any], amount_minor: int | None = None) -> Action | None:
+        return ruleset.evaluate(op, fields, amount_minor=amount_minor, exponent=0)
 
     def view(hold_id: str, result: str) -> HoldOut:
         hold = state.holds[hold_id]
@@ -162,9 +168,12 @@ def build(ctx: PartyContext) -> FastAPI:
     @api.get("/cards", response_model=CardsFound, summary="Card lookup by cédula or phone")
     async def lookup(
         request: Request,
-        document_number: Annotated[str | None, Query(pattern=r"^\d{1,12}$")] = None,
-        phone: Annotated[str | None, Query(max_length=20)] = None,
+        document_number: Annotated[str | None, Query(pattern=LOOKUP_DOCUMENT_PATTERN)] = None,
+        phone: Annotated[str | None, Query(max_length=LOOKUP_PHONE_MAX)] = None,
     ) -> CardsFound:
+        return await do_lookup(request.app.state.rules, document_number, phone)  # type: ignore[return-value]
+
+    async def do_lookup(ruleset: RuleSet, document_number: str | None, phone: str | None) -> CardsFound | Response:
         if (document_number is None) == (phone is None):
             raise InvalidInput("Indique document_number o phone (uno de los dos).", field="document_number")
         if phone is not None:
@@ -172,7 +181,7 @@ def build(ctx: PartyContext) -> FastAPI:
                 phone = normalize_phone(phone)
             except ValueError as exc:
                 raise InvalidInput(f"El campo «phone» {exc}.", field="phone") from None
-        action = rules(request, "ceibo.lookup", {"document_number": document_number, "phone": phone})
+        action = rules(ruleset, "ceibo.lookup", {"document_number": document_number, "phone": phone})
         await _before(action)
         if action is not None and action.decline:
             found: list[str] = []
@@ -180,7 +189,7 @@ def build(ctx: PartyContext) -> FastAPI:
             found = state.find(document_number=document_number, phone=phone)
         out = CardsFound(cards=[summary(c) for c in found])
         dropped = await _after(action)
-        return dropped or out  # type: ignore[return-value]
+        return dropped or out
 
     @api.get("/cards/{card_id}", response_model=CardOut, summary="Balance inquiry")
     async def card(card_id: str) -> CardOut:
@@ -201,6 +210,9 @@ def build(ctx: PartyContext) -> FastAPI:
     # -- holds ---------------------------------------------------------------------------------
     @api.post("/holds", response_model=HoldOut, summary="Authorization: reserve an amount (hold)")
     async def create_hold(body: HoldIn, request: Request) -> HoldOut:
+        return await do_hold(request.app.state.rules, body)  # type: ignore[return-value]
+
+    async def do_hold(ruleset: RuleSet, body: HoldIn) -> HoldOut | Response:
         now_us = ctx.clock.now_us()
         req = HoldRequest(
             body.hold_id,
@@ -230,7 +242,7 @@ def build(ctx: PartyContext) -> FastAPI:
             "document_number": profile.holder_document if profile else None,
             "phone": profile.phone if profile else None,
         }
-        action = rules(request, "ceibo.hold", fields, body.amount_minor)
+        action = rules(ruleset, "ceibo.hold", fields, body.amount_minor)
         await _before(action)
         token = None
         if req.kind is HoldKind.DEBIT and profile is not None and book is not None and body.soft_token is not None:
@@ -243,7 +255,7 @@ def build(ctx: PartyContext) -> FastAPI:
         if action is not None and action.decline and action.message:
             out.message = action.message
         dropped = await _after(action)
-        return dropped or out  # type: ignore[return-value]
+        return dropped or out
 
     @api.get("/holds/{hold_id}", response_model=HoldOut, summary="Query a hold")
     async def get_hold(hold_id: str) -> HoldOut:
@@ -251,7 +263,7 @@ def build(ctx: PartyContext) -> FastAPI:
             raise NotFound(f"No existe la retención {hold_id}.", code="hold_not_found", field="hold_id")
         return view(hold_id, "found")
 
-    async def resolve(request: Request, hold_id: str, action_kind: HoldAction) -> HoldOut | Response:
+    async def resolve(ruleset: RuleSet, hold_id: str, action_kind: HoldAction) -> HoldOut | Response:
         op = f"ceibo.{action_kind.value}"
         hold = state.holds.get(hold_id)
         fields = {
@@ -259,7 +271,7 @@ def build(ctx: PartyContext) -> FastAPI:
             "card_id": hold.card_id if hold else None,
             "kind": hold.kind.value if hold else None,
         }
-        action = rules(request, op, fields, hold.amount_minor if hold else None)
+        action = rules(ruleset, op, fields, hold.amount_minor if hold else None)
         await _before(action)
         if action is not None and action.decline:
             raise Conflict(
@@ -293,11 +305,11 @@ def build(ctx: PartyContext) -> FastAPI:
 
     @api.post("/holds/{hold_id}/post", response_model=HoldOut, summary="Completion: post a hold")
     async def post_hold(hold_id: Annotated[str, HOLD_ID_PATH], request: Request) -> Any:
-        return await resolve(request, hold_id, HoldAction.POST)
+        return await resolve(request.app.state.rules, hold_id, HoldAction.POST)
 
     @api.post("/holds/{hold_id}/void", response_model=HoldOut, summary="Reversal: void a hold")
     async def void_hold(hold_id: Annotated[str, HOLD_ID_PATH], request: Request) -> Any:
-        return await resolve(request, hold_id, HoldAction.VOID)
+        return await resolve(request.app.state.rules, hold_id, HoldAction.VOID)
 
     # -- control API ---------------------------------------------------------------------------
     @control.get("/cards")
@@ -420,6 +432,43 @@ def build(ctx: PartyContext) -> FastAPI:
             done += 1
         return done
 
+    # -- the hot routes, answered before FastAPI's machinery (sandbox.kit.fast) -----------------
+    # The FastAPI routes above document and validate them, and answer whatever is not plainly valid.
+    def answer(out: BaseModel | Response) -> FastResponse | Response:
+        return FastResponse(200, out.model_dump_json().encode()) if isinstance(out, BaseModel) else out
+
+    async def fast_lookup(request: FastRequest) -> FastResponse | Response | None:
+        query = parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        if len(query) != 1:
+            return None
+        [(name, value)] = query
+        if name == "document_number" and _LOOKUP_DOCUMENT.fullmatch(value):
+            return answer(await do_lookup(request.app_state.rules, value, None))
+        if name == "phone" and len(value) <= LOOKUP_PHONE_MAX:
+            return answer(await do_lookup(request.app_state.rules, None, value))
+        return None
+
+    async def fast_hold(request: FastRequest) -> FastResponse | Response | None:
+        if not request.json_body():
+            return None
+        try:
+            body = HoldIn.model_validate_json(request.body)
+        except ValidationError:
+            return None  # the FastAPI route answers, naming the field
+        return answer(await do_hold(request.app_state.rules, body))
+
+    async def fast_resolve(request: FastRequest) -> FastResponse | Response:
+        action_kind = HoldAction.POST if request.params["action"] == "post" else HoldAction.VOID
+        return answer(await resolve(request.app_state.rules, request.params["hold_id"], action_kind))
+
+    fast = FastRoutes()
+    fast.add("GET", "/ceibo/v1/cards", fast_lookup, reads_body=False)
+    fast.add("POST", "/ceibo/v1/holds", fast_hold)
+    hold_ids = HOLD_ID_PATTERN.removeprefix("^").removesuffix("$")
+    fast.add(
+        "POST", rf"^/ceibo/v1/holds/(?P<hold_id>{hold_ids})/(?P<action>post|void)$", fast_resolve, reads_body=False
+    )
+
     app = create_party_app(
         ctx,
         title="ceibo · procesador de tarjetas DIMO",
@@ -431,6 +480,7 @@ def build(ctx: PartyContext) -> FastAPI:
         jobs=[Job("ceibo.expire_holds", expire_holds)],
         pages=[("App DIMO (soft-token de cada tarjeta)", "/app"), ("Tarjetas y retenciones", "/tarjetas")],
         templates_dir=Path(__file__).with_name("templates"),
+        fast_routes=fast,
     )
     app.description = __doc__ or ""  # the whole API guide in OpenAPI (/docs)
     return app

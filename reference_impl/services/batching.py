@@ -8,8 +8,9 @@ by themselves while the previous commit runs, so the fsyncs per second stay low 
 operations per second grow (SQLite's single writer is kept busy, never contended).
 
 A unit that raises is rolled back to its savepoint and gets its own exception; the others
-commit. Lost races with other processes (unique keys, busy database) roll the whole batch back
-and it is retried by the store's transaction policy, so units must only touch the database.
+commit. Lost races with other processes (unique keys, busy database — SQLAlchemy's errors or the
+driver's own, for statements run on its cursor) roll the whole batch back and it is retried by the
+store's transaction policy, so units must only touch the database.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ class GroupCommit:
     def _commit(self, works: list[Work]) -> list[Any]:
         def unit_of_work(conn: Connection) -> list[Any]:
             out: list[Any] = []
+            dbapi = conn.dialect.loaded_dbapi  # units also run statements on the driver's cursor
+            races = (IntegrityError, OperationalError, dbapi.IntegrityError, dbapi.OperationalError)
             # Savepoints on the DBAPI cursor: SQLAlchemy's begin_nested() costs ~10x more per unit,
             # and the outer transaction's state is untouched (each savepoint is released).
             cursor = conn.connection.cursor()
@@ -93,7 +96,7 @@ class GroupCommit:
                     cursor.execute("SAVEPOINT group_commit_unit")
                     try:
                         out.append(work(conn))
-                    except (IntegrityError, OperationalError):
+                    except races:
                         raise  # a lost race or a busy database: retry the whole batch
                     except Exception as exc:  # this unit only: undo its writes
                         cursor.execute("ROLLBACK TO SAVEPOINT group_commit_unit")

@@ -70,6 +70,7 @@ from reference_impl.core.otp import (
     is_well_formed,
 )
 from reference_impl.store.engine import READ_ONLY_OPTION
+from reference_impl.store.prepared import Prepared
 from reference_impl.store.tables import (
     accounts,
     holds,
@@ -157,6 +158,7 @@ _HOLD_COLUMNS: Final = (
     "limit_day",
 )
 _COUNTER_COLUMNS: Final = ("subject_id", "day", "count", "amount_minor")
+_IDEM_COLUMNS: Final = tuple(c.name for c in idempotency_keys.columns)  # scope and key first
 _JOURNAL_COLUMNS: Final = (
     "at_us",
     "operation",
@@ -359,34 +361,6 @@ def _otp_row(ch: OtpChallenge) -> dict[str, Any]:
     }
 
 
-def _idem_from_row(row: Any) -> IdempotencyRecord:
-    return IdempotencyRecord(
-        scope=row.scope,
-        key=row.key,
-        body_hash=row.body_hash,
-        state=IdempotencyState(row.state),
-        created_us=row.created_us,
-        lease_expires_us=row.lease_expires_us,
-        response_status=row.response_status,
-        response_json=row.response_json,
-        completed_us=row.completed_us,
-    )
-
-
-def _idem_row(r: IdempotencyRecord) -> dict[str, Any]:
-    return {
-        "scope": r.scope,
-        "key": r.key,
-        "body_hash": r.body_hash,
-        "state": r.state.value,
-        "created_us": r.created_us,
-        "lease_expires_us": r.lease_expires_us,
-        "response_status": r.response_status,
-        "response_json": r.response_json,
-        "completed_us": r.completed_us,
-    }
-
-
 def _answer(record: IdempotencyRecord, replayed: bool) -> StoredAnswer:
     body = None if record.response_json is None else json.loads(record.response_json)
     return StoredAnswer(record.response_status, body, replayed)
@@ -480,12 +454,21 @@ class AuthorizationStore:
         )
         self._ins_journal = insert(journal)
         # Idempotency keys: statements built once (building them per call cost more than SQLite).
+        # Run on the driver's cursor (reference_impl.store.prepared): the cash hot path claims and
+        # completes a key on every hold, and SQLAlchemy's execution path cost more than SQLite.
         idem = idempotency_keys.c
-        self._sel_idem = self._locked(
-            select(idempotency_keys).where(idem.scope == bindparam("b_scope"), idem.key == bindparam("b_key"))
+        dialect = self.engine.dialect
+        self._sel_idem = Prepared(
+            self._locked(
+                select(idempotency_keys).where(idem.scope == bindparam("b_scope"), idem.key == bindparam("b_key"))
+            ),
+            dialect,
+            ("b_scope", "b_key"),
         )
-        self._ins_idem = insert(idempotency_keys)
-        self._upd_idem = (
+        self._ins_idem = Prepared(
+            insert(idempotency_keys).values({n: bindparam(n) for n in _IDEM_COLUMNS}), dialect, _IDEM_COLUMNS
+        )
+        self._upd_idem = Prepared(
             update(idempotency_keys)
             .where(
                 idem.scope == bindparam("b_scope"),
@@ -493,9 +476,9 @@ class AuthorizationStore:
                 idem.state == bindparam("b_seen_state"),
                 idem.lease_expires_us == bindparam("b_seen_lease"),
             )
-            .values(
-                {c.name: bindparam(f"b_{c.name}") for c in idempotency_keys.columns if c.name not in ("scope", "key")}
-            )
+            .values({n: bindparam(f"b_{n}") for n in _IDEM_COLUMNS[2:]}),
+            dialect,
+            (*(f"b_{n}" for n in _IDEM_COLUMNS[2:]), "b_scope", "b_key", "b_seen_state", "b_seen_lease"),
         )
         self._ins_counter = insert(limit_counters)
         self._upd_counter = (
@@ -1270,9 +1253,10 @@ class AuthorizationStore:
             response_json=response_json,
             now_us=now_us,
         )
-        if not decision.replay:
-            self._write_idem(conn, existing, decision.record)
-        return _answer(decision.record, replayed=decision.replay)
+        if decision.replay:
+            return _answer(decision.record, replayed=True)
+        self._write_idem(conn, existing, decision.record)
+        return StoredAnswer(status, response, False)  # what was just stored (no need to parse it back)
 
     def remember_idempotent(
         self,
@@ -1306,14 +1290,27 @@ class AuthorizationStore:
         return self._transact(work)
 
     def _load_idem(self, conn: Connection, scope: str, key: str) -> IdempotencyRecord | None:
-        row = conn.execute(self._sel_idem, {"b_scope": scope, "b_key": key}).one_or_none()
-        return None if row is None else _idem_from_row(row)
+        row = self._sel_idem.one(conn, (scope, key))
+        if row is None:
+            return None
+        return IdempotencyRecord(
+            row[0], row[1], row[2], IdempotencyState(row[3]), row[4], row[5], row[6], row[7], row[8]
+        )
 
     def _write_idem(self, conn: Connection, before: IdempotencyRecord | None, after: IdempotencyRecord) -> None:
-        row = _idem_row(after)
+        values = (
+            after.scope,
+            after.key,
+            after.body_hash,
+            after.state.value,
+            after.created_us,
+            after.lease_expires_us,
+            after.response_status,
+            after.response_json,
+            after.completed_us,
+        )
         if before is None:
-            conn.execute(self._ins_idem, row)
+            self._ins_idem.execute(conn, values)
             return
-        params = {f"b_{name}": value for name, value in row.items()}
-        params["b_seen_state"], params["b_seen_lease"] = before.state.value, before.lease_expires_us
-        self._check_rowcount(conn.execute(self._upd_idem, params), 1)
+        seen = (after.scope, after.key, before.state.value, before.lease_expires_us)
+        self._check_count(self._upd_idem.execute(conn, (*values[2:], *seen)), 1)

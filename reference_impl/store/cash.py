@@ -9,35 +9,21 @@ are written in one database transaction. Rows are loaded with ``FOR UPDATE`` on 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Select
 
+from reference_impl.store.prepared import Prepared
 from reference_impl.store.tables import accounts, metadata, sicoop_events, sicoop_transactions
 
 __all__ = ["CashEvent", "CashRepository", "CashTransaction", "StaleTransaction"]
 
 _OPEN: Final = ("authorizing", "approved")
-
-
-class _Prepared:
-    """A Core statement compiled once for the engine's dialect and run on the DBAPI cursor of the
-    connection's transaction: the hot path skips SQLAlchemy's per-call statement building,
-    cache-key generation and parameter processing (the profile showed they cost more than SQLite)."""
-
-    def __init__(self, stmt: Any, dialect: Any) -> None:
-        compiled = stmt.compile(dialect=dialect)
-        self.sql = compiled.string
-        self._order = tuple(compiled.positiontup or ()) if dialect.positional else None
-
-    def run(self, conn: Connection, params: dict[str, Any]) -> Any:
-        cursor = conn.connection.cursor()
-        cursor.execute(self.sql, tuple(params[n] for n in self._order) if self._order is not None else params)
-        return cursor
 
 
 class StaleTransaction(RuntimeError):
@@ -85,17 +71,19 @@ class CashEvent:
     reason_code: str | None = None
     detail: dict[str, Any] | None = None
 
-    def row(self) -> dict[str, Any]:
-        return {
-            "transaction_id": self.transaction_id,
-            "at_us": self.at_us,
-            "actor": self.actor,
-            "event": self.event,
-            "from_status": self.from_status,
-            "to_status": self.to_status,
-            "reason_code": self.reason_code,
-            "detail": None if self.detail is None else json.dumps(self.detail, sort_keys=True, ensure_ascii=False),
-        }
+    def values(self) -> tuple[Any, ...]:
+        """The row's values in ``_EVENT_COLUMNS`` order (``detail`` as JSON text)."""
+        detail = None if self.detail is None else json.dumps(self.detail, sort_keys=True, ensure_ascii=False)
+        return (
+            self.transaction_id,
+            self.at_us,
+            self.actor,
+            self.event,
+            self.from_status,
+            self.to_status,
+            self.reason_code,
+            detail,
+        )
 
 
 _COLUMNS: Final = tuple(c.name for c in sicoop_transactions.columns)
@@ -111,8 +99,16 @@ _EVENT_COLUMNS: Final = (
 )
 
 
+_UPDATED: Final = _COLUMNS[1:]  # every column but the id
+_ACCOUNT_COLUMNS: Final = tuple(c.name for c in accounts.columns)
+
+
 def _txn(row: Any) -> CashTransaction:
     return CashTransaction(*row)
+
+
+astuple_fields: Final[Callable[[CashTransaction], tuple[Any, ...]]] = attrgetter(*_COLUMNS)
+"""The transaction's values in column order (``_COLUMNS``; the version last)."""
 
 
 class CashRepository:
@@ -123,23 +119,34 @@ class CashRepository:
         self._insert_events = insert(sicoop_events)
         dialect = engine.dialect
         txn = sicoop_transactions.c
-        self._p_insert = _Prepared(insert(sicoop_transactions).values({n: bindparam(n) for n in _COLUMNS}), dialect)
-        self._p_update = _Prepared(
+        self._p_insert = Prepared(
+            insert(sicoop_transactions).values({n: bindparam(n) for n in _COLUMNS}), dialect, _COLUMNS
+        )
+        self._p_update = Prepared(
             update(sicoop_transactions)
             .where(txn.id == bindparam("b_id"), txn.version == bindparam("b_seen_version"))
-            .values({n: bindparam(f"b_{n}") for n in _COLUMNS if n != "id"}),
+            .values({n: bindparam(f"b_{n}") for n in _UPDATED}),
             dialect,
+            (*(f"b_{n}" for n in _UPDATED), "b_id", "b_seen_version"),
         )
-        self._p_get = _Prepared(select(sicoop_transactions).where(txn.id == bindparam("b_id")), dialect)
-        self._p_get_locked = _Prepared(
-            self._locked(select(sicoop_transactions).where(txn.id == bindparam("b_id"))), dialect
+        self._p_get = Prepared(select(sicoop_transactions).where(txn.id == bindparam("b_id")), dialect, ("b_id",))
+        self._p_get_locked = Prepared(
+            self._locked(select(sicoop_transactions).where(txn.id == bindparam("b_id"))), dialect, ("b_id",)
         )
-        self._p_by_trace = _Prepared(
-            select(sicoop_transactions).where(txn.trace_number == bindparam("b_trace")), dialect
+        self._p_by_trace = Prepared(
+            select(sicoop_transactions).where(txn.trace_number == bindparam("b_trace")), dialect, ("b_trace",)
         )
-        self._p_event = _Prepared(insert(sicoop_events).values({n: bindparam(n) for n in _EVENT_COLUMNS}), dialect)
+        self._p_event = Prepared(
+            insert(sicoop_events).values({n: bindparam(n) for n in _EVENT_COLUMNS}), dialect, _EVENT_COLUMNS
+        )
         dialect_insert = postgresql.insert if self._is_pg else sqlite.insert
-        self._ensure_account = dialect_insert(accounts).on_conflict_do_nothing(index_elements=["account_id"])
+        self._p_ensure_account = Prepared(
+            dialect_insert(accounts)
+            .values({n: bindparam(n) for n in _ACCOUNT_COLUMNS})
+            .on_conflict_do_nothing(index_elements=["account_id"]),
+            dialect,
+            _ACCOUNT_COLUMNS,
+        )
         self._known_accounts: set[str] = set()
 
     def _locked(self, stmt: Select[Any]) -> Select[Any]:
@@ -147,42 +154,24 @@ class CashRepository:
 
     # -- writes -----------------------------------------------------------------------------------
     def insert(self, conn: Connection, txn: CashTransaction) -> None:
-        self._p_insert.run(conn, {n: getattr(txn, n) for n in _COLUMNS}).close()
+        self._p_insert.execute(conn, astuple_fields(txn))
 
     def update(self, conn: Connection, before: CashTransaction, after: CashTransaction) -> None:
-        params = {f"b_{n}": getattr(after, n) for n in _COLUMNS if n != "id"}
-        params["b_id"], params["b_seen_version"] = before.id, before.version
-        cursor = self._p_update.run(conn, params)
-        updated = cursor.rowcount
-        cursor.close()
-        if updated != 1:
+        values = astuple_fields(after)
+        if self._p_update.execute(conn, (*values[1:], before.id, before.version)) != 1:
             raise StaleTransaction(f"transaction {before.id} changed under its lock")
 
     def add_events(self, conn: Connection, events: Iterable[CashEvent]) -> None:
         for event in events:
-            self._p_event.run(conn, event.row()).close()
+            self._p_event.execute(conn, event.values())
 
     def ensure_card_accounts(self, conn: Connection, cards: Sequence[tuple[str, str | None]]) -> None:
         """Create the switch's shadow ledger account of each card (balance kept by CEIBO)."""
         new = [(card_id, entity) for card_id, entity in cards if card_id not in self._known_accounts]
         if not new:
             return
-        conn.execute(
-            self._ensure_account,
-            [
-                {
-                    "account_id": card_id,
-                    "balance_minor": None,
-                    "pending_debit_minor": 0,
-                    "pending_credit_minor": 0,
-                    "active": True,
-                    "entity": entity,
-                    "product_type": "DIMO",
-                    "version": 0,
-                }
-                for card_id, entity in new
-            ],
-        )
+        # account_id, balance_minor (kept by CEIBO), pending debit and credit, active, entity, product, version
+        self._p_ensure_account.many(conn, [(card_id, None, 0, 0, True, entity, "DIMO", 0) for card_id, entity in new])
 
     def accounts_committed(self, cards: Iterable[str]) -> None:
         """Remember accounts known to exist (call after the transaction that ensured them commits)."""
@@ -193,15 +182,11 @@ class CashRepository:
 
     # -- reads ------------------------------------------------------------------------------------
     def get(self, conn: Connection, txn_id: str, *, lock: bool = False) -> CashTransaction | None:
-        cursor = (self._p_get_locked if lock else self._p_get).run(conn, {"b_id": txn_id})
-        row = cursor.fetchone()
-        cursor.close()
+        row = (self._p_get_locked if lock else self._p_get).one(conn, (txn_id,))
         return None if row is None else _txn(row)
 
     def get_by_trace(self, conn: Connection, trace_number: str) -> CashTransaction | None:
-        cursor = self._p_by_trace.run(conn, {"b_trace": trace_number})
-        row = cursor.fetchone()
-        cursor.close()
+        row = self._p_by_trace.one(conn, (trace_number,))
         return None if row is None else _txn(row)
 
     def due_for_expiry(self, conn: Connection, now_us: int, limit: int) -> list[CashTransaction]:

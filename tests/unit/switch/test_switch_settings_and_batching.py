@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -61,11 +63,12 @@ class FakeCursor:
 
 
 class FakeConn:
-    """Records what the units did."""
+    """Records what the units did (a SQLite connection as far as the driver's errors go)."""
 
     def __init__(self, log: list[str]) -> None:
         self.log = log
         self.connection = self
+        self.dialect = SimpleNamespace(loaded_dbapi=sqlite3)
 
     def cursor(self) -> FakeCursor:
         return FakeCursor(self.log)

@@ -2,10 +2,10 @@
 
 A party whose few protocol routes carry a load (the switch's cash holds, CEIBO's holds) keeps them
 declared as ordinary FastAPI routes — they stay in the OpenAPI document, with their validation and
-error answers — and *also* registers a lean handler for the same method and path here. The
-:class:`FastRouteMiddleware` (inside the kit's request-id/journal middleware, so request ids, the
-journal and masked logs are unchanged) answers a matching request with the lean handler and passes
-every other request on to FastAPI.
+error answers — and *also* registers a lean handler for the same method and path here.
+:class:`FastDispatch`, called by the party's app (:class:`sandbox.kit.party.PartyApp`) before the
+framework's middleware stack, answers a matching request with the lean handler — with the request
+id, journal entry and masked logs every request gets — and leaves every other request to FastAPI.
 
 A handler gets a :class:`FastRequest` (path parameters, query string, the body read in full when the
 route asks for it) and returns:
@@ -18,19 +18,27 @@ route asks for it) and returns:
   has to reproduce every error message.
 
 A :class:`sandbox.kit.errors.SandboxError` raised by a handler is answered with the one error shape
-(as the kit's exception handler does); any other exception propagates to Starlette's server-error
-middleware (the JSON 500 of :mod:`sandbox.kit.errors`).
+(as the kit's exception handler does); any other exception is logged and answered with the JSON 500
+of :mod:`sandbox.kit.errors` (never a bare 500).
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
+import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.kit.errors import SandboxError
+from sandbox.kit.clock import Clock
+from sandbox.kit.errors import SandboxError, error_body
+from sandbox.kit.masking import mask_body, mask_text
+from sandbox.kit.observe import PARTY_HEADER, REQUEST_ID_HEADER, Journal, new_request_id, request_id_var
+
+log = logging.getLogger("sandbox.errors")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -39,6 +47,10 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _JSON = (b"content-type", b"application/json")
+_REQUEST_ID = REQUEST_ID_HEADER.encode()
+_PARTY = PARTY_HEADER.encode()
+_CONTENT_TYPE = b"content-type"
+_INTERNAL = "Error interno del participante; revise su registro."
 
 
 def json_bytes(value: Any) -> bytes:
@@ -120,21 +132,27 @@ class FastRoutes:
         return bool(self._exact or self._patterns)
 
 
-class FastRouteMiddleware:
-    """Answers the requests of :class:`FastRoutes`; passes everything else on unchanged."""
+class FastDispatch:
+    """Answers the requests of :class:`FastRoutes` in front of the whole framework stack.
 
-    def __init__(self, app: ASGIApp, *, routes: FastRoutes) -> None:
-        self.app = app
+    :class:`sandbox.kit.party.PartyApp` calls :meth:`__call__` first; ``False`` means "not a lean
+    route" and FastAPI takes the request. A lean answer gets what the kit's request-context
+    middleware gives every request (the caller's ``X-Request-Id`` or a new one, in the context while
+    the handler runs and in the answer; a journal entry with the masked query and, with
+    ``journal_bodies``, the masked body); a handler that hands the request back leaves no trace and
+    FastAPI's stack (that middleware included) handles it from the start, with the body replayed.
+    """
+
+    def __init__(self, routes: FastRoutes, *, journal: Journal, clock: Clock, record_bodies: bool) -> None:
         self.routes = routes
+        self.journal = journal
+        self.clock = clock
+        self.record_bodies = record_bodies
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, fallback: ASGIApp) -> bool:
         found = self.routes.match(scope["method"], scope["path"])
         if found is None:
-            await self.app(scope, receive, send)
-            return
+            return False
         route, params = found
         body = b""
         if route.reads_body:
@@ -142,23 +160,77 @@ class FastRouteMiddleware:
             while True:
                 message = await receive()
                 if message["type"] != "http.request":  # the client went away
-                    return
+                    return True
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
                     break
             body = b"".join(chunks)
+        headers = scope["headers"]
+        rid_raw = caller = ctype = None
+        for key, value in headers:
+            if key == _REQUEST_ID:
+                rid_raw = value
+            elif key == _PARTY:
+                caller = value
+            elif key == _CONTENT_TYPE:
+                ctype = value
+        rid = rid_raw.decode("latin-1")[:64] if rid_raw else new_request_id()
+        token: contextvars.Token[str | None] | None = request_id_var.set(rid)
+        started = time.perf_counter()
         try:
-            answer = await route.handler(FastRequest(scope, params, body))
-        except SandboxError as exc:
-            answer = FastResponse.json(exc.body(), exc.status)
-        if answer is None:
-            await self.app(scope, _replay(body, receive) if route.reads_body else receive, send)
-        elif isinstance(answer, FastResponse):
-            headers = [_JSON, (b"content-length", str(len(answer.body)).encode()), *answer.headers]
-            await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-            await send({"type": "http.response.body", "body": answer.body})
-        else:
-            await answer(scope, receive, send)
+            try:
+                answer = await route.handler(FastRequest(scope, params, body))
+            except SandboxError as exc:
+                answer = FastResponse.json(exc.body(), exc.status)
+            except Exception:
+                log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+                answer = FastResponse.json(error_body("internal_error", _INTERNAL), 500)
+            if answer is None:  # not plainly valid: FastAPI answers, from the start
+                assert token is not None
+                request_id_var.reset(token)
+                token = None
+                await fallback(scope, _replay(body, receive) if route.reads_body else receive, send)
+                return True
+            rid_header = (b"x-request-id", rid.encode("latin-1"))
+            if isinstance(answer, FastResponse):
+                status = answer.status
+                length = (b"content-length", str(len(answer.body)).encode())
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": status,
+                        "headers": [_JSON, length, *answer.headers, rid_header],
+                    }
+                )
+                await send({"type": "http.response.body", "body": answer.body})
+            else:
+                status = 500
+
+                async def with_id(message: Message) -> None:
+                    nonlocal status
+                    if message["type"] == "http.response.start":
+                        status = message["status"]
+                        message["headers"] = [*message.get("headers", []), rid_header]
+                    await send(message)
+
+                await answer(scope, receive, with_id)
+            self.journal.add(
+                at_us=self.clock.now_us(),
+                request_id=rid,
+                method=scope["method"],
+                path=scope["path"],
+                query=mask_text(scope["query_string"].decode("latin-1")),
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                caller=caller.decode("latin-1") if caller else None,
+                request_body=mask_body(body, ctype.decode("latin-1") if ctype else "")
+                if body and self.record_bodies
+                else None,
+            )
+        finally:
+            if token is not None:
+                request_id_var.reset(token)
+        return True
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

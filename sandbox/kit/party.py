@@ -33,7 +33,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from sandbox.config import SandboxConfig
 from sandbox.kit.clock import Clock, FileClockState
 from sandbox.kit.errors import InvalidInput, NotFound, install_error_handlers
-from sandbox.kit.fast import FastRouteMiddleware, FastRoutes
+from sandbox.kit.fast import FastDispatch, FastRoutes, Receive, Scope, Send
 from sandbox.kit.money import format_amount, format_display
 from sandbox.kit.observe import Journal, RequestContextMiddleware
 from sandbox.kit.peers import Peers
@@ -275,6 +275,23 @@ def control_router(
     return router
 
 
+class PartyApp(FastAPI):
+    """A party's FastAPI app; its lean hot routes (``fast``, :mod:`sandbox.kit.fast`) answer before
+    the framework's middleware stack, and everything else goes through FastAPI as usual."""
+
+    fast: FastDispatch | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fast is not None and scope["type"] == "http":
+            scope["app"] = self
+            if await self.fast(scope, receive, send, self._framework):
+                return
+        await super().__call__(scope, receive, send)
+
+    async def _framework(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
+
+
 def create_party_app(
     ctx: PartyContext,
     *,
@@ -295,8 +312,8 @@ def create_party_app(
     """Build a party's FastAPI app. See the module docstring for what is added.
 
     ``fast_routes`` (:mod:`sandbox.kit.fast`): lean handlers of hot routes that are also declared
-    in ``routers`` (their documentation, validation and error answers); they answer inside the
-    request-id/journal middleware, before FastAPI's routing and dependency machinery."""
+    in ``routers`` (their documentation, validation and error answers); they answer with the kit's
+    request context (request id, journal), in front of FastAPI's middleware stack."""
     state = state or NoState()
     rules = RuleSet(operations or {})
     runner = JobRunner(ctx, jobs)
@@ -320,15 +337,17 @@ def create_party_app(
                 await hook()
             await ctx.peers.aclose()
 
-    app = FastAPI(title=title, description=description, lifespan=lifespan, version="0.1.0")
+    app = PartyApp(title=title, description=description, lifespan=lifespan, version="0.1.0")
     app.state.ctx = ctx
     app.state.rules = rules
     app.state.party_state = state
     app.state.templates = templates
     app.state.jobs = runner
     install_error_handlers(app)
-    if fast_routes:  # added first: it runs inside the request context (ids, journal)
-        app.add_middleware(FastRouteMiddleware, routes=fast_routes)
+    if fast_routes:
+        app.fast = FastDispatch(
+            fast_routes, journal=ctx.journal, clock=ctx.clock, record_bodies=ctx.config.journal_bodies
+        )
     app.add_middleware(
         RequestContextMiddleware,
         journal=ctx.journal,

@@ -53,8 +53,12 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     async def fast_ship(request: FastRequest) -> FastResponse:
         return FastResponse.json({"id": request.params["item_id"], "by": "fast", "señal": "ñ"})
 
+    async def fast_boom(request: FastRequest) -> FastResponse:
+        raise RuntimeError("a bug")
+
     routes = FastRoutes()
     routes.add("POST", "/v1/items", fast_create)
+    routes.add("POST", "/v1/boom", fast_boom, reads_body=False)
     routes.add("POST", r"^/v1/items/(?P<item_id>it-\d+)/ship$", fast_ship, reads_body=False)
     config = load_config(None, state_dir=str(tmp_path), jobs_interval_s=0)
     ctx = PartyContext.create("notify", config)
@@ -86,6 +90,14 @@ def test_what_the_lean_handler_hands_back_gets_the_framework_answer(client: Test
     assert "fast" not in client.served  # type: ignore[attr-defined]
     other_id = client.post("/v1/items/x-1/ship")
     assert other_id.json() == {"id": "x-1", "by": "fastapi"}
+    journal = client.get("/_sandbox/journal").json()["entries"]
+    assert [e["status"] for e in journal] == [200, 422, 422, 422, 422]  # one entry each, newest first
+
+
+def test_a_bug_in_a_lean_handler_is_the_json_500(client: TestClient) -> None:
+    answer = client.post("/v1/boom")
+    assert (answer.status_code, answer.json()["error"]) == (500, "internal_error")
+    assert answer.headers["x-request-id"]
 
 
 def test_a_refusal_of_the_lean_handler_has_the_one_error_shape(client: TestClient) -> None:

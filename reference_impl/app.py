@@ -18,7 +18,7 @@ from reference_impl.pages import sicoop as sicoop_pages
 from reference_impl.peers.ceibo import CeiboClient
 from reference_impl.peers.red import RedClient
 from reference_impl.peers.transport import peer_transport
-from reference_impl.services.batching import GroupCommit
+from reference_impl.services.batching import group_commit_for
 from reference_impl.services.cash.directory import CardDirectory, CardPolicies
 from reference_impl.services.cash.service import CashService
 from reference_impl.services.settings import SwitchSettings
@@ -36,7 +36,7 @@ def build(ctx: PartyContext) -> FastAPI:
 
     # SICOOP cash: holds and per-card limits on the switch's ledger, days in Paraguay's time.
     cash_auth = AuthorizationStore(engine, otp_key=key, day_tz=settings.cash_tz)
-    batcher = GroupCommit(cash_auth.transaction, max_batch=settings.max_batch)
+    batcher = group_commit_for(cash_auth, max_batch=settings.max_batch)
     ceibo_transport = peer_transport(
         ctx.peers.url("ceibo"), party=ctx.name, timeout_s=settings.ceibo_timeout_s, proxy_url=ctx.peers.proxy_url
     )

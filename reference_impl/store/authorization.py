@@ -582,6 +582,18 @@ class AuthorizationStore:
         text = str(raw).lower()
         return "database is locked" in text or "database is busy" in text
 
+    @property
+    def max_retries(self) -> int:
+        return self._max_retries
+
+    def retryable(self, exc: BaseException) -> bool:
+        """A lost race (unique key, conditional update, serialization failure, deadlock) or a busy
+        database: the transaction is to be run again from the start (the policy of :meth:`transaction`,
+        for callers that run their own transactions, such as the switch's inline group commit)."""
+        if isinstance(exc, self._lost_race):
+            return True
+        return isinstance(exc, self._operational) and self._is_retryable(exc)
+
     def _transact(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in one transaction; retry it whole after a lost race.
 

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, delete
 from reference_impl.peers.ceibo import CeiboClient
 from reference_impl.peers.red import RedClient
 from reference_impl.peers.transport import HttpxTransport
-from reference_impl.services.batching import GroupCommit
+from reference_impl.services.batching import group_commit_for
 from reference_impl.services.cash.directory import CardDirectory, CardPolicies
 from reference_impl.services.cash.service import CashService
 from reference_impl.services.settings import SwitchSettings
@@ -77,7 +77,7 @@ async def cash(cash_engine: Engine, tmp_path: Path) -> AsyncIterator[Cash]:
     auth = AuthorizationStore(cash_engine, otp_key=KEY, day_tz=settings.cash_tz)
     ceibo = CeiboClient(HttpxTransport(lambda: peers.client("ceibo", timeout_s=1)), peers)
     world = load_world(None)
-    batcher = GroupCommit(auth.transaction)
+    batcher = group_commit_for(auth)  # inline on SQLite, a writer thread on PostgreSQL, as the switch
     service = CashService(
         auth=auth,
         repo=CashRepository(cash_engine),

@@ -1,4 +1,4 @@
-"""The switch's options, its server key, and group commit (with a fake transaction: no database)."""
+"""The switch's options, its server key, and group commit (a fake transaction, and inline mode on SQLite)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from reference_impl.services.batching import GroupCommit
 from reference_impl.services.settings import SwitchSettings
+from reference_impl.store.engine import create_store_engine
 from sandbox.config import ConfigError
 
 
@@ -159,3 +161,81 @@ def test_batches_form_under_concurrency_and_respect_the_limit() -> None:
     assert 5 <= batches < 40
     assert all(len(b) <= 8 for b in store.committed)
     assert sorted(int(x) for b in store.committed for x in b) == list(range(40))
+
+
+# -- inline mode (SQLite): BEGIN/COMMIT on the writer thread, the units on the event loop ------------
+
+
+def _inline_engine(tmp_path: Path) -> Any:
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'inline.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (k TEXT PRIMARY KEY)"))
+    return engine
+
+
+def _rows(engine: Any) -> list[str]:
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(text("SELECT k FROM t ORDER BY k"))]
+
+
+def test_inline_units_commit_together_and_a_failing_unit_is_undone_alone(tmp_path: Path) -> None:
+    engine = _inline_engine(tmp_path)
+
+    def insert(key: str) -> Callable[[Any], str]:
+        def unit(conn: Any) -> str:
+            conn.execute(text("INSERT INTO t (k) VALUES (:k)"), {"k": key})
+            if key == "bad":
+                raise ValueError("this unit only")
+            return key.upper()
+
+        return unit
+
+    async def main() -> tuple[list[Any], int]:
+        batcher = GroupCommit.inline(engine, retryable=lambda exc: False, max_batch=10)
+        try:
+            out = await asyncio.gather(*(batcher.run(insert(k)) for k in ("a", "bad", "c")), return_exceptions=True)
+            return out, batcher.batches
+        finally:
+            await batcher.close()
+
+    results, batches = asyncio.run(main())
+    assert results[0] == "A" and results[2] == "C" and isinstance(results[1], ValueError)
+    assert batches == 1
+    assert _rows(engine) == ["a", "c"]  # durable, without the failed unit's row
+    engine.dispose()
+
+
+def test_inline_retries_a_lost_race_from_the_start_and_gives_up_on_other_errors(tmp_path: Path) -> None:
+    engine = _inline_engine(tmp_path)
+    attempts: list[int] = []
+
+    def racy(conn: Any) -> int:
+        attempts.append(1)
+        conn.execute(text("INSERT INTO t (k) VALUES ('r')"))
+        if len(attempts) == 1:  # the first attempt loses a race: nothing of it may stay
+            raise IntegrityError("INSERT", {}, Exception("unique"))
+        return len(attempts)
+
+    def broken(conn: Any) -> None:
+        conn.execute(text("INSERT INTO t (k) VALUES ('x')"))
+        raise IntegrityError("INSERT", {}, Exception("always"))
+
+    async def main() -> tuple[int, BaseException | None]:
+        retry_races = GroupCommit.inline(engine, retryable=lambda e: isinstance(e, IntegrityError), max_retries=3)
+        no_retry = GroupCommit.inline(engine, retryable=lambda e: False)
+        try:
+            won = await retry_races.run(racy)
+            try:
+                await no_retry.run(broken)
+            except IntegrityError as exc:
+                return won, exc
+            return won, None
+        finally:
+            await retry_races.close()
+            await no_retry.close()
+
+    won, refused = asyncio.run(main())
+    assert won == 2 and len(attempts) == 2
+    assert isinstance(refused, IntegrityError)  # not retryable: the whole batch fails, rolled back
+    assert _rows(engine) == ["r"]
+    engine.dispose()

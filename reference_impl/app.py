@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from reference_impl.api import sicoop as sicoop_api
 from reference_impl.pages import TEMPLATES
+from reference_impl.pages import pse_bank as pse_bank_pages
 from reference_impl.pages import sicoop as sicoop_pages
 from reference_impl.peers.ceibo import CeiboClient
 from reference_impl.peers.red import RedClient
@@ -64,7 +65,11 @@ def build(ctx: PartyContext) -> FastAPI:
         title="switch · red cooperativa",
         description="Switch de referencia: SICOOP (efectivo con CEIBO); recaudos y pagos PSE llegan después.",
         state=SwitchState(cash),
-        routers=[sicoop_api.router(cash), sicoop_pages.router(cash)],
+        routers=[
+            sicoop_api.router(cash),
+            sicoop_pages.router(cash),
+            pse_bank_pages.router(ctx.world.network.switch_bank_code),
+        ],
         jobs=[Job("sicoop.expire_holds", cash.expire_due), Job("sicoop.issuer_sync", cash.sync_issuer)],
         pages=[
             ("SICOOP: transacciones de efectivo", "/sicoop"),

@@ -19,10 +19,14 @@ from sandbox.kit.errors import field_path
 
 #: Every party, its default port, and the module:function that builds its app.
 PARTIES: dict[str, tuple[int, str, str]] = {
-    "switch": (8000, "reference_impl.app:build", "Switch de referencia: recaudos, banco 1066, SICOOP"),
+    "switch": (
+        8000,
+        "reference_impl.app:build",
+        "Switch de referencia: SICOOP (efectivo); recaudos y banco 1066, pendientes",
+    ),
     "ach": (8001, "sandbox.ach.app:build", "ACH Colombia PSE"),
     "bank": (8002, "sandbox.bank.app:build", "Bancos PSE (banca en línea)"),
-    "coop": (8003, "sandbox.coop.app:build", "Core bancario de las cooperativas"),
+    "coop": (8003, "sandbox.coop.app:build", "Core bancario de las cooperativas (pendiente: solo API de control)"),
     "ceibo": (8004, "sandbox.sicoop.ceibo:build", "CEIBO, procesador de tarjetas DIMO"),
     "red": (8005, "sandbox.sicoop.red:build", "Red de Cobranzas (bocas de cobranza)"),
     "gateway": (8006, "sandbox.gateway.app:build", "Pasarela de pagos (Zona Pagos / PayU)"),

@@ -602,15 +602,11 @@ class AuthorizationStore:
         database — raised by SQLAlchemy or, on the bulk path, by the driver itself.
         """
         for attempt in range(self._max_retries):
-            last = attempt == self._max_retries - 1
             try:
                 with self.engine.begin() as conn:
                     return work(conn)
-            except self._lost_race:
-                if last:
-                    raise
-            except self._operational as exc:
-                if last or not self._is_retryable(exc):
+            except Exception as exc:
+                if attempt == self._max_retries - 1 or not self.retryable(exc):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 

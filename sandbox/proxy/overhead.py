@@ -29,6 +29,8 @@ LINKS_PER_DEPOSIT = 4  # red → switch open and confirm, switch → CEIBO hold 
 def _deposits(sandbox: SandboxHandle, ops: int) -> list[float]:
     listed = sandbox.client.party("ceibo").request("GET", "/_sandbox/cards")["cards"]
     cards = [c for c in listed if c["status"] == "active"]
+    if ops <= len(cards):
+        raise SystemExit(f"--ops must exceed the {len(cards)} active cards (their first round is warm-up)")
     red = f"{sandbox.url('red')}/red/v1/operations"
     latencies: list[float] = []
     with requests.Session() as http:

@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.kit.behaviour import Dropped, DroppedResponse
 from sandbox.kit.clock import Clock
 from sandbox.kit.errors import SandboxError, error_body
 from sandbox.kit.masking import mask_body, mask_text
@@ -182,6 +183,8 @@ class FastDispatch:
                 answer = await route.handler(FastRequest(scope, params, body))
             except SandboxError as exc:
                 answer = FastResponse.json(exc.body(), exc.status)
+            except Dropped:
+                answer = DroppedResponse()
             except Exception:
                 log.exception("unexpected error on %s %s", scope["method"], scope["path"])
                 answer = FastResponse.json(error_body("internal_error", _INTERNAL), 500)

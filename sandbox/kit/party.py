@@ -31,6 +31,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sandbox.config import SandboxConfig
+from sandbox.kit.behaviour import Dropped, DroppedResponse
 from sandbox.kit.clock import Clock, FileClockState
 from sandbox.kit.errors import InvalidInput, NotFound, install_error_handlers
 from sandbox.kit.fast import FastDispatch, FastRoutes, Receive, Scope, Send
@@ -300,6 +301,7 @@ def create_party_app(
     state: PartyState | None = None,
     routers: Sequence[APIRouter] = (),
     operations: Mapping[str, set[str] | frozenset[str]] | None = None,
+    rules: RuleSet | None = None,
     jobs: Sequence[Job] = (),
     extra_control: Sequence[APIRouter] = (),
     pages: Sequence[tuple[str, str]] = (),
@@ -311,11 +313,18 @@ def create_party_app(
 ) -> FastAPI:
     """Build a party's FastAPI app. See the module docstring for what is added.
 
+    ``rules``: the party's :class:`RuleSet`, built in its composition root and given to its
+    services (through :class:`sandbox.kit.behaviour.Behaviour`); or ``operations`` alone for a
+    party whose rules nobody evaluates yet.
+
     ``fast_routes`` (:mod:`sandbox.kit.fast`): lean handlers of hot routes that are also declared
     in ``routers`` (their documentation, validation and error answers); they answer with the kit's
     request context (request id, journal), in front of FastAPI's middleware stack."""
     state = state or NoState()
-    rules = RuleSet(operations or {})
+    if rules is None:
+        rules = RuleSet(operations or {})
+    elif operations is not None:
+        raise TypeError("give either the party's RuleSet (rules=) or its operations, not both")
     runner = JobRunner(ctx, jobs)
     templates = make_templates(*([templates_dir] if templates_dir else []))
 
@@ -344,6 +353,11 @@ def create_party_app(
     app.state.templates = templates
     app.state.jobs = runner
     install_error_handlers(app)
+
+    async def _dropped(request: Request, exc: Exception) -> DroppedResponse:
+        return DroppedResponse()
+
+    app.add_exception_handler(Dropped, _dropped)
     if fast_routes:
         app.fast = FastDispatch(
             fast_routes, journal=ctx.journal, clock=ctx.clock, record_bodies=ctx.config.journal_bodies

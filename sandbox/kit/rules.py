@@ -11,13 +11,14 @@ is refused when it is loaded, with an error that says which and lists what exist
     (any of), or ``{"prefix": ...}`` / ``{"suffix": ...}`` / ``{"in": [...]}``.
     ``amount``: ``{"min": "1000.00", "max": "5000.00"}`` (decimal strings, inclusive).
 
-``action`` (at least one)
-    ``decline``: a reason code the party answers with (its protocol's own code);
+``action`` (at least one; applied by the kit, :mod:`sandbox.kit.behaviour`, the same way in
+every party)
+    ``decline``: nothing is done; the party answers its protocol's refusal with this code;
     ``pending``: leave the operation pending (``pending_s``: resolve after that many sandbox
     seconds, with ``then``: ``approve`` | ``decline``);
-    ``delay_s``: wait that many real seconds before answering (for timeouts);
-    ``error``: answer ``{"status": 503, "code": ..., "message": ...}`` instead;
-    ``drop``: close the connection without an answer.
+    ``delay_s``: carry the operation out, then answer that many real seconds late (timeouts);
+    ``error``: nothing is done; answer ``{"status": 503, "code": ..., "message": ...}`` instead;
+    ``drop``: carry the operation out, then close the connection without an answer (a lost answer).
 
 ``times`` limits how often a rule fires (then it is spent); ``hits`` counts how often it did.
 """

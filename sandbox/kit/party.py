@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.resources
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,9 @@ from typing import Annotated, Any, Protocol
 
 import jinja2
 from fastapi import APIRouter, Body, FastAPI, Query, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -44,6 +47,10 @@ from sandbox.world import World, load_world
 log = logging.getLogger("sandbox.party")
 
 KIT_TEMPLATES = Path(__file__).with_name("templates")
+#: Swagger UI and ReDoc, as shipped by the ``fastapi-offline`` package (installed with the project):
+#: the docs pages work on a network closed to the internet, where FastAPI's CDN links stay blank.
+DOCS_ASSETS = Path(str(importlib.resources.files("fastapi_offline") / "static"))
+DOCS_ASSETS_URL = "/docs-assets"
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -276,6 +283,41 @@ def control_router(
     return router
 
 
+def docs_router(title: str, openapi_url: str = "/openapi.json") -> APIRouter:
+    """``/docs`` (Swagger UI) and ``/redoc`` served from :data:`DOCS_ASSETS`: nothing leaves the host."""
+    router = APIRouter(include_in_schema=False)
+    oauth2_redirect = "/docs/oauth2-redirect"
+
+    @router.get("/docs", response_class=HTMLResponse)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=root + openapi_url,
+            title=f"{title} · OpenAPI",
+            oauth2_redirect_url=root + oauth2_redirect,
+            swagger_js_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+        )
+
+    @router.get(oauth2_redirect, response_class=HTMLResponse)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @router.get("/redoc", response_class=HTMLResponse)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=root + openapi_url,
+            title=f"{title} · ReDoc",
+            redoc_js_url=f"{root}{DOCS_ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+            with_google_fonts=False,
+        )
+
+    return router
+
+
 class PartyApp(FastAPI):
     """A party's FastAPI app; its lean hot routes (``fast``, :mod:`sandbox.kit.fast`) answer before
     the framework's middleware stack, and everything else goes through FastAPI as usual."""
@@ -346,7 +388,10 @@ def create_party_app(
                 await hook()
             await ctx.peers.aclose()
 
-    app = PartyApp(title=title, description=description, lifespan=lifespan, version="0.1.0")
+    # FastAPI's own /docs and /redoc load their scripts from a CDN: replaced by docs_router().
+    app = PartyApp(
+        title=title, description=description, lifespan=lifespan, version="0.1.0", docs_url=None, redoc_url=None
+    )
     app.state.ctx = ctx
     app.state.rules = rules
     app.state.party_state = state
@@ -377,6 +422,8 @@ def create_party_app(
     app.include_router(control_router(ctx, state, rules, runner, implemented=implemented))
     for extra in extra_control:
         app.include_router(extra)
+    app.include_router(docs_router(title))
+    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def home(request: Request) -> HTMLResponse:

@@ -38,7 +38,7 @@ from sandbox.kit.behaviour import Dropped, DroppedResponse
 from sandbox.kit.clock import Clock, FileClockState
 from sandbox.kit.errors import InvalidInput, NotFound, install_error_handlers
 from sandbox.kit.fast import FastDispatch, FastRoutes, Receive, Scope, Send
-from sandbox.kit.money import format_amount, format_display
+from sandbox.kit.labels import environment
 from sandbox.kit.observe import Journal, RequestContextMiddleware
 from sandbox.kit.peers import Peers
 from sandbox.kit.rules import RuleSet
@@ -120,18 +120,20 @@ class PartyContext:
 
 
 class ClockChange(BaseModel):
-    """Exactly one of: advance by seconds, set to an instant, or switch mode."""
+    """Exactly one of: advance by seconds, set to an instant, switch mode, or run on the real time
+    plus an offset (``{"offset_s": 0}``: back to the real time)."""
 
     model_config = ConfigDict(extra="forbid")
     advance_s: float | None = Field(default=None, ge=0, le=10 * 366 * 86400)
     set: AwareDatetime | None = None
     mode: str | None = Field(default=None, pattern="^(real|frozen)$")
+    offset_s: float | None = Field(default=None, ge=-30 * 366 * 86400, le=70 * 366 * 86400)
 
     @model_validator(mode="after")
     def _one(self) -> ClockChange:
-        given = [v is not None for v in (self.advance_s, self.set, self.mode)]
+        given = [v is not None for v in (self.advance_s, self.set, self.mode, self.offset_s)]
         if sum(given) != 1:
-            raise ValueError("indique exactamente uno de advance_s, set o mode")
+            raise ValueError("indique exactamente uno de advance_s, set, mode u offset_s")
         return self
 
     @field_validator("set")
@@ -155,10 +157,8 @@ def clock_view(clock: Clock) -> dict[str, Any]:
 
 def make_templates(*dirs: Path) -> Jinja2Templates:
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in (*dirs, KIT_TEMPLATES)])
-    env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(["html"]))
-    env.filters["money"] = lambda minor, currency="COP": format_display(int(minor), currency)
-    env.filters["amount"] = lambda minor, currency="COP": format_amount(int(minor), currency)
-    return Jinja2Templates(env=env)
+    # Filters estado, motivo, hora, fecha, money…: one language and one clock for people.
+    return Jinja2Templates(env=environment(loader))
 
 
 class JobRunner:
@@ -233,6 +233,8 @@ def control_router(
             ctx.clock.advance(change.advance_s)
         elif change.set is not None:
             ctx.clock.set(change.set)
+        elif change.offset_s is not None:
+            ctx.clock.real_time(change.offset_s)
         elif change.mode == "frozen":
             ctx.clock.freeze()
         else:

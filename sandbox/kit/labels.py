@@ -10,6 +10,7 @@ through these functions, which the kit installs as Jinja filters (:func:`install
 ``{{ d | fecha }}``     a calendar date: «15/01/2026»
 ``{{ x | texto }}``     a value or «—» (never Python's ``None`` on a page)
 ``{{ m | money(c) }}``  minor units for people: COP «$1.500.000,00», PYG «₲ 1.500.000»
+``{{ v | valor(c) }}``  a wire amount («350000.00») for people: «$350.000,00»
 =====================  ====================================================================
 
 Pure functions: the instant to show is always given; nothing here reads a clock.
@@ -24,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from sandbox.kit.money import format_amount, format_display
+from sandbox.kit.money import AmountError, format_amount, format_display, parse_amount
 
 COLOMBIA = "America/Bogota"
 PARAGUAY = "America/Asuncion"
@@ -56,8 +57,12 @@ STATUS_LABELS: Mapping[str, str] = {
     "bank_pending": "Pendiente en el banco",
     "bank_ok": "Aprobada por el banco",
     "bank_not_authorized": "No autorizada por el banco",
+    "bank_failed": "Fallida en el banco",
+    "abandoned": "Abandonada",
+    "bank_timeout": "Sin respuesta del banco",
+    "finalize": "Finalización",
     # cash: switch, CEIBO, collection network (lower case)
-    "authorizing": "Autorizando",
+    "authorizing": "En autorización",
     "approved": "Aprobada",
     "declined": "Rechazada",
     "confirmed": "Confirmada",
@@ -137,6 +142,95 @@ REASON_LABELS: Mapping[str, str] = {
     "ERROR": "Error",
     "APPROVED": "Aprobada",
 }
+
+
+#: What a bank customer of the world does when paying (``bank_customers[].behaviour``).
+PERSONA_LABELS: Mapping[str, str] = {
+    "approve": "aprueba el pago",
+    "pending_then_approve": "queda pendiente y luego aprueba",
+    "pending_then_fail": "queda pendiente y luego falla",
+    "abandon": "entra y abandona sin pagar",
+}
+
+
+_NOUNS: Mapping[str, tuple[str, bool]] = {  # plural noun, feminine?
+    "withdrawals": ("Extracciones", True),
+    "deposits": ("Depósitos", False),
+    "debits": ("Débitos", False),
+    "credits": ("Créditos", False),
+    "holds": ("Retenciones", True),
+}
+
+#: Reconciliation words: totals buckets, kinds of difference, compared fields.
+CONCEPT_LABELS: Mapping[str, str] = {
+    "cash_in": "Efectivo recibido",
+    "cash_out": "Efectivo entregado",
+    "missing": "Falta",
+    "mismatch": "No coincide",
+    "open": "Sin cerrar",
+    "status": "estado",
+    "issuer_state": "estado en CEIBO",
+    "registration": "registro en la red",
+    "cash_moved": "efectivo movido",
+    "hold": "retención",
+    "transaction": "transacción",
+    "source": "fuente",
+    "kind": "tipo",
+    "amount": "monto",
+    "counter_id": "boca",
+    "card_id": "tarjeta",
+}
+
+
+#: Form and query field names as a person knows them (for error pages; JSON keeps the names).
+FIELD_LABELS: Mapping[str, str] = {
+    "username": "usuario",
+    "password": "clave",
+    "to": "destinatario",
+    "email": "correo electrónico",
+    "q": "cédula o celular",
+    "documento": "número de documento",
+    "comercio": "comercio",
+    "apiLogin": "API Login",
+    "apiKey": "API Key",
+    "desde": "desde",
+    "hasta": "hasta",
+    "date": "fecha",
+    "boca": "boca de cobranza",
+    "monto": "monto",
+    "cuenta": "cuenta",
+    "accion": "acción",
+    "motivo": "motivo",
+    "enc": "enlace de pago",
+    "person_type": "tipo de persona",
+}
+
+
+def field_label(name: object) -> str:
+    text = str(name or "")
+    return FIELD_LABELS.get(text, text)
+
+
+def _agree(adjective: str, feminine: bool) -> str:
+    """«Confirmada» → «confirmadas» / «confirmados»; «Pendiente» → «pendientes»."""
+    word = adjective.lower()
+    if word.endswith("ndo") or " " in word:
+        return word
+    if word.endswith("a") and not feminine:
+        word = word[:-1] + "o"
+    return word + "s" if word[-1] in "aeo" else word
+
+
+def concept_label(code: object) -> str:
+    """``withdrawals_confirmed`` → «Extracciones confirmadas»; ``debits_posted`` → «Débitos aplicados»."""
+    text = str(code or "")
+    if text in CONCEPT_LABELS:
+        return CONCEPT_LABELS[text]
+    noun, _, state = text.partition("_")
+    if noun in _NOUNS and state:
+        label, feminine = _NOUNS[noun]
+        return f"{label} {_agree(status_label(state), feminine)}"
+    return text.replace("_", " ")
 
 
 def status_label(code: object) -> str:
@@ -231,6 +325,16 @@ def money(minor: object, currency: str = "COP") -> str:
     return format_display(int(str(minor)), currency)
 
 
+def wire_money(value: object, currency: str = "COP") -> str:
+    """A wire amount (``"350000.00"``) for people: ``$350.000,00``; a non-amount is shown as it is."""
+    if value is None or value == "":
+        return "—"
+    try:
+        return format_display(parse_amount(str(value), currency), currency)
+    except AmountError:
+        return str(value)
+
+
 def amount(minor: object, currency: str = "COP") -> str:
     if minor is None or minor == "":
         return ""
@@ -247,12 +351,15 @@ def install_filters(env: jinja2.Environment) -> None:
         {
             "money": money,
             "amount": amount,
+            "valor": wire_money,
             "estado": status_label,
             "motivo": reason_label,
             "hora": zone_time,
             "hora_corta": clock_time,
             "fecha": day,
             "texto": text_or_dash,
+            "concepto": concept_label,
+            "persona": lambda code: PERSONA_LABELS.get(str(code), str(code)),
         }
     )
     env.globals.update({"COLOMBIA": COLOMBIA, "PARAGUAY": PARAGUAY, "zone_label": zone_label})

@@ -51,6 +51,10 @@ KIT_TEMPLATES = Path(__file__).with_name("templates")
 #: the docs pages work on a network closed to the internet, where FastAPI's CDN links stay blank.
 DOCS_ASSETS = Path(str(importlib.resources.files("fastapi_offline") / "static"))
 DOCS_ASSETS_URL = "/docs-assets"
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'"
+)
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -290,16 +294,24 @@ def docs_router(title: str, openapi_url: str = "/openapi.json") -> APIRouter:
     router = APIRouter(include_in_schema=False)
     oauth2_redirect = "/docs/oauth2-redirect"
 
+    def local_only(page: HTMLResponse) -> HTMLResponse:
+        # ReDoc's sidebar shows a logo from its vendor's CDN, unconditionally: the browser is told
+        # to load nothing from anywhere but this party (the logo then hides itself).
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
+
     @router.get("/docs", response_class=HTMLResponse)
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
-            openapi_url=root + openapi_url,
-            title=f"{title} · OpenAPI",
-            oauth2_redirect_url=root + oauth2_redirect,
-            swagger_js_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+        return local_only(
+            get_swagger_ui_html(
+                openapi_url=root + openapi_url,
+                title=f"{title} · OpenAPI",
+                oauth2_redirect_url=root + oauth2_redirect,
+                swagger_js_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+                swagger_css_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui.css",
+                swagger_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+            )
         )
 
     @router.get(oauth2_redirect, response_class=HTMLResponse)
@@ -309,12 +321,14 @@ def docs_router(title: str, openapi_url: str = "/openapi.json") -> APIRouter:
     @router.get("/redoc", response_class=HTMLResponse)
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_redoc_html(
-            openapi_url=root + openapi_url,
-            title=f"{title} · ReDoc",
-            redoc_js_url=f"{root}{DOCS_ASSETS_URL}/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
-            with_google_fonts=False,
+        return local_only(
+            get_redoc_html(
+                openapi_url=root + openapi_url,
+                title=f"{title} · ReDoc",
+                redoc_js_url=f"{root}{DOCS_ASSETS_URL}/redoc.standalone.js",
+                redoc_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+                with_google_fonts=False,
+            )
         )
 
     return router
@@ -371,6 +385,8 @@ def create_party_app(
         raise TypeError("give either the party's RuleSet (rules=) or its operations, not both")
     runner = JobRunner(ctx, jobs)
     templates = make_templates(*([templates_dir] if templates_dir else []))
+    # Every page knows its party and the world (login pages list their test users from it).
+    templates.env.globals.update(party=ctx.name, world=ctx.world, peers=ctx.peers.urls)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -19,7 +19,7 @@ def cli_config(fresh_sandbox: SandboxHandle, tmp_path: Path) -> Path:
     """A sandbox.toml naming the session's parties (and its state folder, for run/config.json)."""
     lines = [f'state_dir = "{fresh_sandbox.config.state_dir}"']
     for name, party in fresh_sandbox.config.parties.items():
-        lines.append(f"[parties.{name}]\nport = {party.port}\nhost = \"{party.host}\"")
+        lines.append(f'[parties.{name}]\nport = {party.port}\nhost = "{party.host}"')
         if party.external_url:
             lines.append(f'external_url = "{party.external_url}"')
     path = tmp_path / "sandbox.toml"

@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
 
-from tests.browser.conftest import Person
+from tests.browser.conftest import Person, expect
 
 HOLDER = "4567890"  # DIMO-0001, JUAN CARLOS BENÍTEZ, ₲ 5.000.000 (docs/magic-values.md)
 

@@ -7,10 +7,9 @@ hides itself. Any other failed request fails the test."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
-
 from sandbox.config import PARTIES
 from sandbox.testing import SandboxHandle
+from tests.browser.conftest import Page, expect
 
 
 def test_docs_and_redoc_render_offline(page: Page, sandbox: SandboxHandle) -> None:

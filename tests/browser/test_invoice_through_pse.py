@@ -4,9 +4,8 @@ receipt read in the inbox (issue 17): every page a payer sees, clicked as a paye
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
 
-from tests.browser.conftest import Person
+from tests.browser.conftest import Person, expect
 
 PAYER = "79555111"  # Alejandro González, FV-1001 $350.000,00 (docs/magic-values.md)
 EMAIL = "alejandro.gonzalez@example.com"

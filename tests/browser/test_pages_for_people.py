@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
 
 from sandbox.config import PARTIES
-from tests.browser.conftest import Person
+from tests.browser.conftest import Page, Person, expect
 
 _NO_OVERFLOW = """() => {
   const width = window.innerWidth;
@@ -84,9 +83,25 @@ def test_pages_behind_the_test_logins_are_usable_on_a_phone(person: Person) -> N
 @pytest.mark.parametrize(
     ("party", "path", "field", "value", "button", "words"),
     [
-        ("merchant", "/portal", "Número de documento", "1" * 21, "Ver estado de cuenta", "«número de documento»"),
-        ("notify", "/inbox", "Celular o correo del destinatario", "9" * 121, "Ver mensajes", "«destinatario»"),
-        ("bank", "/banca/1022", "Usuario", "u" * 61, "Ingresar", "«usuario»"),
+        pytest.param(
+            "merchant",
+            "/portal",
+            "Número de documento",
+            "1" * 21,
+            "Ver estado de cuenta",
+            "«número de documento»",
+            id="merchant-document",
+        ),
+        pytest.param(
+            "notify",
+            "/inbox",
+            "Celular o correo del destinatario",
+            "9" * 121,
+            "Ver mensajes",
+            "«destinatario»",
+            id="inbox-filter",
+        ),
+        pytest.param("bank", "/banca/1022", "Usuario", "u" * 61, "Ingresar", "«usuario»", id="bank-user"),
     ],
 )
 def test_a_bad_form_value_gives_a_page(

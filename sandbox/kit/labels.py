@@ -146,7 +146,7 @@ REASON_LABELS: Mapping[str, str] = {
 
 #: What a bank customer of the world does when paying (``bank_customers[].behaviour``).
 PERSONA_LABELS: Mapping[str, str] = {
-    "approve": "aprueba el pago",
+    "approve": "paga si el saldo alcanza",
     "pending_then_approve": "queda pendiente y luego aprueba",
     "pending_then_fail": "queda pendiente y luego falla",
     "abandon": "entra y abandona sin pagar",

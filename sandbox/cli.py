@@ -54,6 +54,10 @@ err = Console(stderr=True)
 #: For what holds URLs: never cut at 80 columns when the output is not a terminal (a pipe, CI).
 wide = Console(width=None if console.is_terminal else 200)
 
+#: How long `up` waits for every party to answer its health check (a busy 2-core machine needs
+#: more than the runner's 30 s default for the switch's first start).
+START_TIMEOUT_S = 60.0
+
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Archivo sandbox.toml.")]
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
@@ -184,7 +188,7 @@ def up(
     started = time.monotonic()
     try:
         with console.status("Arrancando participantes..."):
-            run.start()
+            run.start(timeout_s=START_TIMEOUT_S)
         wide.print(_urls_table(config))
         _start_here(start_here(config, the_world))
         if run.proxy is not None:

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: up test test-all lint typecheck check clean venv
+.PHONY: up test test-all test-browser lint typecheck check clean venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "coop-sandbox needs Python >= 3.11 (set PYTHON=python3.11)")'
@@ -19,12 +19,18 @@ venv: $(STAMP)
 up: $(STAMP)
 	$(BIN)/coop-sandbox up
 
-## The whole fast suite: unit, integration and BDD features, with reports under reports/.
+## The whole fast suite: unit, integration, BDD features and the browser flows (skipped, saying
+## why, without a Chromium), with reports under reports/.
 REPORTS := --junitxml=reports/junit.xml --cucumberjson=reports/cucumber.json
 
 test: $(STAMP)
 	@mkdir -p reports
 	$(BIN)/python -m pytest $(REPORTS)
+
+## Only the browser flows (Chromium from the OS: apt-get install -y chromium); screenshots under reports/browser/.
+test-browser: $(STAMP)
+	@mkdir -p reports
+	$(BIN)/python -m pytest tests/browser
 
 ## Everything, including the slow groups.
 test-all: $(STAMP)

@@ -1,7 +1,8 @@
 """``coop-sandbox``: start, inspect and steer the sandbox.
 
 coop-sandbox up [--external coop=http://host:port] [--world FILE] [--clock frozen]
-coop-sandbox status | reset [PARTY...] | clock show | clock advance 5m | clock set ISO
+coop-sandbox status | reset [PARTY...] [--keep-clock]
+coop-sandbox clock show | clock advance 5m | clock advance -25m | clock set ISO | clock set now | clock reset
 coop-sandbox world generate --members N --seed S [--out FILE] | world check FILE
 coop-sandbox up --proxy | fault add/list/clear | proxy status/flows/contract   (docs/proxy.md)
 coop-sandbox load smoke|steady|ramp|spike|soak|bench [--users N] [--duration 30s] [--processes N]
@@ -9,26 +10,29 @@ coop-sandbox load smoke|steady|ramp|spike|soak|bench [--users N] [--duration 30s
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import sys
 import time
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from sandbox.client import ControlError, SandboxClient
+from sandbox.client import ControlError, PartyClient, SandboxClient
 from sandbox.config import PARTIES, ConfigError, SandboxConfig, load_config
+from sandbox.kit.labels import zone_time
 from sandbox.load.cli import load as load_command
 from sandbox.proxy.cli import fault_app, proxy_app
 from sandbox.proxy.launcher import DEFAULT_PORT, ProxySettings
-from sandbox.runner import SandboxRun, StartError, parse_externals
+from sandbox.runner import DEFAULT_FROZEN_START, SandboxRun, StartError, StartPoint, parse_externals, start_here
 from sandbox.world import WorldError, load_world
 
 app = typer.Typer(
@@ -47,22 +51,46 @@ app.command("load")(load_command)
 
 console = Console()
 err = Console(stderr=True)
+#: For what holds URLs: never cut at 80 columns when the output is not a terminal (a pipe, CI).
+wide = Console(width=None if console.is_terminal else 200)
+
+#: How long `up` waits for every party to answer its health check (a busy 2-core machine needs
+#: more than the runner's 30 s default for the switch's first start).
+START_TIMEOUT_S = 60.0
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Archivo sandbox.toml.")]
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+DURATION_HELP = "Cuánto, con unidad y signo opcional: 90s, 5m, 1h30m, 2d, -25m (hacia atrás)."
 
 
 def parse_duration(text: str) -> float:
-    """``"5m"`` → 300; ``"1h30m"`` → 5400; ``"90"`` → 90 (seconds)."""
-    text = text.strip().lower()
+    """``"5m"`` → 300; ``"1h30m"`` → 5400; ``"-25m"`` → -1500. A bare number is refused: is
+    ``5`` seconds or minutes? The message asks for the unit."""
+    raw = text
+    text = text.strip().lower().replace(" ", "")
+    sign = -1.0 if text.startswith("-") else 1.0
+    text = text.removeprefix("-") if sign < 0 else text.removeprefix("+")
     if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
+        raise typer.BadParameter(
+            f"{raw!r} no dice la unidad: escriba {text}s (segundos), {text}m (minutos), {text}h o {text}d"
+        )
     parts = _DURATION.findall(text)
     if not parts or "".join(n + u for n, u in parts) != text:
-        raise typer.BadParameter(f"duración no válida: {text!r} (ejemplos: 90s, 5m, 1h30m, 2d)")
-    return sum(float(n) * _UNITS[u] for n, u in parts)
+        raise typer.BadParameter(f"duración no válida: {raw!r} (ejemplos: 90s, 5m, 1h30m, 2d, -25m)")
+    return sign * sum(float(n) * _UNITS[u] for n, u in parts)
+
+
+def describe_duration(seconds: float) -> str:
+    """``-1500`` → ``"25 min atrás"``; ``5400`` → ``"1 h 30 min adelante"`` (for messages)."""
+    left = abs(round(seconds))
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        if left >= size:
+            parts.append(f"{left // size} {unit}")
+            left %= size
+    return (" ".join(parts) or "0 s") + (" atrás" if seconds < 0 else " adelante")
 
 
 def _config(path: Path | None, **overrides: object) -> SandboxConfig:
@@ -78,9 +106,10 @@ def _client(config: SandboxConfig) -> SandboxClient:
 
 
 def _urls_table(config: SandboxConfig) -> Table:
-    table = Table(title="coop-sandbox (OpenAPI en <URL>/docs)", title_justify="left")
+    table = Table(title="coop-sandbox (OpenAPI en <URL>/docs y <URL>/redoc)", title_justify="left")
+    urls = [p.url for p in config.parties.values() if p.enabled]
     table.add_column("participante", style="bold", no_wrap=True)
-    table.add_column("URL", no_wrap=True, min_width=22)
+    table.add_column("URL", no_wrap=True, min_width=max(map(len, urls), default=22))
     table.add_column("qué es", overflow="fold")
     for name, party in config.parties.items():
         if not party.enabled:
@@ -88,6 +117,17 @@ def _urls_table(config: SandboxConfig) -> Table:
         what = PARTIES[name][2] + (" [yellow](externo)[/yellow]" if party.external else "")
         table.add_row(name, party.url, what)
     return table
+
+
+def _start_here(points: list[StartPoint]) -> None:
+    """Where a person starts: one block per page, the URL on a line of its own (never cut)."""
+    wide.print("\n[bold]Por dónde empezar[/bold] (datos de prueba: docs/magic-values.md)")
+    for point in points:
+        pending = "" if point.available else " [yellow](pendiente: el switch aún no la sirve)[/yellow]"
+        wide.print(f"• {point.what}{pending}", highlight=False)
+        wide.print(f"    {point.url}", soft_wrap=True, highlight=False)
+        if point.identity:
+            wide.print(f"    {point.identity}", soft_wrap=True, highlight=False)
 
 
 @app.command()
@@ -128,7 +168,7 @@ def up(
     try:
         with console.status("Validando el mundo..."):
             os.environ.setdefault("COOP_SANDBOX_CACHE_DIR", str(Path(config.state_dir).resolve() / "cache"))
-            load_world(config.world)
+            the_world = load_world(config.world)
     except WorldError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
@@ -148,10 +188,9 @@ def up(
     started = time.monotonic()
     try:
         with console.status("Arrancando participantes..."):
-            run.start()
-        console.print(_urls_table(config))
-        notify = config.parties["notify"].url
-        console.print(f"Buzón de SMS y correo (OTP): [link]{notify}/inbox[/link]")
+            run.start(timeout_s=START_TIMEOUT_S)
+        wide.print(_urls_table(config))
+        _start_here(start_here(config, the_world))
         if run.proxy is not None:
             folder = Path(config.state_dir) / "proxy"
             console.print(
@@ -187,9 +226,14 @@ def up(
 def status(config_path: ConfigOpt = None) -> None:
     """Salud de cada participante."""
     config = _config(config_path)
-    table = Table(title="estado")
-    for col in ("participante", "URL", "salud", "implementado", "hora del sandbox"):
-        table.add_column(col)
+    table = Table(title="estado", title_justify="left")
+    urls = [config.parties[n].url for n in config.urls()]
+    table.add_column("participante", no_wrap=True)
+    # A URL is never cut: its column is as wide as the longest one; the others fold.
+    table.add_column("URL", no_wrap=True, min_width=max(map(len, urls), default=3))
+    table.add_column("salud", overflow="fold")
+    table.add_column("implementado", overflow="fold")
+    table.add_column("hora del sandbox (Colombia)", overflow="fold")
     down = 0
     with _client(config) as client:
         for name, result in client.health_all().items():
@@ -199,26 +243,86 @@ def status(config_path: ConfigOpt = None) -> None:
                 table.add_row(name, url, "[red]sin respuesta[/red]", "", "")
             else:
                 impl = "sí" if result.get("implemented") else "[yellow]no[/yellow]"
-                table.add_row(name, url, "[green]ok[/green]", impl, str(result.get("now", "")))
-    console.print(table)
+                when = zone_time(result.get("now"), seconds=True, label=False)
+                table.add_row(name, url, "[green]ok[/green]", impl, when)
+    wide.print(table)
     if down:
         raise typer.Exit(1)
+
+
+def _started_clock(config: SandboxConfig) -> tuple[str, datetime]:
+    """How ``up`` started the running sandbox's clock: its mode and, when frozen, its start instant
+    (from ``<state_dir>/run/config.json``; ``sandbox.toml`` when no sandbox wrote one)."""
+    mode, start = config.clock, config.clock_start
+    run_file = Path(config.state_dir) / "run" / "config.json"
+    try:
+        started = json.loads(run_file.read_text())
+        mode, start = started.get("clock", mode), started.get("clock_start", start)
+    except (OSError, ValueError):
+        pass
+    return mode, datetime.fromisoformat(start or DEFAULT_FROZEN_START)
+
+
+def _clock_groups(client: SandboxClient, names: Iterable[str]) -> tuple[list[PartyClient], list[PartyClient]]:
+    """One party per shared clock (parties started together share one), and the others."""
+    groups: dict[str, PartyClient] = {}
+    others: list[PartyClient] = []
+    for name in names:
+        party = client.party(name)
+        clock_id = party.clock()["clock_id"]
+        if clock_id in groups:
+            others.append(party)
+        else:
+            groups[clock_id] = party
+    return list(groups.values()), others
+
+
+def _change_clock(client: SandboxClient, names: Iterable[str], change: dict[str, Any]) -> datetime:
+    """Apply one control-API clock change to every clock, then let every party run its due jobs."""
+    heads, others = _clock_groups(client, names)
+    now = None
+    for party in heads:
+        now = datetime.fromisoformat(party.request("POST", "/_sandbox/clock", json=change)["now"])
+    for party in others:
+        party.tick()
+    if now is None:
+        raise ControlError("sandbox", None, "no_parties", "ningún participante respondió")
+    return now
+
+
+def _back_to_start(client: SandboxClient, config: SandboxConfig) -> str:
+    mode, start = _started_clock(config)
+    names = list(config.urls())
+    if mode == "frozen":
+        _change_clock(client, names, {"mode": "frozen"})
+        _change_clock(client, names, {"set": start.isoformat()})
+        return f"reloj congelado en su inicio, {zone_time(start, seconds=True)}"
+    _change_clock(client, names, {"offset_s": 0})
+    return "reloj en la hora real (desfase 0)"
 
 
 @app.command()
 def reset(
     parties: Annotated[list[str] | None, typer.Argument(help="Participantes (todos si se omite).")] = None,
+    keep_clock: Annotated[
+        bool, typer.Option("--keep-clock", help="No tocar el reloj (por defecto vuelve a como lo dejó `up`).")
+    ] = False,
     config_path: ConfigOpt = None,
 ) -> None:
-    """Devuelve participantes al estado del mundo."""
+    """Devuelve participantes al estado del mundo.
+
+    Sin nombres, reinicia todos y devuelve el reloj a como lo arrancó `up`: la hora real (desfase 0)
+    o, con --clock frozen, el instante de inicio. Con nombres, o con --keep-clock, el reloj (que es
+    de todos) no se toca."""
     config = _config(config_path)
     with _client(config) as client:
         try:
             client.reset_all(parties or None)
+            clock = "reloj sin cambios" if parties or keep_clock else _back_to_start(client, config)
         except (ControlError, KeyError) as exc:
             err.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from None
-    console.print(f"Reiniciados: {', '.join(parties or config.urls())}")
+    wide.print(f"Reiniciados: {', '.join(parties or config.urls())}; {clock}.")
 
 
 @clock_app.command("show")
@@ -229,74 +333,119 @@ def clock_show(config_path: ConfigOpt = None) -> None:
         for name in config.urls():
             try:
                 view = client.party(name).clock()
-                console.print(f"{name:9} {view['now']}  ({view['mode']}, desfase {view['offset_s']:.0f} s)")
+                when = zone_time(view["now"], seconds=True)
+                wide.print(f"{name:9} {when}  ({view['mode']}, desfase {view['offset_s']:.0f} s)")
             except ControlError as exc:
-                console.print(f"{name:9} [red]{exc}[/red]")
+                wide.print(f"{name:9} [red]{exc}[/red]")
 
 
-@clock_app.command("advance")
+# "-25m" looks like an option to click: unknown options are kept as the argument instead.
+_SIGNED = {"ignore_unknown_options": True}
+
+
+@clock_app.command("advance", context_settings=_SIGNED)
 def clock_advance(
-    duration: Annotated[str, typer.Argument(help="Cuánto: 90s, 5m, 1h30m, 2d.")],
+    duration: Annotated[str, typer.Argument(help=DURATION_HELP)],
     config_path: ConfigOpt = None,
 ) -> None:
-    """Adelanta el reloj de todos los participantes y ejecuta sus tareas vencidas."""
+    """Mueve el reloj de todos los participantes (hacia atrás con -) y ejecuta sus tareas vencidas."""
     seconds = parse_duration(duration)
     config = _config(config_path)
     with _client(config) as client:
         try:
-            now = client.advance_clock(seconds)
+            if seconds >= 0:
+                now = client.advance_clock(seconds)
+            else:
+                # The control API only moves a clock forward by steps; back is "set to now − d".
+                heads, others = _clock_groups(client, config.urls())
+                for party in heads:
+                    now = party.now() + timedelta(seconds=seconds)
+                    party.set_clock(now)
+                for party in others:
+                    party.tick()
         except ControlError as exc:
             err.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from None
-    console.print(f"Hora del sandbox: {now.isoformat()}")
+    wide.print(f"Reloj {describe_duration(seconds)}. Hora del sandbox: {zone_time(now, seconds=True)}")
+    if seconds < 0:
+        console.print("[yellow]Lo que ya venció no se deshace (retenciones, pagos, ciclos).[/yellow]")
 
 
 @clock_app.command("set")
 def clock_set(
-    moment: Annotated[str, typer.Argument(help="Instante ISO-8601 con zona, p. ej. 2026-01-15T10:00:00-05:00")],
+    moment: Annotated[
+        str, typer.Argument(help="'now' (la hora real) o un instante ISO-8601 con zona: 2026-01-15T10:00:00-05:00")
+    ],
     config_path: ConfigOpt = None,
 ) -> None:
-    """Pone el reloj del sandbox en un instante."""
+    """Pone el reloj del sandbox en un instante, o en la hora real con 'now'."""
+    if moment.strip().lower() in ("now", "ahora"):
+        clock_reset(config_path)
+        return
     try:
         when = datetime.fromisoformat(moment)
     except ValueError:
-        raise typer.BadParameter(f"no es una fecha ISO-8601: {moment!r}") from None
+        raise typer.BadParameter(f"no es una fecha ISO-8601: {moment!r} (o escriba 'now')") from None
     if when.tzinfo is None:
         raise typer.BadParameter("la fecha debe llevar zona horaria, p. ej. -05:00")
     config = _config(config_path)
     with _client(config) as client:
-        seen: set[str] = set()
-        for name in config.urls():
-            party = client.party(name)
-            clock_id = party.clock()["clock_id"]
-            if clock_id not in seen:
-                seen.add(clock_id)
-                party.set_clock(when)
-            else:
-                party.tick()
-    console.print(f"Hora del sandbox: {when.isoformat()}")
+        try:
+            _change_clock(client, config.urls(), {"set": when.isoformat()})
+        except ControlError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+    wide.print(f"Hora del sandbox: {zone_time(when, seconds=True)}")
+
+
+@clock_app.command("reset")
+def clock_reset(config_path: ConfigOpt = None) -> None:
+    """Vuelve a la hora real: el reloj corre y su desfase es 0 (también `clock set now`)."""
+    config = _config(config_path)
+    with _client(config) as client:
+        try:
+            now = _change_clock(client, config.urls(), {"offset_s": 0})
+        except ControlError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+    wide.print(f"Reloj en la hora real (desfase 0): {zone_time(now, seconds=True)}")
 
 
 @world_app.command("generate")
 def world_generate(
-    members: Annotated[int, typer.Option(min=0, max=5_000_000, help="Asociados a generar.")],
+    members: Annotated[
+        int,
+        typer.Option(min=0, max=5_000_000, help="Asociados del archivo, contando las personas del mundo por defecto."),
+    ],
     seed: Annotated[int, typer.Option(help="Semilla: la misma semilla da el mismo archivo.")] = 1,
-    cards: Annotated[int | None, typer.Option(min=0, help="Tarjetas DIMO (por defecto, = members).")] = None,
-    counters: Annotated[int, typer.Option(min=0, help="Bocas de cobranza adicionales.")] = 50,
+    cards: Annotated[
+        int | None,
+        typer.Option(min=0, help="Tarjetas DIMO del archivo, contando las del mundo por defecto (= members)."),
+    ] = None,
+    counters: Annotated[
+        int, typer.Option(min=0, help="Bocas de cobranza adicionales a las del mundo por defecto.")
+    ] = 50,
     out: Annotated[Path | None, typer.Option(help="Archivo de salida (.yaml o .json).")] = None,
 ) -> None:
     """Genera un mundo grande y determinista (Faker es_CO) para pruebas de carga."""
-    from sandbox.world.generate import generate_world, write_world
+    from sandbox.world.generate import WorldSizeError, generate_world, write_world
 
     target = out or Path("var") / "worlds" / f"world-{members}-seed{seed}.yaml"
     started = time.monotonic()
-    with console.status(f"Generando {members} asociados..."):
-        data = generate_world(members, seed, cards=cards, counters=counters)
-        write_world(data, target)
+    try:
+        with console.status(f"Generando {members} asociados..."):
+            data = generate_world(members, seed, cards=cards, counters=counters)
+            write_world(data, target)
+    except WorldSizeError as exc:
+        raise typer.BadParameter(str(exc)) from None
     console.print(
         f"{target}: {len(data['members'])} asociados, {len(data['dimo_cards'])} tarjetas, "
-        f"{len(data['counters'])} bocas en {time.monotonic() - started:.1f} s"
+        f"{len(data['counters'])} bocas en {time.monotonic() - started:.1f} s",
+        soft_wrap=True,
     )
+    console.print("Para usarlo:", soft_wrap=True)
+    console.print(f"  coop-sandbox up --world {target}", soft_wrap=True, highlight=False)
+    console.print(f"  coop-sandbox load steady --world {target}", soft_wrap=True, highlight=False)
 
 
 @world_app.command("check")

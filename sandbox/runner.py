@@ -13,7 +13,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -23,6 +24,10 @@ import requests
 from sandbox.config import RUN_ENV, SandboxConfig, dump_for_child
 from sandbox.kit.clock import FileClockState, to_us
 from sandbox.proxy.launcher import ProxyProcess, ProxySettings, ProxyStartError
+from sandbox.world import World
+
+#: Where a frozen sandbox clock starts unless ``clock_start`` says otherwise.
+DEFAULT_FROZEN_START = "2026-01-15T10:00:00-05:00"
 
 
 class StartError(RuntimeError):
@@ -88,7 +93,7 @@ class SandboxRun:
         mode = self.config.clock
         value = 0
         if mode == "frozen":
-            start = self.config.clock_start or "2026-01-15T10:00:00-05:00"
+            start = self.config.clock_start or DEFAULT_FROZEN_START
             value = to_us(datetime.fromisoformat(start))
         FileClockState.create(self.run_dir / "clock", mode=mode, value_us=value)
         config = self.config.model_copy(update={"state_dir": str(self.state_dir)})
@@ -211,3 +216,92 @@ def parse_externals(values: Iterable[str]) -> dict[str, str]:
             raise ValueError(f"--external espera NOMBRE=URL, no {value!r}")
         out[name.strip()] = url.strip()
     return out
+
+
+@dataclass(frozen=True)
+class StartPoint:
+    """A page where a person starts, and the test identity to use there."""
+
+    what: str
+    url: str
+    identity: str
+    #: False when the party answers 404/501 there: the flow is not built yet («pendiente»).
+    available: bool = True
+
+
+def probe_page(url: str, timeout_s: float = 2.0) -> bool:
+    """Whether a page exists: anything but 404, 501 or no answer."""
+    try:
+        status = requests.get(url, timeout=timeout_s, allow_redirects=False).status_code
+    except requests.RequestException:
+        return False
+    return status not in (404, 501)
+
+
+def start_here(config: SandboxConfig, world: World, *, probe: Callable[[str], bool] = probe_page) -> list[StartPoint]:
+    """The pages a person starts from, with the world's test identities (docs/magic-values.md).
+
+    Only the flows the world has data for are listed; a page the switch does not serve yet
+    (collections) is marked unavailable by probing it."""
+    url = {name: config.party(name).url for name in config.urls()}
+    points: list[StartPoint] = []
+    card = next((c for c in world.dimo_cards if c.status == "active"), None)
+    counter = next((c for c in world.counters if c.registration == "ok"), None)
+    if card and counter and {"red", "ceibo"} <= url.keys():
+        holder = f"cédula {card.holder_document} o celular {card.phone} ({card.holder_name}, {card.card_id})"
+        points.append(
+            StartPoint(
+                "Cajero: extracción y depósito", f"{url['red']}/sicoop?boca={counter.id}",
+                f"boca {counter.id}; titular {holder}; el código lo muestra la App DIMO",
+            )
+        )  # fmt: skip
+        points.append(
+            StartPoint("App DIMO (código soft-token)", f"{url['ceibo']}/app?q={card.holder_document}", holder)
+        )
+    merchant = next((m for m in world.merchants if m.customers and m.invoices), None)
+    if merchant and "merchant" in url:
+        customer = merchant.customers[0]
+        bank_user = next((b for b in world.bank_customers if b.behaviour == "approve" and b.accounts), None)
+        pays = f"; en el banco {bank_user.bank}: {bank_user.username} / {bank_user.password}" if bank_user else ""
+        points.append(
+            StartPoint(
+                "Comercio: pagar una factura (PayU o PSE)",
+                f"{url['merchant']}/portal?documento={customer.document_number}",
+                f"{customer.name}, {customer.document_type.value} {customer.document_number}; "
+                f"correo PSE {customer.email}{pays}",
+            )
+        )
+    if "switch" in url:
+        for entity in world.entities:
+            if entity.collections_enabled and entity.country == "CO":
+                page = f"{url['switch']}/recaudos/{entity.code}"
+                member = next((m for m in world.members if any(p.entity == entity.code for p in m.products)), None)
+                who = (
+                    f"asociado CC {member.document_number} ({member.first_names} {member.last_names})" if member else ""
+                )
+                points.append(StartPoint(f"Recaudos de {entity.name}", page, who, probe(page)))
+    if "notify" in url:
+        points.append(
+            StartPoint(
+                "Buzón de SMS y correo (OTP, comprobantes)", f"{url['notify']}/inbox", "cualquier celular o correo"
+            )
+        )
+    if "switch" in url and world.dimo_cards:
+        points.append(
+            StartPoint(
+                "Conciliación de efectivo", f"{url['switch']}/sicoop/conciliacion", "fecha de hoy (hora de Paraguay)"
+            )
+        )
+    account = next(iter(world.gateway_accounts), None)
+    if account and "gateway" in url:
+        points.append(
+            StartPoint("Panel del comercio en la pasarela", f"{url['gateway']}/panel",
+                       f"apiLogin {account.api_login} / apiKey {account.api_key}")
+        )  # fmt: skip
+    bank_user = next((b for b in world.bank_customers if b.behaviour == "approve" and b.accounts), None)
+    if bank_user and "bank" in url:
+        points.append(
+            StartPoint(f"Banca en línea (banco {bank_user.bank})", f"{url['bank']}/banca/{bank_user.bank}",
+                       f"{bank_user.username} / {bank_user.password}")
+        )  # fmt: skip
+    return points

@@ -176,3 +176,8 @@ class Clock:
         now = self.now_us()
         self.state.write("real", now - _wall_us())
         return self.now()
+
+    def real_time(self, offset_s: float = 0.0) -> datetime:
+        """Run on the wall clock plus ``offset_s`` (0: back to the real time, ``clock reset``)."""
+        self.state.write("real", round(offset_s * _US))
+        return self.now()

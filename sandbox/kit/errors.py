@@ -22,8 +22,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sandbox.kit.labels import field_label
 
 log = logging.getLogger("sandbox.errors")
 
@@ -191,28 +193,50 @@ _STATUS_CODES = {
 }
 
 
+def wants_page(request: Request) -> bool:
+    """A person's browser navigating (its ``Accept`` names ``text/html``), not a program: it gets
+    the error as a page. Programs (``*/*``, ``application/json``) and the control API get JSON."""
+    return "text/html" in request.headers.get("accept", "") and not request.url.path.startswith("/_sandbox/")
+
+
+def error_response(
+    request: Request, body: dict[str, Any], status: int, headers: Mapping[str, str] | None = None
+) -> Response:
+    """The one error shape: JSON for programs, the same message on a page for a person
+    (``sandbox_error.html`` of the kit, with the code and field below it and a way back)."""
+    templates = getattr(request.app.state, "templates", None)
+    if templates is None or not wants_page(request):
+        return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+    referer = request.headers.get("referer", "")
+    back = referer if referer.startswith(str(request.base_url)) else None
+    field = body.get("field")
+    if field and isinstance(body.get("message"), str):  # the form's own words: «usuario», not «username»
+        body = {**body, "message": body["message"].replace(f"«{field}»", f"«{field_label(field)}»")}
+    context = {"error": body, "status": status, "back": back, "title": "No fue posible continuar"}
+    page: Response = templates.TemplateResponse(request, "sandbox_error.html", context, status_code=status)
+    return page
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Map every error to the one JSON shape."""
+    """Map every error to the one JSON shape (a page with it for a browser: :func:`wants_page`)."""
 
     @app.exception_handler(SandboxError)
-    async def _sandbox_error(request: Request, exc: SandboxError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status)
+    async def _sandbox_error(request: Request, exc: SandboxError) -> Response:
+        return error_response(request, exc.body(), exc.status)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(validation_error_body(exc.errors()), status_code=422)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return error_response(request, validation_error_body(exc.errors()), 422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code, message = _STATUS_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
         if isinstance(exc.detail, str) and exc.status_code not in _STATUS_CODES:
             message = exc.detail
-        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+        return error_response(request, error_body(code, message), exc.status_code, exc.headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return JSONResponse(
-            error_body("internal_error", "Error interno del participante; revise su registro."),
-            status_code=500,
-        )
+        body = error_body("internal_error", "Error interno del participante; revise su registro.")
+        return error_response(request, body, 500)

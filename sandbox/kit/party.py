@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.resources
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,9 @@ from typing import Annotated, Any, Protocol
 
 import jinja2
 from fastapi import APIRouter, Body, FastAPI, Query, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -35,7 +38,7 @@ from sandbox.kit.behaviour import Dropped, DroppedResponse
 from sandbox.kit.clock import Clock, FileClockState
 from sandbox.kit.errors import InvalidInput, NotFound, install_error_handlers
 from sandbox.kit.fast import FastDispatch, FastRoutes, Receive, Scope, Send
-from sandbox.kit.money import format_amount, format_display
+from sandbox.kit.labels import environment
 from sandbox.kit.observe import Journal, RequestContextMiddleware
 from sandbox.kit.peers import Peers
 from sandbox.kit.rules import RuleSet
@@ -44,6 +47,14 @@ from sandbox.world import World, load_world
 log = logging.getLogger("sandbox.party")
 
 KIT_TEMPLATES = Path(__file__).with_name("templates")
+#: Swagger UI and ReDoc, as shipped by the ``fastapi-offline`` package (installed with the project):
+#: the docs pages work on a network closed to the internet, where FastAPI's CDN links stay blank.
+DOCS_ASSETS = Path(str(importlib.resources.files("fastapi_offline") / "static"))
+DOCS_ASSETS_URL = "/docs-assets"
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'"
+)
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -113,18 +124,20 @@ class PartyContext:
 
 
 class ClockChange(BaseModel):
-    """Exactly one of: advance by seconds, set to an instant, or switch mode."""
+    """Exactly one of: advance by seconds, set to an instant, switch mode, or run on the real time
+    plus an offset (``{"offset_s": 0}``: back to the real time)."""
 
     model_config = ConfigDict(extra="forbid")
     advance_s: float | None = Field(default=None, ge=0, le=10 * 366 * 86400)
     set: AwareDatetime | None = None
     mode: str | None = Field(default=None, pattern="^(real|frozen)$")
+    offset_s: float | None = Field(default=None, ge=-30 * 366 * 86400, le=70 * 366 * 86400)
 
     @model_validator(mode="after")
     def _one(self) -> ClockChange:
-        given = [v is not None for v in (self.advance_s, self.set, self.mode)]
+        given = [v is not None for v in (self.advance_s, self.set, self.mode, self.offset_s)]
         if sum(given) != 1:
-            raise ValueError("indique exactamente uno de advance_s, set o mode")
+            raise ValueError("indique exactamente uno de advance_s, set, mode u offset_s")
         return self
 
     @field_validator("set")
@@ -148,10 +161,8 @@ def clock_view(clock: Clock) -> dict[str, Any]:
 
 def make_templates(*dirs: Path) -> Jinja2Templates:
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in (*dirs, KIT_TEMPLATES)])
-    env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(["html"]))
-    env.filters["money"] = lambda minor, currency="COP": format_display(int(minor), currency)
-    env.filters["amount"] = lambda minor, currency="COP": format_amount(int(minor), currency)
-    return Jinja2Templates(env=env)
+    # Filters estado, motivo, hora, fecha, money…: one language and one clock for people.
+    return Jinja2Templates(env=environment(loader))
 
 
 class JobRunner:
@@ -226,6 +237,8 @@ def control_router(
             ctx.clock.advance(change.advance_s)
         elif change.set is not None:
             ctx.clock.set(change.set)
+        elif change.offset_s is not None:
+            ctx.clock.real_time(change.offset_s)
         elif change.mode == "frozen":
             ctx.clock.freeze()
         else:
@@ -272,6 +285,51 @@ def control_router(
     ) -> dict[str, Any]:
         entries = ctx.journal.entries(limit=limit, path_prefix=path)
         return {"party": ctx.name, "entries": [e.to_dict() for e in entries]}
+
+    return router
+
+
+def docs_router(title: str, openapi_url: str = "/openapi.json") -> APIRouter:
+    """``/docs`` (Swagger UI) and ``/redoc`` served from :data:`DOCS_ASSETS`: nothing leaves the host."""
+    router = APIRouter(include_in_schema=False)
+    oauth2_redirect = "/docs/oauth2-redirect"
+
+    def local_only(page: HTMLResponse) -> HTMLResponse:
+        # ReDoc's sidebar shows a logo from its vendor's CDN, unconditionally: the browser is told
+        # to load nothing from anywhere but this party (the logo then hides itself).
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
+
+    @router.get("/docs", response_class=HTMLResponse)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return local_only(
+            get_swagger_ui_html(
+                openapi_url=root + openapi_url,
+                title=f"{title} · OpenAPI",
+                oauth2_redirect_url=root + oauth2_redirect,
+                swagger_js_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+                swagger_css_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui.css",
+                swagger_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+            )
+        )
+
+    @router.get(oauth2_redirect, response_class=HTMLResponse)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @router.get("/redoc", response_class=HTMLResponse)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return local_only(
+            get_redoc_html(
+                openapi_url=root + openapi_url,
+                title=f"{title} · ReDoc",
+                redoc_js_url=f"{root}{DOCS_ASSETS_URL}/redoc.standalone.js",
+                redoc_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+                with_google_fonts=False,
+            )
+        )
 
     return router
 
@@ -327,6 +385,8 @@ def create_party_app(
         raise TypeError("give either the party's RuleSet (rules=) or its operations, not both")
     runner = JobRunner(ctx, jobs)
     templates = make_templates(*([templates_dir] if templates_dir else []))
+    # Every page knows its party and the world (login pages list their test users from it).
+    templates.env.globals.update(party=ctx.name, world=ctx.world, peers=ctx.peers.urls)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -346,7 +406,10 @@ def create_party_app(
                 await hook()
             await ctx.peers.aclose()
 
-    app = PartyApp(title=title, description=description, lifespan=lifespan, version="0.1.0")
+    # FastAPI's own /docs and /redoc load their scripts from a CDN: replaced by docs_router().
+    app = PartyApp(
+        title=title, description=description, lifespan=lifespan, version="0.1.0", docs_url=None, redoc_url=None
+    )
     app.state.ctx = ctx
     app.state.rules = rules
     app.state.party_state = state
@@ -377,6 +440,8 @@ def create_party_app(
     app.include_router(control_router(ctx, state, rules, runner, implemented=implemented))
     for extra in extra_control:
         app.include_router(extra)
+    app.include_router(docs_router(title))
+    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def home(request: Request) -> HTMLResponse:

@@ -62,7 +62,28 @@ def _control(proxy_url: str | None, config_path: Path | None) -> ProxyControl:
     return ProxyControl(find_proxy_url(proxy_url, config_path))
 
 
-def _fail(exc: ProxyControlError) -> typer.Exit:
+NO_PROXY = (
+    "El sandbox corre sin proxy (se arrancó sin --proxy): no hay fallas ni tráfico grabado. "
+    "Para inyectar fallas, arránquelo con [bold]coop-sandbox up --proxy[/bold]."
+)
+
+
+def started_without_proxy(explicit: str | None, config_path: Path | None = None) -> bool:
+    """The latest sandbox started from this configuration (``<state_dir>/run/config.json``) has no
+    proxy, and no proxy URL was given."""
+    if explicit or os.environ.get(PROXY_ENV):
+        return False
+    try:
+        run_file = Path(load_config(config_path).state_dir) / "run" / "config.json"
+        return json.loads(run_file.read_text()).get("proxy_url") is None
+    except (ConfigError, OSError, ValueError):
+        return False
+
+
+def _fail(exc: ProxyControlError, proxy_url: str | None = None, config_path: Path | None = None) -> typer.Exit:
+    if exc.status == 0 and started_without_proxy(proxy_url, config_path):
+        err.print(NO_PROXY)
+        return typer.Exit(1)
     field = f" (campo {exc.field})" if exc.field else ""
     err.print(f"[red]{exc}{field}[/red]")
     if exc.status == 0:
@@ -106,7 +127,7 @@ def fault_add(
         try:
             fault = control.add_fault(spec)
         except ProxyControlError as exc:
-            raise _fail(exc) from None
+            raise _fail(exc, proxy_url, config_path) from None
     console.print(f"Falla #{fault['id']}: {fault['text']}")
 
 
@@ -117,7 +138,10 @@ def fault_list(proxy_url: ProxyUrlOpt = None, config_path: ConfigOpt = None) -> 
         try:
             faults = control.faults()
         except ProxyControlError as exc:
-            raise _fail(exc) from None
+            if exc.status == 0 and started_without_proxy(proxy_url, config_path):
+                console.print(NO_PROXY)  # a true answer to "which faults are active": none
+                return
+            raise _fail(exc, proxy_url, config_path) from None
     if not faults:
         console.print("No hay fallas activas.")
         return
@@ -139,7 +163,7 @@ def fault_clear(
                 control.remove_fault(fault_id)
                 console.print(f"Falla #{fault_id} quitada.")
         except ProxyControlError as exc:
-            raise _fail(exc) from None
+            raise _fail(exc, proxy_url, config_path) from None
 
 
 @proxy_app.command("status")
@@ -149,7 +173,7 @@ def proxy_status(proxy_url: ProxyUrlOpt = None, config_path: ConfigOpt = None) -
         try:
             health = control.health()
         except ProxyControlError as exc:
-            raise _fail(exc) from None
+            raise _fail(exc, proxy_url, config_path) from None
     console.print(f"Proxy {control.proxy_url}: ok (mitmproxy {health['mitmproxy']}), participantes: "
                   f"{', '.join(health['parties'])}")  # fmt: skip
 
@@ -168,7 +192,7 @@ def proxy_flows(
         try:
             flows = control.flows(limit, **where)
         except ProxyControlError as exc:
-            raise _fail(exc) from None
+            raise _fail(exc, proxy_url, config_path) from None
     table = Table(title="mensajes entre participantes", title_justify="left")
     for column in ("#", "de → a", "operación", "estado", "falla", "ms"):
         table.add_column(column, overflow="fold")
@@ -192,7 +216,7 @@ def proxy_contract(
             report = control.contract()
             files = control.write_contract() if write else {}
         except ProxyControlError as exc:
-            raise _fail(exc) from None
+            raise _fail(exc, proxy_url, config_path) from None
     checked = report["checked"]
     console.print(f"Revisados: {checked['requests']} solicitudes, {checked['responses']} respuestas; "
                   f"errores: {report['errors']}, avisos: {report['warnings']}.")  # fmt: skip

@@ -1,8 +1,9 @@
 """Generate large worlds for load tests: ``coop-sandbox world generate``.
 
-The generated world is the default world (every named persona keeps working) plus ``members``
-generated members with products at the Colombian entities, ``cards`` DIMO cards and
-``counters`` collection counters in Paraguay. Names and cédulas come from Faker ``es_CO``
+The generated world is the default world (every named persona keeps working) grown to exactly
+``members`` members (the personas plus generated members with products at the Colombian
+entities) and exactly ``cards`` DIMO cards, plus ``counters`` more collection counters in Paraguay.
+Names and cédulas come from Faker ``es_CO``
 (``nuip()``); everything is drawn from generators seeded with ``seed``, so the same seed gives
 the same file, byte for byte.
 """
@@ -38,16 +39,29 @@ def _money(units: int) -> str:
     return f"{units}.00"
 
 
+class WorldSizeError(ValueError):
+    """A size the generator cannot honour exactly (message in Spanish)."""
+
+
 def generate_world(members: int, seed: int, *, cards: int | None = None, counters: int = 50) -> dict[str, Any]:
-    """Build the world as plain data (YAML-ready)."""
+    """Build the world as plain data (YAML-ready): exactly ``members`` members and ``cards`` DIMO
+    cards (default: as many as members), the default world's personas included."""
     if members < 0 or (cards is not None and cards < 0) or counters < 0:
-        raise ValueError("members, cards y counters no pueden ser negativos")
+        raise WorldSizeError("members, cards y counters no pueden ser negativos")
     cards = members if cards is None else cards
+    world: dict[str, Any] = yaml.load(DEFAULT_WORLD.read_text(), Loader=yaml.SafeLoader)
+    personas, persona_cards = len(world["members"]), len(world["dimo_cards"])
+    if members < personas or cards < persona_cards:
+        raise WorldSizeError(
+            f"el mundo generado conserva las {personas} personas y {persona_cards} tarjetas del mundo por "
+            f"defecto: pida al menos --members {personas} y --cards {persona_cards}"
+        )
     rng = random.Random(seed)
     fake = Faker("es_CO")
     fake.seed_instance(seed)
+    members -= personas
+    cards -= persona_cards
 
-    world: dict[str, Any] = yaml.load(DEFAULT_WORLD.read_text(), Loader=yaml.SafeLoader)
     world["description"] = f"Mundo generado: {members} asociados, {cards} tarjetas DIMO, semilla {seed}."
     firsts = [fake.first_name().upper() for _ in range(_POOL)]
     lasts = [fake.last_name().upper() for _ in range(_POOL)]
@@ -100,14 +114,15 @@ def generate_world(members: int, seed: int, *, cards: int | None = None, counter
             }
         )
 
-    phones = rng.sample(range(80_000_000, 99_999_999), cards)
-    ci_numbers = rng.sample(range(1_000_000, 9_999_999), cards)
+    # Drawn without repetition, with room for the personas' numbers, which are skipped.
     taken_ci = {c["holder_document"] for c in world["dimo_cards"]}
     taken_phones = {c["phone"] for c in world["dimo_cards"]}
+    spare = len(taken_ci) + len(taken_phones)
+    phones = iter(rng.sample(range(80_000_000, 99_999_999), cards + spare))
+    ci_numbers = iter(rng.sample(range(1_000_000, 9_999_999), cards + spare))
     for i in range(cards):
-        ci, phone = str(ci_numbers[i]), f"09{phones[i]:08d}"
-        if ci in taken_ci or phone in taken_phones:
-            continue
+        ci = next(n for n in map(str, ci_numbers) if n not in taken_ci)
+        phone = next(p for p in (f"09{n:08d}" for n in phones) if p not in taken_phones)
         world["dimo_cards"].append(
             {
                 "card_id": f"DIMO-G{i:07d}",

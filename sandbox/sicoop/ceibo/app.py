@@ -408,11 +408,16 @@ def build(ctx: PartyContext) -> FastAPI:
         cards = []
         for card_id in ids:
             shown = shown_code(state.profiles[card_id].soft_token_secret, now_s)
+            spent = state.books[card_id].last_token_step
+            next_s = shown.shown_from_s + STEP_S
             cards.append(
                 {
                     **state.card_row(card_id),
                     "code": shown.code,
-                    "seconds_left": int(shown.shown_from_s + STEP_S - now_s),
+                    "seconds_left": max(1, round(next_s - now_s)),
+                    # CASH-12: a code accepted once is spent; the app says so, and when the next comes.
+                    "used": spent is not None and spent >= shown.step,
+                    "next_at": from_us(next_s * 1_000_000),
                 }
             )
         return render(request, "app.html", title="App DIMO", q=q or "", cards=cards, error=error)

@@ -109,9 +109,18 @@ def instruction(status: OpStatus, operation: str) -> Instruction:
     return "none"
 
 
+def _clause(reason: str) -> str:
+    """A reason sentence inside ours: «El código ya fue usado.» → «el código ya fue usado» (one
+    final period, ours; a leading acronym such as SICOOP keeps its capitals)."""
+    text = reason.strip().rstrip(".").rstrip()
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        text = text[0].lower() + text[1:]
+    return text
+
+
 def cashier_message(status: OpStatus, operation: str, amount_minor: int, reason: str | None) -> str:
     amount = format_display(amount_minor, "PYG")
-    because = f": {reason}" if reason else ""
+    because = f": {_clause(reason)}" if reason and reason.strip() else ""
     return {
         OpStatus.SENDING: "Enviando a SICOOP…",
         OpStatus.COMPLETED: (

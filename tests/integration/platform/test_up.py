@@ -71,12 +71,39 @@ def test_up_prints_urls_serves_every_party_and_stops_on_ctrl_c(tmp_path: Path) -
             assert health.json()["party"] == name
         children = _children(proc.pid)
         assert len(children) == len(PARTIES)
+        _check_start_here(text, urls)
     finally:
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, rest
     assert "Sandbox detenido" in rest
     assert not [pid for pid in children if _alive(pid)]
+
+
+def _check_start_here(text: str, urls: dict[str, str]) -> None:
+    """After the table, where a person starts: each page answers, or is marked «pendiente»."""
+    assert "Por dónde empezar" in text
+    section = text.split("Por dónde empezar", 1)[1]
+    for page in (
+        f"{urls['red']}/sicoop?boca=RC-001",
+        f"{urls['ceibo']}/app?q=4567890",
+        f"{urls['merchant']}/portal?documento=79555111",
+        f"{urls['notify']}/inbox",
+        f"{urls['switch']}/sicoop/conciliacion",
+        f"{urls['gateway']}/panel",
+        f"{urls['bank']}/banca/1022",
+        f"{urls['switch']}/recaudos/ALIANZA",
+    ):
+        assert page in section, page
+        status = requests.get(page, timeout=5).status_code
+        line = next(i for i, row in enumerate(section.splitlines()) if row.strip() == page)
+        title = section.splitlines()[line - 1]
+        if status in (404, 501):
+            assert "pendiente" in title, (page, title)
+        else:
+            assert status == 200 and "pendiente" not in title, (page, status, title)
+    for identity in ("4567890", "79555111", "aprobado / Banco.1234", "pRRXKOl8ikMmt9u"):
+        assert identity in section, identity
 
 
 def test_up_refuses_busy_ports_with_a_clear_message(tmp_path: Path) -> None:

@@ -99,3 +99,14 @@ def test_every_status_is_final_or_retried_and_has_a_message() -> None:
 
 def test_retries_back_off_up_to_a_minute() -> None:
     assert [backoff_s(n) for n in (0, 1, 2, 3, 5, 6, 50)] == [2, 2, 4, 8, 32, 60, 60]
+
+
+def test_a_reason_inside_the_cashier_message_ends_once() -> None:
+    """The switch's message is a sentence of its own («… usado.»): quoted in ours, no «..»."""
+    for status in OpStatus:
+        text = cashier_message(status, "withdrawal", 150_000, "El código soft-token ya fue usado.")
+        assert ".." not in text
+    declined = cashier_message(OpStatus.DECLINED, "withdrawal", 150_000, "El código soft-token ya fue usado.")
+    assert declined.startswith("Rechazada: el código soft-token ya fue usado. Informe")
+    annulled = cashier_message(OpStatus.ANNULLED, "withdrawal", 150_000, "SICOOP venció la retención.")
+    assert "transacción: SICOOP venció la retención. No entregue" in annulled

@@ -110,7 +110,7 @@ from sandbox.ach.service import OPERATIONS, AchService, PortalError, Settings, T
 from sandbox.ach.state import AchStore
 from sandbox.ach.states import STATE_INFO
 from sandbox.kit.party import Job, PartyContext, create_party_app
-from sandbox.world.documents import DOCUMENT_NAMES
+from sandbox.protocols.colombia import DOCUMENT_NAMES
 from sandbox.world.model import DocumentType, PseEntity
 
 TEMPLATES = Path(__file__).with_name("templates")

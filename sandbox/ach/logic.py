@@ -28,7 +28,7 @@ from typing import Final
 from sandbox.ach.codes import AchFailure, ReturnCode
 from sandbox.ach.models import CreateTransactionPaymentRequest
 from sandbox.ach.states import Transaction, TxnState
-from sandbox.world.documents import DOCUMENT_RULES
+from sandbox.protocols.colombia import DOCUMENT_RULES
 from sandbox.world.model import Bank, PseEntity
 
 COLOMBIA_OFFSET: Final = timedelta(hours=-5)

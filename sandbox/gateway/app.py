@@ -67,7 +67,7 @@ from sandbox.gateway.service import (
 from sandbox.gateway.state import GatewayStore, Order, PanelSession
 from sandbox.kit.errors import InvalidInput, NotFound, SandboxError, validation_error_body
 from sandbox.kit.party import Job, PartyContext, create_party_app
-from sandbox.world.documents import DOCUMENT_NAMES
+from sandbox.protocols.colombia import DOCUMENT_NAMES
 
 TEMPLATES = Path(__file__).with_name("templates")
 SESSION_COOKIE = "gw_panel"

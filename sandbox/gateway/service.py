@@ -19,7 +19,7 @@ import httpx
 from sandbox.gateway import antifraud, logic, payu
 from sandbox.gateway.ach_client import AchBank, AchClient, AchUnavailable, CreatePayment
 from sandbox.gateway.banks import AchEntities
-from sandbox.gateway.documents import ACH_USER_TYPE, document_problem, is_email, is_mobile
+from sandbox.gateway.documents import ACH_USER_TYPE
 from sandbox.gateway.logic import TxState
 from sandbox.gateway.signatures import verify_request_signature
 from sandbox.gateway.state import Attempt, Delivery, GatewayStore, Order, Transaction
@@ -28,6 +28,7 @@ from sandbox.kit.money import AmountError, format_amount, parse_amount
 from sandbox.kit.party import PartyContext
 from sandbox.kit.peers import UnknownPeer
 from sandbox.kit.rules import Action, RuleSet
+from sandbox.protocols.colombia import document_problem, is_email, is_mobile
 from sandbox.world.model import GatewayAccount, PseEntity
 
 log = logging.getLogger("sandbox.gateway")

@@ -49,7 +49,7 @@ from sandbox.kit.party import Job, PartyContext, create_party_app
 from sandbox.merchant.logic import LABELS, PayState
 from sandbox.merchant.service import OPERATIONS, MerchantService
 from sandbox.merchant.state import MerchantStore, PaymentRecord
-from sandbox.world.documents import DOCUMENT_NAMES
+from sandbox.protocols.colombia import DOCUMENT_NAMES
 
 TEMPLATES = Path(__file__).with_name("templates")
 

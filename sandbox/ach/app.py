@@ -91,9 +91,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from sandbox.ach import jwe
-from sandbox.ach.codes import AchFailure, ReturnCode, http_status
 from sandbox.ach.cycles import cycle_at, schedule
+from sandbox.ach.failures import AchFailure
+from sandbox.ach.lifecycle import STATE_INFO
 from sandbox.ach.models import (
     MAX_BODY_BYTES,
     BankTransactionRequest,
@@ -108,9 +108,10 @@ from sandbox.ach.models import (
 )
 from sandbox.ach.service import OPERATIONS, AchService, PortalError, Settings, TokenError
 from sandbox.ach.state import AchStore
-from sandbox.ach.states import STATE_INFO
 from sandbox.kit.party import Job, PartyContext, create_party_app
 from sandbox.protocols.colombia import DOCUMENT_NAMES
+from sandbox.protocols.pse import jwe
+from sandbox.protocols.pse.codes import ReturnCode, http_status
 from sandbox.world.model import DocumentType, PseEntity
 
 TEMPLATES = Path(__file__).with_name("templates")

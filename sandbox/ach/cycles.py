@@ -38,7 +38,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-COLOMBIA: Final = ZoneInfo("America/Bogota")
+from sandbox.protocols.colombia import COLOMBIA
 
 #: Local start time of cycles 1..N; the first starts at midnight.
 DEFAULT_CYCLE_STARTS: Final[tuple[time, ...]] = (

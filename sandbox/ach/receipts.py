@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.ach.cycles import COLOMBIA
-from sandbox.ach.states import STATE_INFO, Transaction
+from sandbox.ach.lifecycle import STATE_INFO, Transaction
 from sandbox.kit.money import format_display
+from sandbox.protocols.colombia import COLOMBIA
 
 
 def _plain(text: str) -> str:

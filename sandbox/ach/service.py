@@ -2,7 +2,7 @@
 
 Effects are the receipt e-mails (through notify, retried by a job until delivered) and nothing
 else: ACH never calls the banks or the entities; they call it. Every method either returns the
-answer body or raises :class:`~sandbox.ach.codes.AchFailure` (or :class:`PortalError` for
+answer body or raises :class:`~sandbox.ach.failures.AchFailure` (or :class:`PortalError` for
 pages). State changes happen without an ``await`` between the read and the write, so two
 concurrent requests never both apply.
 """
@@ -24,15 +24,18 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from sandbox.ach import logic
-from sandbox.ach.codes import (
-    CONFIRM_DECLINES,
-    CREATE_DECLINES,
-    QUERY_DECLINES,
-    AchFailure,
-    ReturnCode,
-    as_return_code,
-)
 from sandbox.ach.cycles import cycle_at
+from sandbox.ach.failures import CONFIRM_DECLINES, CREATE_DECLINES, QUERY_DECLINES, AchFailure, as_return_code
+from sandbox.ach.lifecycle import (
+    BankConfirmation,
+    Decision,
+    Payer,
+    TimeoutPolicy,
+    Transaction,
+    decide_confirm,
+    decide_finalize,
+    decide_timeout,
+)
 from sandbox.ach.models import (
     BankTransactionRequest,
     ConfirmTransactionPaymentRequest,
@@ -45,20 +48,10 @@ from sandbox.ach.models import (
 )
 from sandbox.ach.receipts import receipt_message
 from sandbox.ach.state import AccessToken, AchStore, CapacityError
-from sandbox.ach.states import (
-    BankConfirmation,
-    Decision,
-    Payer,
-    TimeoutPolicy,
-    Transaction,
-    TxnState,
-    decide_confirm,
-    decide_finalize,
-    decide_timeout,
-)
 from sandbox.kit.errors import Forced
 from sandbox.kit.party import PartyContext
 from sandbox.kit.rules import Action, RuleSet
+from sandbox.protocols.pse.codes import ReturnCode, TxnState
 from sandbox.world.model import Bank, DocumentType, PseEntity, PseUser
 
 log = logging.getLogger("sandbox.ach")

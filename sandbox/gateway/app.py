@@ -53,21 +53,21 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, ValidationError
 
 from sandbox.gateway import payu, reports
-from sandbox.gateway.banks import PLACEHOLDER
-from sandbox.gateway.logic import RESPONSE_MESSAGES, STATE_LABELS, STATE_POL, TxState
+from sandbox.gateway.logic import STATE_LABELS
 from sandbox.gateway.models import CheckoutForm, PayForm, ServiceRequest
 from sandbox.gateway.service import (
     API_FIELDS,
     OPERATIONS,
     GatewayService,
     NewOrder,
-    Payer,
-    network_tz,
 )
 from sandbox.gateway.state import GatewayStore, Order, PanelSession
 from sandbox.kit.errors import InvalidInput, NotFound, SandboxError, validation_error_body
 from sandbox.kit.party import Job, PartyContext, create_party_app
-from sandbox.protocols.colombia import DOCUMENT_NAMES
+from sandbox.protocols.colombia import DOCUMENT_NAMES, network_tz
+from sandbox.protocols.payu.codes import RESPONSE_MESSAGES, STATE_POL, TxState
+from sandbox.protocols.pse.models import PLACEHOLDER
+from sandbox.protocols.pse.payer import Payer
 
 TEMPLATES = Path(__file__).with_name("templates")
 SESSION_COOKIE = "gw_panel"

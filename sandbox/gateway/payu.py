@@ -14,10 +14,10 @@ from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
-from sandbox.gateway.logic import STATE_POL, TxState, response_code_pol, response_message
-from sandbox.gateway.signatures import confirmation_signature
 from sandbox.gateway.state import Order, Transaction
 from sandbox.kit.money import format_amount
+from sandbox.protocols.payu.codes import STATE_POL, TxState, response_code_pol, response_message
+from sandbox.protocols.payu.signatures import confirmation_signature
 from sandbox.world.model import GatewayAccount
 
 #: PayU's ids for PSE (payment_method / payment_method_type).

@@ -10,25 +10,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
 from sandbox.gateway import antifraud, logic, payu
-from sandbox.gateway.ach_client import AchBank, AchClient, AchUnavailable, CreatePayment
-from sandbox.gateway.banks import AchEntities
-from sandbox.gateway.documents import ACH_USER_TYPE
-from sandbox.gateway.logic import TxState
-from sandbox.gateway.signatures import verify_request_signature
 from sandbox.gateway.state import Attempt, Delivery, GatewayStore, Order, Transaction
 from sandbox.kit.errors import Conflict, Forced, InvalidInput, NotFound, SandboxError
 from sandbox.kit.money import AmountError, format_amount, parse_amount
 from sandbox.kit.party import PartyContext
 from sandbox.kit.peers import UnknownPeer
 from sandbox.kit.rules import Action, RuleSet
-from sandbox.protocols.colombia import document_problem, is_email, is_mobile
+from sandbox.protocols.colombia import network_tz
+from sandbox.protocols.payu.codes import TxState
+from sandbox.protocols.payu.signatures import verify_request_signature
+from sandbox.protocols.pse.codes import USER_TYPE as ACH_USER_TYPE
+from sandbox.protocols.pse.collecting import AchPeer, AchUnavailable, EntitySession
+from sandbox.protocols.pse.models import AchBank, CreatePayment
+from sandbox.protocols.pse.payer import FORM_FIELDS, Payer, payer_problem
+from sandbox.protocols.pse.schedule import first_query_at, next_query_at
 from sandbox.world.model import GatewayAccount, PseEntity
 
 log = logging.getLogger("sandbox.gateway")
@@ -41,27 +42,6 @@ OPERATIONS: dict[str, set[str]] = {
     "gateway.confirmation": {"merchant_id", "reference_sale", "state_pol", "transaction_type", "url"},
     "gateway.refund": {"merchant_id", "account_id", "reference_code"},
 }  # fmt: skip
-
-
-def network_tz(name: str) -> tzinfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return timezone(timedelta(hours=-5), "COT")
-
-
-@dataclass(frozen=True, slots=True)
-class Payer:
-    """What the person chose and typed on the checkout page (or the API's payer block)."""
-
-    user_type: str  # N | J
-    bank_code: str
-    document_type: str
-    document_number: str
-    full_name: str
-    email: str
-    phone: str
-    ip: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +81,16 @@ class Fields:
 
 
 CHECKOUT_FIELDS = Fields()
+#: The JSON API's field of each Payer attribute (under ``transaction.``).
+API_PAYER_FIELDS: dict[str, str] = {
+    "user_type": "extraParameters.USER_TYPE",
+    "bank_code": "extraParameters.FINANCIAL_INSTITUTION_CODE",
+    "document_type": "extraParameters.PSE_REFERENCE2",
+    "document_number": "extraParameters.PSE_REFERENCE3",
+    "full_name": "payer.fullName",
+    "email": "payer.emailAddress",
+    "phone": "payer.contactPhone",
+}
 API_FIELDS = Fields(
     signature="transaction.order.signature",
     amount="transaction.order.additionalValues.TX_VALUE.value",
@@ -116,7 +106,7 @@ class GatewayService:
         self.store = store
         self.tz = network_tz(ctx.world.network.timezone)
         self.rules: RuleSet | None = None
-        self.ach_entities = AchEntities(ctx, store.banks)
+        self.ach_entities = AchPeer(ctx.peers, ctx.clock, store.banks)
 
     # -- accounts and credentials ------------------------------------------------------------
     @property
@@ -154,8 +144,8 @@ class GatewayService:
         entity = next(e for e in self.ctx.world.pse_entities if e.entity_code == account.pse_entity_code)
         return entity
 
-    def ach(self, account: GatewayAccount) -> AchClient:
-        return self.ach_entities.client(self.pse_entity(account))
+    def ach(self, account: GatewayAccount) -> EntitySession:
+        return self.ach_entities.session(self.pse_entity(account))
 
     async def banks(self, account: GatewayAccount) -> list[AchBank]:
         """The bank list the account's ACH entity sees (cached a sandbox day); 502 when ACH is down."""
@@ -274,36 +264,11 @@ class GatewayService:
     # -- paying ----------------------------------------------------------------------------
     @staticmethod
     def check_payer(payer: Payer, prefix: str = "") -> None:
-        """Refuse a payer block that ACH would refuse, naming the field."""
-        names = {
-            "user_type": "tipo_persona", "bank_code": "banco", "document_type": "tipo_documento",
-            "document_number": "documento", "full_name": "nombre", "email": "correo", "phone": "celular",
-        } if not prefix else {
-            "user_type": f"{prefix}extraParameters.USER_TYPE",
-            "bank_code": f"{prefix}extraParameters.FINANCIAL_INSTITUTION_CODE",
-            "document_type": f"{prefix}extraParameters.PSE_REFERENCE2",
-            "document_number": f"{prefix}extraParameters.PSE_REFERENCE3",
-            "full_name": f"{prefix}payer.fullName", "email": f"{prefix}payer.emailAddress",
-            "phone": f"{prefix}payer.contactPhone",
-        }  # fmt: skip
-        if payer.user_type not in ACH_USER_TYPE:
-            raise InvalidInput(
-                "Elija el tipo de persona: natural o jurídica.", code="invalid_field", field=names["user_type"]
-            )
-        if not payer.bank_code or payer.bank_code == "0":
-            raise InvalidInput("Seleccione su banco.", code="bank_required", field=names["bank_code"])
-        problem = document_problem(payer.document_type, payer.document_number, payer.user_type)
+        """Refuse a payer block that ACH would refuse, naming the field (the page's, or the API's)."""
+        problem = payer_problem(payer)
         if problem is not None:
-            field = names["document_type"] if problem.about == "type" else names["document_number"]
-            raise InvalidInput(f"Documento inválido: {problem.message}.", code="invalid_document", field=field)
-        if not payer.full_name.strip():
-            raise InvalidInput("Escriba el nombre del pagador.", code="missing_field", field=names["full_name"])
-        if not is_email(payer.email):
-            raise InvalidInput("Escriba un correo electrónico válido.", code="invalid_field", field=names["email"])
-        if not is_mobile(payer.phone):
-            raise InvalidInput(
-                "El celular debe tener 10 dígitos y empezar por 3.", code="invalid_field", field=names["phone"]
-            )
+            names = API_PAYER_FIELDS if prefix else FORM_FIELDS
+            raise InvalidInput(problem.message, code=problem.code, field=prefix + names[problem.about])
 
     async def pay(self, order: Order, payer: Payer) -> Transaction:
         """ "Pagar": a new PSE attempt on the order, or the attempt already in progress."""
@@ -434,7 +399,7 @@ class GatewayService:
         tx.cus = result.cus
         tx.bank_url = result.pse_url
         tx.cycle = result.cycle
-        tx.next_query_at = logic.first_query_at(tx.created_at)
+        tx.next_query_at = first_query_at(tx.created_at)
 
     # -- learning the result -----------------------------------------------------------------
     async def refresh(self, order: Order, tx: Transaction, *, by: str) -> Transaction:
@@ -449,12 +414,12 @@ class GatewayService:
             except AchUnavailable as exc:
                 log.warning("ACH query failed for %s (%s): %s", tx.id, by, exc)
                 if by == "job":
-                    tx.next_query_at = logic.next_query_at(now)
+                    tx.next_query_at = next_query_at(now)
                 return tx
             tx.query_count += 1
             tx.last_query_at = now
             if by == "job":
-                tx.next_query_at = logic.next_query_at(now)
+                tx.next_query_at = next_query_at(now)
             if not info.ok or info.state is None:
                 tx.ach_return_code = info.return_code
                 return tx

@@ -22,8 +22,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sandbox.gateway.banks import BankListCache
-from sandbox.gateway.logic import OrderStatus, TxState, order_status
+from sandbox.gateway.logic import OrderStatus, order_status
+from sandbox.protocols.payu.codes import TxState
+from sandbox.protocols.pse.collecting import BankListCache
 
 FIRST_ORDER_ID = 840_000_001
 

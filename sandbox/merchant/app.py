@@ -40,16 +40,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
-from sandbox.gateway.banks import PLACEHOLDER
-from sandbox.gateway.service import GatewayService, Payer, network_tz
-from sandbox.gateway.signatures import verify_confirmation_signature
 from sandbox.kit.errors import Forced, InvalidInput, SandboxError
 from sandbox.kit.money import AmountError, parse_amount
 from sandbox.kit.party import Job, PartyContext, create_party_app
 from sandbox.merchant.logic import LABELS, PayState
 from sandbox.merchant.service import OPERATIONS, MerchantService
 from sandbox.merchant.state import MerchantStore, PaymentRecord
-from sandbox.protocols.colombia import DOCUMENT_NAMES
+from sandbox.protocols.colombia import DOCUMENT_NAMES, network_tz
+from sandbox.protocols.payu.signatures import verify_confirmation_signature
+from sandbox.protocols.pse.models import PLACEHOLDER
+from sandbox.protocols.pse.payer import Payer
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -209,7 +209,7 @@ def build(ctx: PartyContext) -> FastAPI:
                 phone=raw.get("celular", "").strip(),
                 ip=_client_ip(request),
             )
-            GatewayService.check_payer(payer)
+            service.check_payer(payer)
             payment = await service.start_pse(merchant, invoice, payer)
         except SandboxError as exc:
             return await _pse_page(request, merchant_id, number, status=exc.status, error=exc.body(), values=raw)

@@ -14,18 +14,20 @@ from typing import Any
 
 import httpx
 
-from sandbox.gateway import logic as gw_logic
-from sandbox.gateway.ach_client import AchBank, AchClient, AchUnavailable, CreatePayment
-from sandbox.gateway.banks import AchEntities
-from sandbox.gateway.documents import ACH_USER_TYPE
-from sandbox.gateway.service import Payer, network_tz
-from sandbox.gateway.signatures import request_signature, verify_confirmation_signature
 from sandbox.kit.errors import Conflict, InvalidInput, NotFound, SandboxError
 from sandbox.kit.money import AmountError, format_amount, format_display, parse_amount
 from sandbox.kit.party import PartyContext
 from sandbox.merchant import logic
 from sandbox.merchant.logic import LABELS, PayState
 from sandbox.merchant.state import ConfirmationRecord, InvoiceRecord, MerchantStore, PaymentRecord
+from sandbox.protocols.colombia import network_tz
+from sandbox.protocols.payu.signatures import request_signature, verify_confirmation_signature
+from sandbox.protocols.pse.codes import USER_TYPE as ACH_USER_TYPE
+from sandbox.protocols.pse.codes import create_refusal
+from sandbox.protocols.pse.collecting import AchPeer, AchUnavailable, EntitySession
+from sandbox.protocols.pse.models import AchBank, CreatePayment
+from sandbox.protocols.pse.payer import FORM_FIELDS, Payer, payer_problem
+from sandbox.protocols.pse.schedule import first_query_at, next_query_at
 from sandbox.world.model import Customer, GatewayAccount, Merchant, PseEntity
 
 log = logging.getLogger("sandbox.merchant")
@@ -54,7 +56,7 @@ class MerchantService:
         self.ctx = ctx
         self.store = store
         self.tz = network_tz(ctx.world.network.timezone)
-        self.ach_entities = AchEntities(ctx, store.banks)
+        self.ach_entities = AchPeer(ctx.peers, ctx.clock, store.banks)
 
     # -- world -------------------------------------------------------------------------------
     def merchant(self, merchant_id: str) -> Merchant:
@@ -102,8 +104,8 @@ class MerchantService:
             raise Conflict("El comercio no tiene convenio PSE propio.", code="pse_not_configured")
         return entity
 
-    def ach(self, merchant: Merchant) -> AchClient:
-        return self.ach_entities.client(self.pse_entity(merchant))
+    def ach(self, merchant: Merchant) -> EntitySession:
+        return self.ach_entities.session(self.pse_entity(merchant))
 
     async def banks(self, merchant: Merchant) -> list[AchBank]:
         return await self.ach_entities.banks(self.pse_entity(merchant))
@@ -195,6 +197,13 @@ class MerchantService:
         return payment
 
     # -- "Pagar con PSE" (the merchant's own ACH entity, PSE-02) ----------------------------------
+    @staticmethod
+    def check_payer(payer: Payer) -> None:
+        """Refuse a payer that ACH would refuse, naming the form's field."""
+        problem = payer_problem(payer)
+        if problem is not None:
+            raise InvalidInput(problem.message, code=problem.code, field=FORM_FIELDS[problem.about])
+
     async def start_pse(self, merchant: Merchant, invoice: InvoiceRecord, payer: Payer) -> PaymentRecord:
         async with self.store.locks[f"invoice:{merchant.id}:{invoice.number}"]:
             self._check_can_pay(merchant, invoice)
@@ -237,18 +246,17 @@ class MerchantService:
                     "PSE no respondió; el pago no se creó. Intente de nuevo.", code="ach_unavailable", status=502
                 ) from exc
             if not result.ok:
-                state, code = gw_logic.ach_create_failure(result.return_code)
-                self._set_state(payment, PayState.ERROR if state.value == "ERROR" else PayState.DECLINED, "ach", code)
-                payment.response_code = result.return_code
+                declined = create_refusal(result.return_code) == "declined"
+                self._set_state(payment, PayState.DECLINED if declined else PayState.ERROR, "ach", result.return_code)
                 raise SandboxError(
                     f"PSE no aceptó el pago ({result.return_code}). {result.error_details or ''}".strip(),
                     code=result.return_code.lower(),
                     field="banco" if "BANK" in result.return_code else None,
-                    status=502 if state.value == "ERROR" else 409,
+                    status=409 if declined else 502,
                 )
             payment.cus, payment.pse_url = result.cus, result.pse_url
             self._set_state(payment, PayState.PENDING, "ach", "PENDING")
-            payment.next_query_at = gw_logic.first_query_at(payment.created_at)
+            payment.next_query_at = first_query_at(payment.created_at)
             return payment
 
     async def _check_gateway_idle(self, merchant: Merchant, invoice: InvoiceRecord) -> None:
@@ -281,7 +289,7 @@ class MerchantService:
                     info = None
                 payment.query_count += 1
                 if by == "job":
-                    payment.next_query_at = gw_logic.next_query_at(now)
+                    payment.next_query_at = next_query_at(now)
                 if info is not None and info.ok and info.state in logic.ACH_STATES:
                     if info.amount_minor is not None and info.amount_minor != payment.amount_minor:
                         log.error(

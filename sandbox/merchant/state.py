@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sandbox.gateway.banks import BankListCache
 from sandbox.merchant.logic import PayState
+from sandbox.protocols.pse.collecting import BankListCache
 from sandbox.world.model import World
 
 

@@ -10,4 +10,6 @@ imports another party's package (``sandbox.merchant`` never imports ``sandbox.ga
 ``paraguay``  Paraguay's wire formats (PYG amounts, mobile numbers)
 ``sicoop``    CEIBO/SICOOP wire models shared by ceibo, red and the switch
 ``coop``      the cooperatives' core-banking contract (``/coop/v1``)
+
+People and companies driven from tests and scripts are not protocol code: :mod:`sandbox.scripted`.
 """

@@ -84,7 +84,9 @@ def is_email(value: str) -> bool:
     return bool(_EMAIL.match(value)) and len(value) <= 120
 
 
-#: Colombia's offset when the system has no time-zone database (no daylight saving there).
+#: Colombia's time (``America/Bogota``: -05:00 all year, no daylight saving).
+COLOMBIA: Final = ZoneInfo("America/Bogota")
+#: Colombia's offset when the system has no time-zone database.
 COLOMBIA_FIXED: Final = timezone(timedelta(hours=-5), "COT")
 
 

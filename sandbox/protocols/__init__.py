@@ -9,6 +9,7 @@ imports another party's package (``sandbox.merchant`` never imports ``sandbox.ga
 ``colombia``  Colombian identity documents
 ``paraguay``  Paraguay's wire formats (PYG amounts, mobile numbers)
 ``sicoop``    CEIBO/SICOOP wire models shared by ceibo, red and the switch
+``notify``    the sandbox's SMS and e-mail outbox, as parties call it
 ``coop``      the cooperatives' core-banking contract (``/coop/v1``)
 
 People and companies driven from tests and scripts are not protocol code: :mod:`sandbox.scripted`.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, tzinfo
 from typing import Any
 
-from sandbox.gateway.state import Order, Transaction
+from sandbox.gateway.records import Order, Transaction
 from sandbox.kit.money import format_amount, parse_amount
 from sandbox.protocols.payu.codes import STATE_POL, response_code_pol
 

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from sandbox.gateway.records import Order, Transaction
 from sandbox.gateway.reports import COLUMNS, Period, rows, to_csv, totals
-from sandbox.gateway.state import Order, Transaction
 from sandbox.protocols.payu.codes import TxState
 
 BOGOTA = ZoneInfo("America/Bogota")

@@ -13,8 +13,8 @@ from fastapi.templating import Jinja2Templates
 
 from sandbox.kit.errors import InvalidInput, NotFound, SandboxError
 from sandbox.merchant.logic import LABELS
+from sandbox.merchant.records import PaymentRecord
 from sandbox.merchant.service import MerchantService
-from sandbox.merchant.state import PaymentRecord
 from sandbox.protocols.colombia import DOCUMENT_NAMES
 from sandbox.protocols.pse.models import PLACEHOLDER
 from sandbox.protocols.pse.payer import Payer

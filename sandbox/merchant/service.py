@@ -32,7 +32,8 @@ from sandbox.merchant.models import (
     refund_request,
 )
 from sandbox.merchant.peers import AchPeer, GatewayPeer, GatewayUnreachable, NotifyPeer
-from sandbox.merchant.state import ConfirmationRecord, InvoiceRecord, MerchantStore, PaymentRecord
+from sandbox.merchant.records import ConfirmationRecord, InvoiceRecord, PaymentRecord
+from sandbox.merchant.state import MerchantStore
 from sandbox.protocols.payu.signatures import verify_confirmation_signature
 from sandbox.protocols.pse.codes import USER_TYPE as ACH_USER_TYPE
 from sandbox.protocols.pse.codes import create_refusal

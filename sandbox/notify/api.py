@@ -9,9 +9,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 
 from sandbox.kit.observe import PARTY_HEADER
-from sandbox.notify.models import MessageIn
+from sandbox.notify.models import MAX_MESSAGES, MessageIn
 from sandbox.notify.service import NotifyService
-from sandbox.notify.state import MAX_MESSAGES
 
 
 def router(service: NotifyService) -> APIRouter:

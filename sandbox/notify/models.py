@@ -7,6 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+#: The outbox keeps the last this many messages (and a query returns at most this many).
+MAX_MESSAGES = 10_000
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MOBILE = re.compile(r"^(3\d{9}|09\d{8}|\+?\d{10,15})$")
 

@@ -12,9 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sandbox.notify.models import MessageIn
-
-MAX_MESSAGES = 10_000
+from sandbox.notify.models import MAX_MESSAGES, MessageIn
 
 
 @dataclass(frozen=True, slots=True)

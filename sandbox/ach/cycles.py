@@ -1,4 +1,4 @@
-"""ACH compensation cycles (``transactionCycle``), on the sandbox clock. Pure.
+"""ACH compensation cycles (``transactionCycle``), on the sandbox clock (logic). Pure.
 
 ACH settles PSE payments between banks in numbered cycles of each business day. The sandbox
 uses this schedule (Colombian time, ``America/Bogota``, no daylight saving):

@@ -1,4 +1,4 @@
-"""The receipt PSE e-mails to the payer when a transaction reaches a final state (COL-18). Pure."""
+"""The receipt PSE e-mails to the payer when a transaction reaches a final state (COL-18; logic). Pure."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Transaction reports for merchants (GW-07): rows for a period, as JSON or CSV. Pure.
+"""Transaction reports for merchants (GW-07; logic): rows for a period, as JSON or CSV. Pure.
 
 A period is a range of calendar days in the network's time zone, both ends included; a
 transaction belongs to the day it was created. Amounts are decimal strings; text cells that a

@@ -5,6 +5,7 @@
 ``jwe``         compact JWE bodies (``alg=dir``, ``enc=A256GCM``)
 ``models``      what a collecting company sends and reads (CreatePayment, TransactionInfo, banks)
 ``collecting``  ACH as a collecting company calls it (OAuth token, the NF methods, the bank list)
+``payer``       the payer a collecting company's form takes, and what ACH would refuse of it
 
 ACH itself (the server side: validation, the transaction's life cycle, the portal) is the ``ach``
 party (:mod:`sandbox.ach`); its module docstring documents the wire. PSE driven from a test or a

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: up test test-all test-browser lint typecheck check clean venv
+.PHONY: up test test-all test-browser lint typecheck layers check clean venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "coop-sandbox needs Python >= 3.11 (set PYTHON=python3.11)")'
@@ -44,7 +44,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-check: lint typecheck test
+## The party shape's layers (import-linter contracts in pyproject.toml); `make test` checks them too.
+layers: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+
+check: lint typecheck layers test
 
 clean:
-	rm -rf $(VENV) var reports .mypy_cache .ruff_cache
+	rm -rf $(VENV) var reports .mypy_cache .ruff_cache .import_linter_cache

@@ -17,9 +17,9 @@ import requests
 from pytest_bdd import given, parsers, then, when
 
 from features.conftest import Contexto
-from sandbox.gateway.browser import PageError, Shopper, location
 from sandbox.kit.money import format_amount, parse_amount
 from sandbox.proxy.client import ProxyControl
+from sandbox.scripted.browser import PageError, Shopper, location
 from sandbox.world import load_world
 
 _WORLD = load_world(None)

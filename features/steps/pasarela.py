@@ -13,10 +13,10 @@ import requests
 from pytest_bdd import given, parsers, then, when
 
 from features.conftest import Contexto
-from sandbox.gateway.browser import BankStandIn, Page, Shopper, location
-from sandbox.gateway.client import PayuClient
-from sandbox.gateway.signatures import request_signature, verify_confirmation_signature
 from sandbox.kit.money import format_amount, parse_amount
+from sandbox.protocols.payu.signatures import request_signature, verify_confirmation_signature
+from sandbox.scripted.browser import BankStandIn, Page, Shopper, location
+from sandbox.scripted.payu import PayuClient
 from sandbox.world import load_world
 from sandbox.world.model import GatewayAccount
 

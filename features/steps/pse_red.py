@@ -14,9 +14,9 @@ import requests
 from pytest_bdd import given, parsers, then, when
 
 from features.conftest import Contexto
-from sandbox.ach.client import PayerBrowser, PseClient, example_payment
-from sandbox.ach.cycles import COLOMBIA
 from sandbox.kit.money import format_display
+from sandbox.protocols.colombia import COLOMBIA
+from sandbox.scripted.pse import PayerBrowser, PseClient, example_payment
 from sandbox.world import load_world
 
 _tickets = itertools.count(880_000)

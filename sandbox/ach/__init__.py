@@ -1,0 +1,3 @@
+from sandbox.ach.app import build
+
+__all__ = ["build"]

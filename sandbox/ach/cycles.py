@@ -1,4 +1,4 @@
-"""ACH compensation cycles (``transactionCycle``), on the sandbox clock. Pure.
+"""ACH compensation cycles (``transactionCycle``), on the sandbox clock (logic). Pure.
 
 ACH settles PSE payments between banks in numbered cycles of each business day. The sandbox
 uses this schedule (Colombian time, ``America/Bogota``, no daylight saving):
@@ -38,7 +38,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-COLOMBIA: Final = ZoneInfo("America/Bogota")
+from sandbox.protocols.colombia import COLOMBIA
 
 #: Local start time of cycles 1..N; the first starts at midnight.
 DEFAULT_CYCLE_STARTS: Final[tuple[time, ...]] = (

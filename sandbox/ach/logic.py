@@ -2,7 +2,7 @@
 
 :func:`check_create` takes a validated ``CreateTransactionPaymentNF`` request and what ACH knows
 (the caller's entity, the bank, the open transaction of the same ticket, the time) and raises the
-:class:`~sandbox.ach.codes.AchFailure` ACH answers, checked in this order:
+:class:`~sandbox.ach.failures.AchFailure` ACH answers, checked in this order:
 
 1. the payer's document: a ``company`` pays with a NIT, a ``person`` never does; the number
    fits its type (:data:`DOCUMENT_RULES`) → ``FAIL_INVALIDPARAMETERS``;
@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sandbox.ach.codes import AchFailure, ReturnCode
+from sandbox.ach.failures import AchFailure
+from sandbox.ach.lifecycle import Transaction
 from sandbox.ach.models import CreateTransactionPaymentRequest
-from sandbox.ach.states import Transaction, TxnState
-from sandbox.world.documents import DOCUMENT_RULES
+from sandbox.protocols.colombia import DOCUMENT_RULES
+from sandbox.protocols.pse.codes import ReturnCode, TxnState
 from sandbox.world.model import Bank, PseEntity
 
 COLOMBIA_OFFSET: Final = timedelta(hours=-5)

@@ -6,7 +6,7 @@ Colombian offset (``2026-01-15T10:00:00-05:00``). Unknown fields are ignored, as
 service does. Characters ``|`` and ``"`` are refused in every free-text field (descriptions,
 references, names, addresses).
 
-A request that does not validate becomes an :class:`~sandbox.ach.codes.AchFailure` with the
+A request that does not validate becomes an :class:`~sandbox.ach.failures.AchFailure` with the
 code of its first problem (:func:`failure_from`): ``FAIL_INVALIDAMOUNT`` for amounts,
 ``FAIL_INVALIDSOLICITDATE`` for the date, ``FAIL_DESCRIPTIONNOTFOUND`` for a missing
 description, ``FAIL_INVALIDPARAMETERS`` naming the field for everything else.
@@ -24,11 +24,12 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
-from sandbox.ach.codes import AchFailure, ReturnCode
-from sandbox.ach.cycles import COLOMBIA
-from sandbox.ach.states import STATE_INFO, Transaction, TxnState
+from sandbox.ach.failures import AchFailure
+from sandbox.ach.lifecycle import STATE_INFO, Transaction
 from sandbox.kit.errors import validation_error_body
 from sandbox.kit.money import AmountError, format_amount, parse_amount
+from sandbox.protocols.colombia import COLOMBIA
+from sandbox.protocols.pse.codes import ReturnCode, TxnState
 from sandbox.world.model import DocumentType
 
 CURRENCY = "COP"

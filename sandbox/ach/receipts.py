@@ -1,12 +1,12 @@
-"""The receipt PSE e-mails to the payer when a transaction reaches a final state (COL-18). Pure."""
+"""The receipt PSE e-mails to the payer when a transaction reaches a final state (COL-18; logic). Pure."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sandbox.ach.cycles import COLOMBIA
-from sandbox.ach.states import STATE_INFO, Transaction
+from sandbox.ach.lifecycle import STATE_INFO, Transaction
 from sandbox.kit.money import format_display
+from sandbox.protocols.colombia import COLOMBIA
 
 
 def _plain(text: str) -> str:

@@ -1,15 +1,19 @@
-"""ACH's service layer: loads state, calls the pure decisions, stores, performs the effects.
+"""ACH's use cases: loads state, calls the pure decisions, stores, performs the effects.
 
 Effects are the receipt e-mails (through notify, retried by a job until delivered) and nothing
 else: ACH never calls the banks or the entities; they call it. Every method either returns the
-answer body or raises :class:`~sandbox.ach.codes.AchFailure` (or :class:`PortalError` for
+answer body or raises :class:`~sandbox.ach.failures.AchFailure` (or :class:`PortalError` for
 pages). State changes happen without an ``await`` between the read and the write, so two
 concurrent requests never both apply.
+
+Behaviour rules (:data:`OPERATIONS`) are applied at each decision point through
+:meth:`sandbox.kit.behaviour.Behaviour.at`: ACH reads ``decline`` (the operation's ``returnCode``,
+:func:`_forced_code`) and ``pending`` (``ach.query``); the kit applies ``error``, ``delay_s`` and
+``drop`` (ACH carries the operation out, then closes the connection without an answer).
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hmac
@@ -21,18 +25,19 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-import httpx
-
 from sandbox.ach import logic
-from sandbox.ach.codes import (
-    CONFIRM_DECLINES,
-    CREATE_DECLINES,
-    QUERY_DECLINES,
-    AchFailure,
-    ReturnCode,
-    as_return_code,
+from sandbox.ach.cycles import cycle_at, schedule
+from sandbox.ach.failures import CONFIRM_DECLINES, CREATE_DECLINES, QUERY_DECLINES, AchFailure, as_return_code
+from sandbox.ach.lifecycle import (
+    BankConfirmation,
+    Decision,
+    Payer,
+    TimeoutPolicy,
+    Transaction,
+    decide_confirm,
+    decide_finalize,
+    decide_timeout,
 )
-from sandbox.ach.cycles import cycle_at
 from sandbox.ach.models import (
     BankTransactionRequest,
     ConfirmTransactionPaymentRequest,
@@ -43,23 +48,13 @@ from sandbox.ach.models import (
     transaction_information,
     wire_date,
 )
+from sandbox.ach.peers import NotifyPeer
 from sandbox.ach.receipts import receipt_message
 from sandbox.ach.state import AccessToken, AchStore, CapacityError
-from sandbox.ach.states import (
-    BankConfirmation,
-    Decision,
-    Payer,
-    TimeoutPolicy,
-    Transaction,
-    TxnState,
-    decide_confirm,
-    decide_finalize,
-    decide_timeout,
-)
-from sandbox.kit.errors import Forced
-from sandbox.kit.party import PartyContext
-from sandbox.kit.rules import Action, RuleSet
-from sandbox.world.model import Bank, DocumentType, PseEntity, PseUser
+from sandbox.kit.behaviour import Behaviour, Forcing
+from sandbox.kit.clock import Clock
+from sandbox.protocols.pse.codes import ReturnCode, TxnState
+from sandbox.world.model import Bank, DocumentType, PseEntity, PseUser, World
 
 log = logging.getLogger("sandbox.ach")
 
@@ -106,6 +101,15 @@ class PortalError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Links:
+    """Where pages send the browser: ACH's own portal, the bank party, the switch (bank 1066)."""
+
+    ach: str
+    bank: str
+    switch: str
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     token_ttl_s: int = TOKEN_TTL_S
     timeouts: TimeoutPolicy = field(default_factory=TimeoutPolicy)
@@ -129,17 +133,28 @@ class Settings:
 
 
 class AchService:
-    def __init__(self, ctx: PartyContext, store: AchStore, settings: Settings, rules: RuleSet | None = None) -> None:
-        self.ctx = ctx
-        self.store = store
-        #: The party's behaviour rules; bound once the app exists (``create_party_app`` owns them).
-        self.rules = rules or RuleSet(OPERATIONS)
+    def __init__(
+        self,
+        state: AchStore,
+        clock: Clock,
+        behaviour: Behaviour,
+        notify: NotifyPeer,
+        settings: Settings,
+        *,
+        world: World,
+        links: Links,
+    ) -> None:
+        self.store = state
+        self.clock = clock
+        self.behaviour = behaviour
+        self.notify = notify
         self.settings = settings
-        self.world = ctx.world
-        self.tz = ZoneInfo(ctx.world.network.timezone)
-        self._entities_by_client = {e.client_id: e for e in ctx.world.pse_entities}
-        self._entities = {e.entity_code: e for e in ctx.world.pse_entities}
-        self._banks = {b.code: b for b in ctx.world.banks}
+        self.world = world
+        self.links = links
+        self.tz = ZoneInfo(world.network.timezone)
+        self._entities_by_client = {e.client_id: e for e in world.pse_entities}
+        self._entities = {e.entity_code: e for e in world.pse_entities}
+        self._banks = {b.code: b for b in world.banks}
         self._sending: set[str] = set()
 
     # -- lookups -----------------------------------------------------------------------------
@@ -158,32 +173,19 @@ class AchService:
         return bank.name if bank else code
 
     # -- behaviour rules ---------------------------------------------------------------------
-    def _rule(self, operation: str, fields: Mapping[str, Any], amount_minor: int | None = None) -> Action | None:
-        action = self.rules.evaluate(operation, fields, amount_minor=amount_minor)
-        if action is None:
-            return None
-        if action.error is not None:
-            raise Forced(action.error.message, code=action.error.code, status=action.error.status)
-        if action.drop:
-            raise Forced("La regla cortó la conexión (drop) antes de responder.", code="dropped", status=503)
-        return action
-
     @staticmethod
-    def _forced_code(action: Action | None, allowed: frozenset[ReturnCode], operation: str) -> None:
-        if action is None or action.decline is None:
+    def _forced_code(forced: Forcing, allowed: frozenset[ReturnCode], operation: str) -> None:
+        """A rule's ``decline``: ACH refuses with that ``returnCode`` (FAIL_GENERICERROR, saying
+        why, when the code is not one this operation can answer)."""
+        if forced.decline is None:
             return
-        code = as_return_code(action.decline, allowed)
+        code = as_return_code(forced.decline, allowed)
         if code is None:
             raise AchFailure(
                 ReturnCode.FAIL_GENERICERROR,
-                f"Una regla de {operation} forzó «{action.decline}», que no es un returnCode de esta operación.",
+                f"Una regla de {operation} forzó «{forced.decline}», que no es un returnCode de esta operación.",
             )
-        raise AchFailure(code, action.message or f"Respuesta forzada por una regla del sandbox ({code.value}).")
-
-    @staticmethod
-    async def _delay(action: Action | None) -> None:
-        if action is not None and action.delay_s:
-            await asyncio.sleep(action.delay_s)
+        raise AchFailure(code, forced.message or f"Respuesta forzada por una regla del sandbox ({code.value}).")
 
     # -- OAuth (Apigee client credentials) -----------------------------------------------------
     async def issue_token(
@@ -199,30 +201,29 @@ class AchService:
         entity = self._entities_by_client.get(client_id)
         if entity is None or not hmac.compare_digest(entity.client_secret.encode(), client_secret.encode()):
             raise TokenError(401, "invalid_client", "client_id o client_secret incorrectos.", "client_id")
-        action = self._rule("ach.token", {"client_id": client_id})
-        if action is not None and action.decline is not None:
-            raise TokenError(401, action.decline, action.message or "Credenciales rechazadas por una regla.", None)
-        await self._delay(action)
-        now = self.ctx.clock.now()
-        token = AccessToken(
-            token=secrets.token_urlsafe(21),
-            client_id=client_id,
-            entity_code=entity.entity_code,
-            issued_at=now,
-            expires_at=now + timedelta(seconds=self.settings.token_ttl_s),
-        )
-        self.store.add_token(token)
-        # Apigee's answer: numbers as strings, token_type "BearerToken".
-        return {
-            "access_token": token.token,
-            "token_type": "BearerToken",
-            "expires_in": str(self.settings.token_ttl_s - 1),
-            "issued_at": str(int(now.timestamp() * 1000)),
-            "client_id": client_id,
-            "application_name": entity.name,
-            "scope": "",
-            "status": "approved",
-        }
+        async with self.behaviour.at("ach.token", {"client_id": client_id}) as forced:
+            if forced.decline:
+                raise TokenError(401, forced.decline, forced.message or "Credenciales rechazadas por una regla.", None)
+            now = self.clock.now()
+            token = AccessToken(
+                token=secrets.token_urlsafe(21),
+                client_id=client_id,
+                entity_code=entity.entity_code,
+                issued_at=now,
+                expires_at=now + timedelta(seconds=self.settings.token_ttl_s),
+            )
+            self.store.add_token(token)
+            # Apigee's answer: numbers as strings, token_type "BearerToken".
+            return {
+                "access_token": token.token,
+                "token_type": "BearerToken",
+                "expires_in": str(self.settings.token_ttl_s - 1),
+                "issued_at": str(int(now.timestamp() * 1000)),
+                "client_id": client_id,
+                "application_name": entity.name,
+                "scope": "",
+                "status": "approved",
+            }
 
     def authenticate(self, authorization: str | None, apikey: str | None) -> PseEntity:
         """The entity behind a Bearer token (and matching ``apikey``), or FAIL_ACCESSDENIED."""
@@ -235,7 +236,7 @@ class AchService:
         record = self.store.tokens.get(value.strip())
         if record is None:
             raise AchFailure(ReturnCode.FAIL_ACCESSDENIED, "El token no es válido.", field="Authorization")
-        if record.expires_at <= self.ctx.clock.now():
+        if record.expires_at <= self.clock.now():
             raise AchFailure(ReturnCode.FAIL_ACCESSDENIED, "El token venció; pida uno nuevo.", field="Authorization")
         if apikey != record.client_id:
             raise AchFailure(
@@ -268,16 +269,15 @@ class AchService:
     # -- NF methods ----------------------------------------------------------------------------
     async def bank_list(self, caller: PseEntity, req: GetBankListRequest) -> list[dict[str, str]]:
         logic.check_caller_entity(req.entityCode or caller.entity_code, caller)
-        action = self._rule("ach.banklist", {"entityCode": caller.entity_code})
-        self._forced_code(action, QUERY_DECLINES, "ach.banklist")
-        await self._delay(action)
-        return [
-            {"financialInstitutionCode": b.code, "financialInstitutionName": b.name}
-            for b in logic.sort_banks(list(self.world.banks))
-        ]
+        async with self.behaviour.at("ach.banklist", {"entityCode": caller.entity_code}) as forced:
+            self._forced_code(forced, QUERY_DECLINES, "ach.banklist")
+            return [
+                {"financialInstitutionCode": b.code, "financialInstitutionName": b.name}
+                for b in logic.sort_banks(list(self.world.banks))
+            ]
 
     async def create(self, caller: PseEntity, req: CreateTransactionPaymentRequest) -> dict[str, Any]:
-        now = self.ctx.clock.now()
+        now = self.clock.now()
         logic.check_create(
             req,
             caller=caller,
@@ -294,11 +294,27 @@ class AchService:
             "email": req.email, "referenceNumber1": req.referenceNumber1, "referenceNumber2": req.referenceNumber2,
             "referenceNumber3": req.referenceNumber3,
         }  # fmt: skip
-        action = self._rule("ach.create", fields, amount_minor=req.transactionValue)
-        self._forced_code(action, CREATE_DECLINES, "ach.create")
-        # No await since check_create: the double-payment control still holds when we add.
+        async with self.behaviour.at("ach.create", fields, amount_minor=req.transactionValue) as forced:
+            self._forced_code(forced, CREATE_DECLINES, "ach.create")
+            # No await since check_create: the double-payment control still holds when we add.
+            txn = self._new_transaction(req, now)
+            try:
+                self.store.add(txn)
+            except CapacityError as exc:
+                raise AchFailure(ReturnCode.FAIL_GENERICERROR, f"ACH no admite más transacciones: {exc}.") from None
+            log.info("created CUS %s entity %s bank %s ticket %s", txn.trazability_code, txn.entity_code,
+                     txn.financial_institution_code, txn.ticket_id)  # fmt: skip
+            return {
+                "returnCode": ReturnCode.SUCCESS.value,
+                "errorDetails": "",
+                "trazabilityCode": txn.trazability_code,
+                "pseURL": self.portal_url(txn),
+                "transactionCycle": txn.cycle,
+            }
+
+    def _new_transaction(self, req: CreateTransactionPaymentRequest, now: datetime) -> Transaction:
         cycle = cycle_at(now, tz=self.tz)
-        txn = Transaction(
+        return Transaction(
             trazability_code=self.store.new_trazability_code(),
             entity_code=req.entityCode,
             financial_institution_code=req.financialInstitutionCode,
@@ -324,20 +340,6 @@ class AchService:
             cycle_date=cycle.business_date,
             portal_token=self.store.new_portal_token(),
         )
-        try:
-            self.store.add(txn)
-        except CapacityError as exc:
-            raise AchFailure(ReturnCode.FAIL_GENERICERROR, f"ACH no admite más transacciones: {exc}.") from None
-        log.info("created CUS %s entity %s bank %s ticket %s", txn.trazability_code, txn.entity_code,
-                 txn.financial_institution_code, txn.ticket_id)  # fmt: skip
-        await self._delay(action)
-        return {
-            "returnCode": ReturnCode.SUCCESS.value,
-            "errorDetails": "",
-            "trazabilityCode": txn.trazability_code,
-            "pseURL": self.portal_url(txn),
-            "transactionCycle": txn.cycle,
-        }
 
     def _own_transaction(self, caller: PseEntity, entity_code: str, cus: str) -> Transaction:
         logic.check_caller_entity(entity_code, caller)
@@ -352,39 +354,34 @@ class AchService:
 
     async def query(self, caller: PseEntity, req: GetTransactionInformationRequest) -> dict[str, Any]:
         txn = self._own_transaction(caller, req.entityCode, req.trazabilityCode)
-        action = self._rule(
-            "ach.query",
-            {"entityCode": txn.entity_code, "trazabilityCode": txn.trazability_code,
-             "financialInstitutionCode": txn.financial_institution_code, "ticketId": txn.ticket_id,
-             "transactionState": txn.state.value},
-            amount_minor=txn.value_minor,
-        )  # fmt: skip
-        self._forced_code(action, QUERY_DECLINES, "ach.query")
-        await self._delay(action)
-        answer = transaction_information(txn)
-        if action is not None and action.pending:
-            # A lagging ACH: the state is reported as still pending.
-            answer.update(transactionState=TxnState.PENDING.value, bankProcessDate=None, authorizationID=None)
-        return answer
+        fields = {
+            "entityCode": txn.entity_code, "trazabilityCode": txn.trazability_code,
+            "financialInstitutionCode": txn.financial_institution_code, "ticketId": txn.ticket_id,
+            "transactionState": txn.state.value,
+        }  # fmt: skip
+        async with self.behaviour.at("ach.query", fields, amount_minor=txn.value_minor) as forced:
+            self._forced_code(forced, QUERY_DECLINES, "ach.query")
+            answer = transaction_information(txn)
+            if forced.pending:
+                # A lagging ACH: the state is reported as still pending.
+                answer.update(transactionState=TxnState.PENDING.value, bankProcessDate=None, authorizationID=None)
+            return answer
 
     async def finalize(self, caller: PseEntity, req: FinalizeTransactionPaymentRequest) -> dict[str, Any]:
         txn = self._own_transaction(caller, req.entityCode, req.trazabilityCode)
-        action = self._rule(
-            "ach.finalize",
-            {"entityCode": txn.entity_code, "trazabilityCode": txn.trazability_code,
-             "transactionState": txn.state.value},
-        )  # fmt: skip
-        self._forced_code(action, QUERY_DECLINES, "ach.finalize")
-        txn = self.store.get(txn.trazability_code) or txn
-        decision = decide_finalize(txn, req.entityAuthorizationId, self.ctx.clock.now())
-        self.store.put(decision.txn)
-        await self._delay(action)
-        return {
-            "returnCode": ReturnCode.SUCCESS.value,
-            "errorDetails": "",
-            "trazabilityCode": txn.trazability_code,
-            "transactionState": decision.txn.state.value,
-        }
+        fields = {"entityCode": txn.entity_code, "trazabilityCode": txn.trazability_code,
+                  "transactionState": txn.state.value}  # fmt: skip
+        async with self.behaviour.at("ach.finalize", fields) as forced:
+            self._forced_code(forced, QUERY_DECLINES, "ach.finalize")
+            txn = self.store.get(txn.trazability_code) or txn
+            decision = decide_finalize(txn, req.entityAuthorizationId, self.clock.now())
+            self.store.put(decision.txn)
+            return {
+                "returnCode": ReturnCode.SUCCESS.value,
+                "errorDetails": "",
+                "trazabilityCode": txn.trazability_code,
+                "transactionState": decision.txn.state.value,
+            }
 
     # -- bank-side API -------------------------------------------------------------------------
     def _bank_transaction(self, bank: Bank, bank_code: str, cus: str) -> Transaction:
@@ -429,39 +426,37 @@ class AchService:
                 "El campo «authorizationId» es obligatorio cuando «transactionState» es OK.",
                 field="authorizationId",
             )
-        action = self._rule(
-            "ach.confirm",
-            {"financialInstitutionCode": bank.code, "entityCode": req.entityCode,
-             "trazabilityCode": req.trazabilityCode, "ticketId": req.ticketId,
-             "transactionState": req.transactionState.value},
-            amount_minor=req.transactionValue,
-        )  # fmt: skip
-        self._forced_code(action, CONFIRM_DECLINES, "ach.confirm")
-        txn = self.store.get(txn.trazability_code) or txn
-        msg = BankConfirmation(
-            financial_institution_code=req.financialInstitutionCode,
-            entity_code=req.entityCode,
-            value_minor=req.transactionValue,
-            vat_minor=req.vatValue,
-            ticket_id=req.ticketId,
-            state=req.transactionState,
-            authorization_id=req.authorizationId,
-            bank_process_date=req.bankProcessDate,
-            solicite_date=req.soliciteDate,
-        )
-        decision = decide_confirm(txn, msg, self.ctx.clock.now())
-        self._apply(decision)
-        log.info("bank %s confirmed CUS %s as %s%s", bank.code, txn.trazability_code, req.transactionState.value,
-                 " (replay)" if decision.replay else "")  # fmt: skip
-        if decision.reached_final:
-            await self.send_receipt(decision.txn.trazability_code)
-        await self._delay(action)
-        return {
-            "returnCode": ReturnCode.SUCCESS.value,
-            "errorDetails": "",
-            "trazabilityCode": txn.trazability_code,
-            "transactionState": decision.txn.state.value,
-        }
+        fields = {
+            "financialInstitutionCode": bank.code, "entityCode": req.entityCode,
+            "trazabilityCode": req.trazabilityCode, "ticketId": req.ticketId,
+            "transactionState": req.transactionState.value,
+        }  # fmt: skip
+        async with self.behaviour.at("ach.confirm", fields, amount_minor=req.transactionValue) as forced:
+            self._forced_code(forced, CONFIRM_DECLINES, "ach.confirm")
+            txn = self.store.get(txn.trazability_code) or txn
+            msg = BankConfirmation(
+                financial_institution_code=req.financialInstitutionCode,
+                entity_code=req.entityCode,
+                value_minor=req.transactionValue,
+                vat_minor=req.vatValue,
+                ticket_id=req.ticketId,
+                state=req.transactionState,
+                authorization_id=req.authorizationId,
+                bank_process_date=req.bankProcessDate,
+                solicite_date=req.soliciteDate,
+            )
+            decision = decide_confirm(txn, msg, self.clock.now())
+            self._apply(decision)
+            log.info("bank %s confirmed CUS %s as %s%s", bank.code, txn.trazability_code,
+                     req.transactionState.value, " (replay)" if decision.replay else "")  # fmt: skip
+            if decision.reached_final:
+                await self.send_receipt(decision.txn.trazability_code)
+            return {
+                "returnCode": ReturnCode.SUCCESS.value,
+                "errorDetails": "",
+                "trazabilityCode": txn.trazability_code,
+                "transactionState": decision.txn.state.value,
+            }
 
     # -- effects -------------------------------------------------------------------------------
     def _apply(self, decision: Decision) -> None:
@@ -486,15 +481,7 @@ class AchService:
                 entity_name=self.entity_name(txn.entity_code),
                 bank_name=self.bank_name(txn.financial_institution_code),
             )
-            try:
-                notify = self.ctx.peers.client("notify", timeout_s=NOTIFY_TIMEOUT_S)
-                response = await notify.post("/messages", json=message)
-                delivered = response.status_code in (200, 201)
-                if not delivered:
-                    log.warning("notify refused the receipt of CUS %s: %s", cus, response.status_code)
-            except httpx.HTTPError as exc:
-                log.warning("notify unreachable for the receipt of CUS %s: %s", cus, type(exc).__name__)
-                delivered = False
+            delivered = await self.notify.send(message)
             if delivered:
                 self.store.receipts_due.pop(cus, None)
                 self.store.receipts_sent[cus] = txn.state.value
@@ -532,17 +519,31 @@ class AchService:
 
     # -- portal (pages) --------------------------------------------------------------------------
     def portal_url(self, txn: Transaction) -> str:
-        return f"{self.ctx.peers.url(self.ctx.name)}/pse/pago?enc={txn.portal_token}"
+        return f"{self.links.ach}/pse/pago?enc={txn.portal_token}"
 
     def bank_url(self, txn: Transaction) -> str:
         """Where "Ir al Banco" sends the browser: the bank party, or the switch for 1066."""
         bank = self.bank(txn.financial_institution_code)
         if bank is not None and bank.simulated_by == "switch":
-            return f"{self.ctx.peers.url('switch')}/pse/banco/{txn.trazability_code}"
-        return f"{self.ctx.peers.url('bank')}/pse/{txn.financial_institution_code}/{txn.trazability_code}"
+            return f"{self.links.switch}/pse/banco/{txn.trazability_code}"
+        return f"{self.links.bank}/pse/{txn.financial_institution_code}/{txn.trazability_code}"
 
     def portal_transaction(self, token: str) -> Transaction | None:
         return self.store.by_portal(token)
+
+    def recent_transactions(self, limit: int = 300) -> list[Transaction]:
+        """Every transaction ACH holds, newest first (at most ``limit``)."""
+        return list(reversed(self.store.transactions.values()))[:limit]
+
+    def cycles_today(self) -> dict[str, Any]:
+        """The compensation schedule, the cycle now and the abandon timeout (the cycles page)."""
+        now = self.clock.now()
+        return {
+            "rows": schedule(),
+            "current": cycle_at(now, tz=self.tz),
+            "now": now.astimezone(self.tz),
+            "abandon_min": self.settings.timeouts.abandon_after_s // 60,
+        }
 
     def go_to_bank(self, token: str, email: str, person_type: str) -> str:
         """PSE-03, COL-17: a registered e-mail goes on to the bank; anything else is refused."""
@@ -597,14 +598,16 @@ class AchService:
             raise PortalError(f"El número de documento {problem}.", field="document_number")
         if not full_name or len(full_name) > 100 or any(ch in full_name for ch in '|"<>'):
             raise PortalError('Escriba el nombre completo (hasta 100 caracteres, sin | ni ").', field="full_name")
-        action = self._rule(
-            "ach.register",
-            {"email": email, "person_type": person_type, "document_type": document_type,
-             "document_number": document_number},
-        )  # fmt: skip
-        if action is not None and action.decline is not None:
-            raise PortalError(action.message or "PSE no pudo completar el registro. Intente más tarde.", field=None)
-        await self._delay(action)
+        fields = {"email": email, "person_type": person_type, "document_type": document_type,
+                  "document_number": document_number}  # fmt: skip
+        async with self.behaviour.at("ach.register", fields) as forced:
+            if forced.decline:
+                raise PortalError(forced.message or "PSE no pudo completar el registro. Intente más tarde.", field=None)
+            return self._register(email, person_type, document_type, document_number, full_name)
+
+    def _register(
+        self, email: str, person_type: str, document_type: str, document_number: str, full_name: str
+    ) -> PseUser:
         try:
             user = PseUser(
                 email=email,

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from sandbox.ach.lifecycle import Transaction
 from sandbox.ach.models import public_view
-from sandbox.ach.states import Transaction, TxnState
+from sandbox.protocols.pse.codes import TxnState
 from sandbox.world.model import PseUser, World
 
 MAX_TOKENS: Final = 50_000

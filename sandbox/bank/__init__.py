@@ -1,0 +1,3 @@
+from sandbox.bank.app import build
+
+__all__ = ["build"]

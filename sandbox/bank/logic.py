@@ -23,9 +23,27 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Final, Literal, Protocol
 
-from sandbox.kit.rules import Action
+
+class Forced(Protocol):
+    """What a behaviour rule forces on "Pagar" (``bank.pay``), as the kit reads it
+    (:class:`sandbox.kit.behaviour.Forcing`): a decline, or a pending payment."""
+
+    @property
+    def decline(self) -> str | None: ...
+
+    @property
+    def message(self) -> str | None: ...
+
+    @property
+    def pending(self) -> bool: ...
+
+    @property
+    def pending_s(self) -> float | None: ...
+
+    @property
+    def then(self) -> Literal["approve", "decline"] | None: ...
 
 
 class PaymentStatus(StrEnum):
@@ -103,7 +121,7 @@ def plan_payment(
     pending_minutes: int,
     balance_minor: int,
     amount_minor: int,
-    forced: Action | None = None,
+    forced: Forced | None = None,
 ) -> Plan:
     """What "Pagar" does for this customer (world persona, or a behaviour rule that matched)."""
     if forced is not None and forced.decline is not None:

@@ -1,24 +1,25 @@
-"""The banks' service layer: login, "Pagar"/"Cancelar", confirmations to ACH, and the jobs.
+"""The banks' use cases: login, "Pagar"/"Cancelar", confirmations to ACH, and the jobs.
 
 Each state change (debit, reversal, payment record) happens with no ``await`` between its read
 and its write, so a double click or two tabs never debit twice: the second "Pagar" finds the
 payment of that CUS and shows its receipt. Confirmations to ACH are sent at once and, when ACH
 does not answer, again by the ``bank.confirmations`` job (growing pauses) until ACH answers.
+
+Behaviour rules (:data:`OPERATIONS`) go through :meth:`sandbox.kit.behaviour.Behaviour.at`: the
+bank reads ``decline`` (``bank.login`` blocks the user; ``bank.pay`` declines or fails the
+payment) and ``pending`` (``bank.pay``); the kit applies ``error``, ``delay_s`` and ``drop``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
-from sandbox.bank.ach import AchBankClient, AchUnreachable
 from sandbox.bank.logic import (
     Delivery,
     Outcome,
@@ -31,10 +32,11 @@ from sandbox.bank.logic import (
     retry_later,
     start_payment,
 )
+from sandbox.bank.peers import AchPeer, AchUnreachable
 from sandbox.bank.state import Account, BankStore, Movement, Session
+from sandbox.kit.behaviour import Behaviour
+from sandbox.kit.clock import Clock
 from sandbox.kit.money import parse_amount
-from sandbox.kit.party import PartyContext
-from sandbox.kit.rules import Action, RuleSet
 from sandbox.world.model import Bank, BankCustomer
 
 log = logging.getLogger("sandbox.bank")
@@ -88,14 +90,15 @@ def _authorization_id() -> str:
 
 
 class BankService:
-    def __init__(self, ctx: PartyContext, store: BankStore, settings: Settings, rules: RuleSet | None = None) -> None:
-        self.ctx = ctx
-        self.store = store
+    def __init__(
+        self, state: BankStore, clock: Clock, behaviour: Behaviour, ach: AchPeer, settings: Settings, *, tz: tzinfo
+    ) -> None:
+        self.store = state
+        self.clock = clock
+        self.behaviour = behaviour
+        self.ach = ach
         self.settings = settings
-        #: The party's behaviour rules; bound once the app exists (``create_party_app`` owns them).
-        self.rules = rules or RuleSet(OPERATIONS)
-        self.tz = ZoneInfo(ctx.world.network.timezone)
-        self._clients: dict[str, AchBankClient] = {}
+        self.tz = tz
         self._sending: set[str] = set()
 
     # -- lookups -------------------------------------------------------------------------------
@@ -109,15 +112,12 @@ class BankService:
             raise BankPageError(404, "Banco no encontrado", f"El banco {code} no es atendido por este simulador.")
         return bank
 
-    def client(self, bank: Bank) -> AchBankClient:
-        if bank.code not in self._clients:
-            if bank.ach_secret is None:
-                raise BankPageError(
-                    503, "Banco sin conexión a PSE", f"El banco {bank.name} no tiene credencial ante ACH en el mundo."
-                )
-            http = self.ctx.peers.client("ach", timeout_s=self.settings.ach_timeout_s)
-            self._clients[bank.code] = AchBankClient(http, bank, self.tz)
-        return self._clients[bank.code]
+    @staticmethod
+    def _check_credential(bank: Bank) -> None:
+        if bank.ach_secret is None:
+            raise BankPageError(
+                503, "Banco sin conexión a PSE", f"El banco {bank.name} no tiene credencial ante ACH en el mundo."
+            )
 
     def customer(self, session: Session) -> BankCustomer:
         customer = self.store.customer(session.bank_code, session.username)
@@ -130,7 +130,8 @@ class BankService:
         if not cus.isdigit() or len(cus) > 20:
             raise BankPageError(404, "Transacción no encontrada", "El código CUS no es válido.")
         try:
-            answer = await self.client(bank).information(cus)
+            self._check_credential(bank)
+            answer = await self.ach.information(bank, cus)
         except AchUnreachable as exc:
             log.warning("ACH unreachable reading CUS %s: %s", cus, exc)
             raise BankPageError(
@@ -143,7 +144,7 @@ class BankService:
         return answer.body
 
     # -- online banking ------------------------------------------------------------------------
-    def login(self, bank: Bank, username: str, password: str) -> Session:
+    async def login(self, bank: Bank, username: str, password: str) -> Session:
         username = username.strip().lower()
         if not username:
             raise LoginError("Escriba su usuario.", field="username")
@@ -153,14 +154,24 @@ class BankService:
         valid = customer is not None and hmac.compare_digest(customer.password.encode(), password.encode())
         if customer is None or not valid:
             raise LoginError("Usuario o clave incorrectos.", field="password")
-        action = self.rules.evaluate("bank.login", {"bank": bank.code, "username": username})
-        if action is not None and (action.decline is not None or action.error is not None):
-            raise LoginError(action.message or "Su usuario está bloqueado. Comuníquese con el banco.", field="username")
-        now = self.ctx.clock.now()
-        return self.store.open_session(bank.code, username, now + timedelta(seconds=self.settings.session_ttl_s))
+        async with self.behaviour.at("bank.login", {"bank": bank.code, "username": username}) as forced:
+            if forced.decline:
+                raise LoginError(
+                    forced.message or "Su usuario está bloqueado. Comuníquese con el banco.", field="username"
+                )
+            now = self.clock.now()
+            return self.store.open_session(bank.code, username, now + timedelta(seconds=self.settings.session_ttl_s))
 
     def session(self, sid: str | None, bank: Bank) -> Session | None:
-        return self.store.session(sid, bank.code, self.ctx.clock.now())
+        return self.store.session(sid, bank.code, self.clock.now())
+
+    def accounts(self, bank: Bank, session: Session) -> list[Account]:
+        """The session's customer's accounts at this bank."""
+        return self.store.accounts_of(bank.code, session.username)
+
+    def payment(self, cus: str) -> Payment | None:
+        """The bank's payment of a CUS, if "Pagar" or "Cancelar" was pressed."""
+        return self.store.payments.get(cus)
 
     def logout(self, sid: str | None) -> None:
         self.store.close_session(sid)
@@ -180,7 +191,7 @@ class BankService:
             value_minor=parse_amount(str(info["transactionValue"]), "COP"),
             vat_minor=parse_amount(str(info.get("vatValue") or "0"), "COP"),
             solicite_date=str(info["soliciteDate"]),
-            created_at=self.ctx.clock.now(),
+            created_at=self.clock.now(),
             status=PaymentStatus.PENDING,
             debited=False,
             report="PENDING",
@@ -209,30 +220,30 @@ class BankService:
         account = accounts[int(account_index)]
         customer = self.customer(session)
         value_minor = parse_amount(str(info["transactionValue"]), "COP")
-        forced = self._rule_pay(bank, session, info, value_minor)
-        if forced is not None and forced.delay_s:
-            await asyncio.sleep(forced.delay_s)
-        # -- from here to add_payment: no await (exactly one payment, one debit per CUS) --
-        existing = self.store.payments.get(cus)
-        if existing is not None:
-            return existing
-        plan = plan_payment(
-            behaviour=customer.behaviour,
-            pending_minutes=customer.pending_minutes,
-            balance_minor=account.balance_minor,
-            amount_minor=value_minor,
-            forced=forced,
-        )
-        now = self.ctx.clock.now()
-        payment = start_payment(self._base(bank, session, info, account), plan, now, _authorization_id())
-        if plan.debit:
-            account.apply(Movement(now, "debit", -payment.value_minor, cus, f"Pago PSE {payment.entity_name}"))
-        else:
-            payment = replace(payment, account_number=None)
-        self.store.add_payment(payment)
-        log.info("bank %s CUS %s: %s (%s)", bank.code, cus, payment.status.value, plan.reason or "ok")
-        await self.deliver(cus)
-        return self.store.payments[cus]
+        fields = {"bank": bank.code, "username": session.username, "trazabilityCode": info["trazabilityCode"],
+                  "entityCode": info["entityCode"], "ticketId": info["ticketId"]}  # fmt: skip
+        async with self.behaviour.at("bank.pay", fields, amount_minor=value_minor) as forced:
+            # -- from here to add_payment: no await (exactly one payment, one debit per CUS) --
+            existing = self.store.payments.get(cus)
+            if existing is not None:
+                return existing
+            plan = plan_payment(
+                behaviour=customer.behaviour,
+                pending_minutes=customer.pending_minutes,
+                balance_minor=account.balance_minor,
+                amount_minor=value_minor,
+                forced=forced,
+            )
+            now = self.clock.now()
+            payment = start_payment(self._base(bank, session, info, account), plan, now, _authorization_id())
+            if plan.debit:
+                account.apply(Movement(now, "debit", -payment.value_minor, cus, f"Pago PSE {payment.entity_name}"))
+            else:
+                payment = replace(payment, account_number=None)
+            self.store.add_payment(payment)
+            log.info("bank %s CUS %s: %s (%s)", bank.code, cus, payment.status.value, plan.reason or "ok")
+            await self.deliver(cus)
+            return self.store.payments[cus]
 
     async def cancel(self, bank: Bank, cus: str, session: Session) -> Payment:
         """ "Cancelar": the customer declines at the bank; ACH learns NOT_AUTHORIZED."""
@@ -245,33 +256,18 @@ class BankService:
             return existing
         if info.get("transactionState") != "PENDING":
             raise BankPageError(409, "La transacción ya no está pendiente", "PSE ya no espera esta transacción.")
-        now = self.ctx.clock.now()
+        now = self.clock.now()
         payment = start_payment(self._base(bank, session, info, None), cancel_plan(), now, None)
         self.store.add_payment(payment)
         await self.deliver(cus)
         return self.store.payments[cus]
-
-    def _rule_pay(self, bank: Bank, session: Session, info: Mapping[str, Any], value_minor: int) -> Action | None:
-        action = self.rules.evaluate(
-            "bank.pay",
-            {"bank": bank.code, "username": session.username, "trazabilityCode": info["trazabilityCode"],
-             "entityCode": info["entityCode"], "ticketId": info["ticketId"]},
-            amount_minor=value_minor,
-        )  # fmt: skip
-        if action is not None and action.error is not None:
-            raise BankPageError(action.error.status, "El banco no está disponible", action.error.message)
-        if action is not None and action.drop:
-            raise BankPageError(503, "El banco no está disponible", "El banco cortó la conexión.")
-        return action
 
     # -- confirmations -----------------------------------------------------------------------------
     def _apply(self, outcome: Outcome) -> None:
         payment = outcome.payment
         if outcome.reverse and payment.account_number is not None:
             account = self.store.accounts[payment.account_number]
-            account.apply(
-                Movement(self.ctx.clock.now(), "reversal", payment.value_minor, payment.cus, "Reverso pago PSE")
-            )
+            account.apply(Movement(self.clock.now(), "reversal", payment.value_minor, payment.cus, "Reverso pago PSE"))
             log.info("bank %s CUS %s: debit reversed", payment.bank_code, payment.cus)
         self.store.payments[payment.cus] = payment
 
@@ -287,11 +283,12 @@ class BankService:
         reported = payment.report
         try:
             try:
-                answer = await self.client(bank).confirm(payment)
+                self._check_credential(bank)
+                answer = await self.ach.confirm(bank, payment)
             except (AchUnreachable, BankPageError) as exc:
                 log.warning("confirmation of CUS %s not delivered: %s", cus, exc)
                 self.store.payments[cus] = retry_later(
-                    self.store.payments[cus], self.ctx.clock.now(), self.settings.retry_base_s
+                    self.store.payments[cus], self.clock.now(), self.settings.retry_base_s
                 )
                 return False
             current = self.store.payments[cus]

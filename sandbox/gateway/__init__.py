@@ -1,0 +1,3 @@
+from sandbox.gateway.app import build
+
+__all__ = ["build"]

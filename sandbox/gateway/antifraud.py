@@ -1,4 +1,4 @@
-"""Anti-fraud filter (GW-06): pure rules checked before a payment is sent to the bank.
+"""Anti-fraud filter (GW-06; logic): pure rules checked before a payment is sent to the bank.
 
 The policy comes from the world (``gateway_accounts[].antifraud``). Checks, in order; the first
 that fails gives the reason:

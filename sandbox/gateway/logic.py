@@ -16,9 +16,9 @@ A final state never changes: the same final state again is a replay (no effect);
 one is :class:`IllegalTransition` (a domain error, never a silent no-op).
 
 Schedules follow the PSE and PayU integration rules: a PENDING transaction is queried at ACH
-7 minutes after it was created and then at least every 12 minutes until it is final; a
-confirmation to the merchant is retried with back-off until it is acknowledged (HTTP 200), at
-most :data:`MAX_CONFIRMATION_ATTEMPTS` times.
+7 minutes after it was created and then at least every 12 minutes until it is final
+(:mod:`sandbox.protocols.pse.schedule`); a confirmation to the merchant is retried with back-off
+until it is acknowledged (HTTP 200), at most :data:`MAX_CONFIRMATION_ATTEMPTS` times.
 """
 
 from __future__ import annotations
@@ -27,51 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-
-class TxState(StrEnum):
-    PENDING = "PENDING"
-    APPROVED = "APPROVED"
-    DECLINED = "DECLINED"
-    EXPIRED = "EXPIRED"
-    ERROR = "ERROR"
-
-
-#: ``state_pol`` of each state (PayU).
-STATE_POL: dict[TxState, int] = {
-    TxState.APPROVED: 4,
-    TxState.EXPIRED: 5,
-    TxState.DECLINED: 6,
-    TxState.PENDING: 7,
-    TxState.ERROR: 104,
-}
-
-FINAL_STATES = frozenset({TxState.APPROVED, TxState.DECLINED, TxState.EXPIRED, TxState.ERROR})
-
-#: ``responseCode`` → ``response_code_pol``.
-RESPONSE_CODES: dict[str, int] = {
-    "APPROVED": 1,
-    "PAYMENT_NETWORK_REJECTED": 4,
-    "ENTITY_DECLINED": 5,
-    "INSUFFICIENT_FUNDS": 6,
-    "ANTIFRAUD_REJECTED": 23,
-    "EXPIRED_TRANSACTION": 50,
-    "BANK_UNREACHABLE": 53,
-    "PENDING_TRANSACTION_CONFIRMATION": 9994,
-    "ERROR": 9999,
-}
-
-#: What a person reads for each response code (pages, e-mails, reports).
-RESPONSE_MESSAGES: dict[str, str] = {
-    "APPROVED": "Transacción aprobada",
-    "PAYMENT_NETWORK_REJECTED": "Transacción rechazada por la red",
-    "ENTITY_DECLINED": "Transacción rechazada por la entidad financiera",
-    "INSUFFICIENT_FUNDS": "Fondos insuficientes",
-    "ANTIFRAUD_REJECTED": "Transacción rechazada por el sistema antifraude",
-    "EXPIRED_TRANSACTION": "Transacción expirada: el pago no se completó en el banco",
-    "BANK_UNREACHABLE": "El banco no está disponible en este momento",
-    "PENDING_TRANSACTION_CONFIRMATION": "Transacción pendiente de confirmación del banco",
-    "ERROR": "Error al procesar la transacción",
-}
+from sandbox.protocols.payu.codes import TxState
+from sandbox.protocols.pse.codes import CreateRefusal, create_refusal
 
 STATE_LABELS: dict[TxState, str] = {
     TxState.PENDING: "Pendiente",
@@ -80,14 +37,6 @@ STATE_LABELS: dict[TxState, str] = {
     TxState.EXPIRED: "Expirada",
     TxState.ERROR: "Error",
 }
-
-
-def response_code_pol(code: str) -> int:
-    return RESPONSE_CODES.get(code, RESPONSE_CODES["ERROR"])
-
-
-def response_message(code: str) -> str:
-    return RESPONSE_MESSAGES.get(code, code.replace("_", " ").capitalize())
 
 
 class IllegalTransition(Exception):
@@ -133,21 +82,19 @@ def apply_ach_state(current: TxState, current_code: str, ach_state: str) -> Outc
     raise IllegalTransition(current, f"ach:{ach_state}")
 
 
-#: returnCode of a refused CreateTransactionPaymentNF → (state, responseCode).
-ACH_CREATE_FAILURES: dict[str, tuple[TxState, str]] = {
-    "FAIL_BANKUNREACHEABLE": (TxState.ERROR, "BANK_UNREACHABLE"),
-    "FAIL_NOTCONFIRMEDBYBANK": (TxState.ERROR, "BANK_UNREACHABLE"),
-    "FAIL_TIMEOUT": (TxState.ERROR, "BANK_UNREACHABLE"),
-    "FAIL_EXCEEDEDLIMIT": (TxState.DECLINED, "ENTITY_DECLINED"),
-    "FAIL_TRANSACTIONNOTALLOWED": (TxState.DECLINED, "ENTITY_DECLINED"),
-    "FAIL_RISK": (TxState.DECLINED, "ENTITY_DECLINED"),
-    "FAIL_INVALIDAMOUNT": (TxState.DECLINED, "ENTITY_DECLINED"),
+#: What a refused CreateTransactionPaymentNF (:func:`~sandbox.protocols.pse.codes.create_refusal`)
+#: does to the attempt: (state, responseCode).
+ACH_CREATE_FAILURES: dict[CreateRefusal, tuple[TxState, str]] = {
+    "bank_unreachable": (TxState.ERROR, "BANK_UNREACHABLE"),
+    "declined": (TxState.DECLINED, "ENTITY_DECLINED"),
+    "error": (TxState.ERROR, "ERROR"),
 }
 
 
 def ach_create_failure(return_code: str) -> tuple[TxState, str]:
-    """Any other refusal (bad parameters, disabled bank or entity, ACH error) is an ERROR."""
-    return ACH_CREATE_FAILURES.get(return_code, (TxState.ERROR, "ERROR"))
+    """Bank out of reach → ERROR, a declined payment → DECLINED; anything else (bad parameters,
+    disabled bank or entity, ACH error) is an ERROR."""
+    return ACH_CREATE_FAILURES[create_refusal(return_code)]
 
 
 # --- the order (what the merchant sees) ---------------------------------------------------
@@ -209,19 +156,6 @@ def decide_refund(
 
 
 # --- schedules ----------------------------------------------------------------------------
-FIRST_QUERY_AFTER = timedelta(minutes=7)
-QUERY_EVERY = timedelta(minutes=12)
-
-
-def first_query_at(created_at: datetime) -> datetime:
-    return created_at + FIRST_QUERY_AFTER
-
-
-def next_query_at(queried_at: datetime) -> datetime:
-    """After a query that found the transaction still PENDING."""
-    return queried_at + QUERY_EVERY
-
-
 MAX_CONFIRMATION_ATTEMPTS = 9
 #: Wait after failed attempt n (1-based) before attempt n+1: 1, 2, 5, 10, 30 min, 1, 2, 4 h.
 CONFIRMATION_BACKOFF_S: tuple[int, ...] = (60, 120, 300, 600, 1800, 3600, 7200, 14400)

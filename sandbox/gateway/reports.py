@@ -1,4 +1,4 @@
-"""Transaction reports for merchants (GW-07): rows for a period, as JSON or CSV. Pure.
+"""Transaction reports for merchants (GW-07; logic): rows for a period, as JSON or CSV. Pure.
 
 A period is a range of calendar days in the network's time zone, both ends included; a
 transaction belongs to the day it was created. Amounts are decimal strings; text cells that a
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date, tzinfo
 from typing import Any
 
-from sandbox.gateway.logic import STATE_POL, response_code_pol
-from sandbox.gateway.state import Order, Transaction
+from sandbox.gateway.records import Order, Transaction
 from sandbox.kit.money import format_amount, parse_amount
+from sandbox.protocols.payu.codes import STATE_POL, response_code_pol
 
 COLUMNS = (
     "fecha",

@@ -1,34 +1,44 @@
-"""The gateway's service layer: loads state, asks the pure modules, performs the effects
-(ACH calls, confirmations to merchants, ledger moves). The HTTP layer (:mod:`.app`) is thin.
+"""The gateway's use cases: loads state, asks the pure modules, performs the effects (ACH calls,
+confirmations to merchants, ledger moves). The routes (:mod:`.api`, :mod:`.pages`) are thin.
 
 Every change to an order and its attempts happens under that order's lock, so a double click on
 "Pagar", a browser return and the re-query job never apply one result twice.
+
+Behaviour rules (:data:`OPERATIONS`) go through :meth:`sandbox.kit.behaviour.Behaviour.at`:
+``gateway.submit`` (``decline`` → DECLINED with that response code, without going to ACH),
+``gateway.refund`` (``decline`` → 409 with that code), ``gateway.confirmation`` (the gateway is
+the caller: ``decline``/``pending`` → that attempt is not sent, ``error`` → not sent, counted as
+the rule's code; ``drop`` → sent, the merchant's answer is lost: the attempt counts as failed and
+is sent again). The kit applies ``error``, ``delay_s`` and ``drop``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, tzinfo
+from typing import Any, Final
 
 import httpx
 
-from sandbox.gateway import antifraud, logic, payu
-from sandbox.gateway.ach_client import AchBank, AchClient, AchUnavailable, CreatePayment
-from sandbox.gateway.banks import AchEntities
-from sandbox.gateway.documents import ACH_USER_TYPE, document_problem, is_email, is_mobile
-from sandbox.gateway.logic import TxState
-from sandbox.gateway.signatures import verify_request_signature
-from sandbox.gateway.state import Attempt, Delivery, GatewayStore, Order, Transaction
+from sandbox.gateway import antifraud, logic, models, reports
+from sandbox.gateway.models import ServiceRequest
+from sandbox.gateway.peers import AchPeer, MerchantPeer, UnknownPeer
+from sandbox.gateway.records import Attempt, Delivery, Order, PanelSession, Transaction
+from sandbox.gateway.state import GatewayStore
+from sandbox.kit.behaviour import Behaviour, Dropped
+from sandbox.kit.clock import Clock
 from sandbox.kit.errors import Conflict, Forced, InvalidInput, NotFound, SandboxError
 from sandbox.kit.money import AmountError, format_amount, parse_amount
-from sandbox.kit.party import PartyContext
-from sandbox.kit.peers import UnknownPeer
-from sandbox.kit.rules import Action, RuleSet
-from sandbox.world.model import GatewayAccount, PseEntity
+from sandbox.protocols.payu.codes import TxState
+from sandbox.protocols.payu.signatures import verify_request_signature
+from sandbox.protocols.pse.codes import USER_TYPE as ACH_USER_TYPE
+from sandbox.protocols.pse.collecting import AchUnavailable, EntitySession
+from sandbox.protocols.pse.models import PLACEHOLDER, AchBank, CreatePayment
+from sandbox.protocols.pse.payer import FORM_FIELDS, Payer, payer_problem
+from sandbox.protocols.pse.schedule import first_query_at, next_query_at
+from sandbox.world.model import GatewayAccount, PseEntity, World
 
 log = logging.getLogger("sandbox.gateway")
 
@@ -40,27 +50,6 @@ OPERATIONS: dict[str, set[str]] = {
     "gateway.confirmation": {"merchant_id", "reference_sale", "state_pol", "transaction_type", "url"},
     "gateway.refund": {"merchant_id", "account_id", "reference_code"},
 }  # fmt: skip
-
-
-def network_tz(name: str) -> tzinfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return timezone(timedelta(hours=-5), "COT")
-
-
-@dataclass(frozen=True, slots=True)
-class Payer:
-    """What the person chose and typed on the checkout page (or the API's payer block)."""
-
-    user_type: str  # N | J
-    bank_code: str
-    document_type: str
-    document_number: str
-    full_name: str
-    email: str
-    phone: str
-    ip: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +89,16 @@ class Fields:
 
 
 CHECKOUT_FIELDS = Fields()
+#: The JSON API's field of each Payer attribute (under ``transaction.``).
+API_PAYER_FIELDS: dict[str, str] = {
+    "user_type": "extraParameters.USER_TYPE",
+    "bank_code": "extraParameters.FINANCIAL_INSTITUTION_CODE",
+    "document_type": "extraParameters.PSE_REFERENCE2",
+    "document_number": "extraParameters.PSE_REFERENCE3",
+    "full_name": "payer.fullName",
+    "email": "payer.emailAddress",
+    "phone": "payer.contactPhone",
+}
 API_FIELDS = Fields(
     signature="transaction.order.signature",
     amount="transaction.order.additionalValues.TX_VALUE.value",
@@ -109,18 +108,37 @@ API_FIELDS = Fields(
 )
 
 
+#: The longest period a report covers.
+MAX_REPORT_DAYS: Final = 366
+
+
 class GatewayService:
-    def __init__(self, ctx: PartyContext, store: GatewayStore) -> None:
-        self.ctx = ctx
-        self.store = store
-        self.tz = network_tz(ctx.world.network.timezone)
-        self.rules: RuleSet | None = None
-        self.ach_entities = AchEntities(ctx, store.banks)
+    def __init__(
+        self,
+        state: GatewayStore,
+        clock: Clock,
+        behaviour: Behaviour,
+        *,
+        ach: AchPeer,
+        merchants: MerchantPeer,
+        world: World,
+        own_url: str,
+        tz: tzinfo,
+    ) -> None:
+        self.store = state
+        self.clock = clock
+        self.behaviour = behaviour
+        self.ach_peer = ach
+        self.merchants = merchants
+        self.world = world
+        #: The gateway's own base URL (where PSE sends the browser back).
+        self.own_url = own_url
+        self.tz = tz
 
     # -- accounts and credentials ------------------------------------------------------------
     @property
     def accounts(self) -> tuple[GatewayAccount, ...]:
-        return self.ctx.world.gateway_accounts
+        return self.world.gateway_accounts
 
     def account(self, merchant_id: str, account_id: str | None = None, *, field: str = "merchantId") -> GatewayAccount:
         found = next((a for a in self.accounts if a.merchant_id == merchant_id), None)
@@ -150,22 +168,22 @@ class GatewayService:
         return found
 
     def pse_entity(self, account: GatewayAccount) -> PseEntity:
-        entity = next(e for e in self.ctx.world.pse_entities if e.entity_code == account.pse_entity_code)
+        entity = next(e for e in self.world.pse_entities if e.entity_code == account.pse_entity_code)
         return entity
 
-    def ach(self, account: GatewayAccount) -> AchClient:
-        return self.ach_entities.client(self.pse_entity(account))
+    def ach(self, account: GatewayAccount) -> EntitySession:
+        return self.ach_peer.session(self.pse_entity(account))
 
     async def banks(self, account: GatewayAccount) -> list[AchBank]:
         """The bank list the account's ACH entity sees (cached a sandbox day); 502 when ACH is down."""
-        return await self.ach_entities.banks(self.pse_entity(account))
+        return await self.ach_peer.banks(self.pse_entity(account))
 
     def _resolve_url(self, value: str | None, default: str | None, field: str) -> str | None:
         url = value or default
         if not url:
             return None
         try:
-            resolved = self.ctx.peers.resolve(url)
+            resolved = self.merchants.resolve(url)
         except UnknownPeer:
             raise InvalidInput(
                 f"La URL {url} nombra un participante desconocido.", code="invalid_url", field=field
@@ -231,7 +249,7 @@ class GatewayService:
             tax_return_base_minor=base_minor,
             currency=new.currency,
             buyer_email=new.buyer_email,
-            created_at=self.ctx.clock.now(),
+            created_at=self.clock.now(),
             token=self.store.new_token(),
             source=new.source,
             buyer_name=new.buyer_name,
@@ -273,36 +291,11 @@ class GatewayService:
     # -- paying ----------------------------------------------------------------------------
     @staticmethod
     def check_payer(payer: Payer, prefix: str = "") -> None:
-        """Refuse a payer block that ACH would refuse, naming the field."""
-        names = {
-            "user_type": "tipo_persona", "bank_code": "banco", "document_type": "tipo_documento",
-            "document_number": "documento", "full_name": "nombre", "email": "correo", "phone": "celular",
-        } if not prefix else {
-            "user_type": f"{prefix}extraParameters.USER_TYPE",
-            "bank_code": f"{prefix}extraParameters.FINANCIAL_INSTITUTION_CODE",
-            "document_type": f"{prefix}extraParameters.PSE_REFERENCE2",
-            "document_number": f"{prefix}extraParameters.PSE_REFERENCE3",
-            "full_name": f"{prefix}payer.fullName", "email": f"{prefix}payer.emailAddress",
-            "phone": f"{prefix}payer.contactPhone",
-        }  # fmt: skip
-        if payer.user_type not in ACH_USER_TYPE:
-            raise InvalidInput(
-                "Elija el tipo de persona: natural o jurídica.", code="invalid_field", field=names["user_type"]
-            )
-        if not payer.bank_code or payer.bank_code == "0":
-            raise InvalidInput("Seleccione su banco.", code="bank_required", field=names["bank_code"])
-        problem = document_problem(payer.document_type, payer.document_number, payer.user_type)
+        """Refuse a payer block that ACH would refuse, naming the field (the page's, or the API's)."""
+        problem = payer_problem(payer)
         if problem is not None:
-            field = names["document_type"] if problem.about == "type" else names["document_number"]
-            raise InvalidInput(f"Documento inválido: {problem.message}.", code="invalid_document", field=field)
-        if not payer.full_name.strip():
-            raise InvalidInput("Escriba el nombre del pagador.", code="missing_field", field=names["full_name"])
-        if not is_email(payer.email):
-            raise InvalidInput("Escriba un correo electrónico válido.", code="invalid_field", field=names["email"])
-        if not is_mobile(payer.phone):
-            raise InvalidInput(
-                "El celular debe tener 10 dígitos y empezar por 3.", code="invalid_field", field=names["phone"]
-            )
+            names = API_PAYER_FIELDS if prefix else FORM_FIELDS
+            raise InvalidInput(problem.message, code=problem.code, field=prefix + names[problem.about])
 
     async def pay(self, order: Order, payer: Payer) -> Transaction:
         """ "Pagar": a new PSE attempt on the order, or the attempt already in progress."""
@@ -319,7 +312,7 @@ class GatewayService:
             known = {b.code: b.name for b in await self.banks(account)}
             if payer.bank_code not in known:
                 raise InvalidInput("El banco elegido no está en la lista de PSE.", code="unknown_bank", field="banco")
-            now = self.ctx.clock.now()
+            now = self.clock.now()
             tx = Transaction(
                 id=self.store.new_transaction_id(),
                 order_id=order.order_id,
@@ -354,24 +347,21 @@ class GatewayService:
                 self.store.add_transaction(tx)
                 await self._finish(order, tx, TxState.DECLINED, "ANTIFRAUD_REJECTED")
                 return tx
-            action = await self._rule(
-                "gateway.submit",
-                {
-                    "merchant_id": order.merchant_id, "account_id": order.account_id,
-                    "reference_code": order.reference_code, "bank_code": payer.bank_code,
-                    "document_number": payer.document_number, "email": payer.email,
-                    "user_type": payer.user_type, "source": order.source,
-                },
-                order.amount_minor,
-            )  # fmt: skip
-            if action is not None and action.decline is not None:
-                tx.message = action.message
+            fields = {
+                "merchant_id": order.merchant_id, "account_id": order.account_id,
+                "reference_code": order.reference_code, "bank_code": payer.bank_code,
+                "document_number": payer.document_number, "email": payer.email,
+                "user_type": payer.user_type, "source": order.source,
+            }  # fmt: skip
+            async with self.behaviour.at("gateway.submit", fields, amount_minor=order.amount_minor) as forced:
+                if forced.decline:
+                    tx.message = forced.message
+                    self.store.add_transaction(tx)
+                    await self._finish(order, tx, TxState.DECLINED, forced.decline)
+                    return tx
                 self.store.add_transaction(tx)
-                await self._finish(order, tx, TxState.DECLINED, action.decline)
+                await self._create_at_ach(account, order, tx, payer)
                 return tx
-            self.store.add_transaction(tx)
-            await self._create_at_ach(account, order, tx, payer)
-            return tx
 
     def _history(self, account_id: str) -> list[antifraud.PastAttempt]:
         return [
@@ -379,18 +369,6 @@ class GatewayService:
             for _, t in self.store.account_transactions(account_id)
             if t.type != "REFUND" and t.antifraud_reason is None
         ]
-
-    async def _rule(self, operation: str, fields: dict[str, Any], amount_minor: int | None) -> Action | None:
-        if self.rules is None:
-            return None
-        action = self.rules.evaluate(operation, fields, amount_minor=amount_minor, exponent=2)
-        if action is None:
-            return None
-        if action.delay_s:
-            await asyncio.sleep(action.delay_s)
-        if action.error is not None:
-            raise Forced(action.error.message, code=action.error.code, status=action.error.status)
-        return action
 
     async def _create_at_ach(self, account: GatewayAccount, order: Order, tx: Transaction, payer: Payer) -> None:
         entity = self.pse_entity(account)
@@ -401,7 +379,7 @@ class GatewayService:
             amount_minor=order.amount_minor,
             vat_minor=order.tax_minor,
             ticket_id=order.order_id,
-            entity_url=f"{self.ctx.peers.url(self.ctx.name)}/pse/retorno/{tx.id}",
+            entity_url=f"{self.own_url}/pse/retorno/{tx.id}",
             user_type=ACH_USER_TYPE[payer.user_type],
             reference1=payer.ip,
             reference2=payer.document_type,
@@ -433,7 +411,7 @@ class GatewayService:
         tx.cus = result.cus
         tx.bank_url = result.pse_url
         tx.cycle = result.cycle
-        tx.next_query_at = logic.first_query_at(tx.created_at)
+        tx.next_query_at = first_query_at(tx.created_at)
 
     # -- learning the result -----------------------------------------------------------------
     async def refresh(self, order: Order, tx: Transaction, *, by: str) -> Transaction:
@@ -442,18 +420,18 @@ class GatewayService:
             if tx.state is not TxState.PENDING or not tx.cus:
                 return tx
             account = self.account_of(order)
-            now = self.ctx.clock.now()
+            now = self.clock.now()
             try:
                 info = await self.ach(account).get_information(tx.cus, tx.currency)
             except AchUnavailable as exc:
                 log.warning("ACH query failed for %s (%s): %s", tx.id, by, exc)
                 if by == "job":
-                    tx.next_query_at = logic.next_query_at(now)
+                    tx.next_query_at = next_query_at(now)
                 return tx
             tx.query_count += 1
             tx.last_query_at = now
             if by == "job":
-                tx.next_query_at = logic.next_query_at(now)
+                tx.next_query_at = next_query_at(now)
             if not info.ok or info.state is None:
                 tx.ach_return_code = info.return_code
                 return tx
@@ -477,7 +455,7 @@ class GatewayService:
 
     async def _finish(self, order: Order, tx: Transaction, state: TxState, code: str) -> None:
         """A transaction reached a final state: ledger, ACH finalization, confirmation (GW-04)."""
-        now = self.ctx.clock.now()
+        now = self.clock.now()
         tx.state, tx.response_code = state, code
         tx.updated_at = tx.final_at = now
         tx.next_query_at = None
@@ -502,7 +480,7 @@ class GatewayService:
     async def _confirm(self, order: Order, tx: Transaction) -> None:
         if not order.confirmation_url or tx.id in self.store.deliveries:
             return
-        now = self.ctx.clock.now()
+        now = self.clock.now()
         delivery = Delivery(transaction_id=tx.id, url=order.confirmation_url, form={}, created_at=now, next_at=now)
         self.store.deliveries[tx.id] = delivery
         await self.deliver(delivery)
@@ -515,9 +493,9 @@ class GatewayService:
             order, tx = self.transaction(delivery.transaction_id)
             account = self.account_of(order)
             number = len(delivery.attempts) + 1
-            form = payu.confirmation_form(account, order, tx, attempt=number, tz=self.tz)
+            form = models.confirmation_form(account, order, tx, attempt=number, tz=self.tz)
             delivery.form = form
-            now = self.ctx.clock.now()
+            now = self.clock.now()
             # The schedule is anchored to when each attempt was due, not when it ran: after a jump
             # of the sandbox clock the job catches up with every attempt that fell due meanwhile.
             due = min(delivery.next_at or now, now)
@@ -535,24 +513,24 @@ class GatewayService:
     async def _post_confirmation(
         self, url: str, form: dict[str, str], order: Order, tx: Transaction
     ) -> tuple[str, bool]:
+        """One attempt's outcome (what the delivery records) and whether the merchant took it."""
+        fields = {
+            "merchant_id": order.merchant_id, "reference_sale": order.reference_code,
+            "state_pol": form["state_pol"], "transaction_type": tx.type, "url": url,
+        }  # fmt: skip
         try:
-            action = await self._rule(
-                "gateway.confirmation",
-                {
-                    "merchant_id": order.merchant_id, "reference_sale": order.reference_code,
-                    "state_pol": form["state_pol"], "transaction_type": tx.type, "url": url,
-                },
-                tx.amount_minor,
-            )  # fmt: skip
+            async with self.behaviour.at("gateway.confirmation", fields, amount_minor=tx.amount_minor) as forced:
+                if forced.decline or forced.pending:
+                    return "forced:not_sent", False
+                try:
+                    status = await self.merchants.confirm(url, form)
+                except httpx.HTTPError as exc:
+                    return type(exc).__name__, False
+                return f"HTTP {status}", status == 200
         except Forced as exc:
             return f"forced:{exc.code}", False
-        if action is not None and (action.drop or action.decline is not None or action.pending):
-            return "forced:not_sent", False
-        try:
-            response = await self.ctx.peers.absolute_client().post(url, data=form)
-        except httpx.HTTPError as exc:
-            return type(exc).__name__, False
-        return f"HTTP {response.status_code}", response.status_code == 200
+        except Dropped:
+            return "forced:answer_lost", False
 
     # -- refunds (GW-05) ---------------------------------------------------------------------
     async def refund(self, order: Order, reason: str) -> Transaction:
@@ -566,56 +544,59 @@ class GatewayService:
                     amount_minor=order.amount_minor,
                 )
                 raise Conflict(decision.message, code=decision.code, field="order.id")
-            action = await self._rule(
-                "gateway.refund",
-                {
-                    "merchant_id": order.merchant_id,
-                    "account_id": order.account_id,
-                    "reference_code": order.reference_code,
-                },
-                payment.amount_minor,
-            )
-            if action is not None and action.decline is not None:
-                raise Conflict(action.message or "El reembolso fue rechazado.", code=action.decline, field="order.id")
-            decision = logic.decide_refund(
-                states=[t.state for t in self.store.payments(order)],
-                already_refunded=False,
-                balance_minor=self.store.balances[order.account_id],
-                amount_minor=payment.amount_minor,
-            )
-            if not decision.allowed:
-                raise Conflict(decision.message, code=decision.code, field="order.id")
-            now = self.ctx.clock.now()
-            refund = Transaction(
-                id=self.store.new_transaction_id(),
-                order_id=order.order_id,
-                type="REFUND",
-                state=TxState.APPROVED,
-                response_code="APPROVED",
-                created_at=now,
-                updated_at=now,
-                final_at=now,
-                amount_minor=payment.amount_minor,
-                tax_minor=payment.tax_minor,
-                currency=payment.currency,
-                bank_code=payment.bank_code,
-                bank_name=payment.bank_name,
-                user_type=payment.user_type,
-                document_type=payment.document_type,
-                document_number=payment.document_number,
-                payer_name=payment.payer_name,
-                payer_email=payment.payer_email,
-                cus=payment.cus,
-                parent_id=payment.id,
-                reason=reason,
-                message="Reembolso total aprobado; el dinero vuelve al pagador por transferencia.",
-            )
-            self.store.add_transaction(refund)
-            order.refund_id = refund.id
-            self.store.balances[order.account_id] -= refund.amount_minor
-            self.store.refunded[order.account_id] += refund.amount_minor
-            await self._confirm(order, refund)
-            return refund
+            fields = {
+                "merchant_id": order.merchant_id,
+                "account_id": order.account_id,
+                "reference_code": order.reference_code,
+            }
+            async with self.behaviour.at("gateway.refund", fields, amount_minor=payment.amount_minor) as forced:
+                if forced.decline:
+                    raise Conflict(
+                        forced.message or "El reembolso fue rechazado.", code=forced.decline, field="order.id"
+                    )
+                return await self._refund(order, payment, reason)
+
+    async def _refund(self, order: Order, payment: Transaction, reason: str) -> Transaction:
+        """A full refund of the approved ``payment`` (the caller holds the order's lock)."""
+        decision = logic.decide_refund(
+            states=[t.state for t in self.store.payments(order)],
+            already_refunded=False,
+            balance_minor=self.store.balances[order.account_id],
+            amount_minor=payment.amount_minor,
+        )
+        if not decision.allowed:
+            raise Conflict(decision.message, code=decision.code, field="order.id")
+        now = self.clock.now()
+        refund = Transaction(
+            id=self.store.new_transaction_id(),
+            order_id=order.order_id,
+            type="REFUND",
+            state=TxState.APPROVED,
+            response_code="APPROVED",
+            created_at=now,
+            updated_at=now,
+            final_at=now,
+            amount_minor=payment.amount_minor,
+            tax_minor=payment.tax_minor,
+            currency=payment.currency,
+            bank_code=payment.bank_code,
+            bank_name=payment.bank_name,
+            user_type=payment.user_type,
+            document_type=payment.document_type,
+            document_number=payment.document_number,
+            payer_name=payment.payer_name,
+            payer_email=payment.payer_email,
+            cus=payment.cus,
+            parent_id=payment.id,
+            reason=reason,
+            message="Reembolso total aprobado; el dinero vuelve al pagador por transferencia.",
+        )
+        self.store.add_transaction(refund)
+        order.refund_id = refund.id
+        self.store.balances[order.account_id] -= refund.amount_minor
+        self.store.refunded[order.account_id] += refund.amount_minor
+        await self._confirm(order, refund)
+        return refund
 
     # -- background work -----------------------------------------------------------------------
     async def job_requery(self, now: datetime) -> int:
@@ -647,8 +628,216 @@ class GatewayService:
                 done += 1
         return done
 
+    # -- the PayU API (service.cgi) ------------------------------------------------------------
+    async def api_command(self, req: ServiceRequest, client_ip: str) -> dict[str, Any]:
+        """One command of the JSON API, authenticated by ``merchant``; the answer body."""
+        account = self.authenticate(req.merchant.apiLogin, req.merchant.apiKey)
+        if req.command == "PING":
+            return {"code": "SUCCESS", "error": None, "transactionResponse": None}
+        if req.command == "GET_BANKS_LIST":
+            banks = await self.banks(account)
+            return {
+                "code": "SUCCESS",
+                "error": None,
+                "banks": [
+                    {"id": str(n), "description": b.name, "pseCode": b.code}
+                    for n, b in enumerate([PLACEHOLDER, *banks])
+                ],
+            }
+        if req.command == "SUBMIT_TRANSACTION":
+            return await self._api_submit(req, account, client_ip)
+        if req.command == "ORDER_DETAIL":
+            order = self.order_of(str(req.details.get("orderId", "")), account.merchant_id, "details.orderId")
+            return {"code": "SUCCESS", "error": None, "result": {"payload": self._order_view(order)}}
+        if req.command == "ORDER_DETAIL_BY_REFERENCE_CODE":
+            reference = str(req.details.get("referenceCode") or "")
+            if not reference:
+                raise InvalidInput(
+                    "Indique details.referenceCode.", code="missing_field", field="details.referenceCode"
+                )
+            orders = self.store.orders_by_reference(account.merchant_id, reference)
+            return {"code": "SUCCESS", "error": None, "result": {"payload": [self._order_view(o) for o in orders]}}
+        # TRANSACTION_RESPONSE_DETAIL
+        tx_id = str(req.details.get("transactionId") or "")
+        found = self.store.transactions.get(tx_id)
+        if found is None or self.store.orders[found.order_id].merchant_id != account.merchant_id:
+            raise NotFound("No existe la transacción.", code="transaction_not_found", field="details.transactionId")
+        order, tx = self.store.orders[found.order_id], found
+        return {
+            "code": "SUCCESS",
+            "error": None,
+            "result": {"payload": models.transaction_response(order, tx, self.tz)},
+        }
+
+    def order_of(self, order_id: str, merchant_id: str, field: str) -> Order:
+        """The merchant's order by id (404 naming ``field`` when it is not one of its orders)."""
+        order = self.store.orders.get(int(order_id)) if order_id.isdigit() else None
+        if order is None or order.merchant_id != merchant_id:
+            raise NotFound("No existe la orden.", code="order_not_found", field=field)
+        return order
+
+    def _order_view(self, order: Order) -> dict[str, Any]:
+        return models.order_detail(order, self.store.status(order).value, self.store.all_transactions(order), self.tz)
+
+    async def _api_submit(self, req: ServiceRequest, account: GatewayAccount, client_ip: str) -> dict[str, Any]:
+        tx_in = req.transaction
+        if tx_in is None:
+            raise InvalidInput("Falta el bloque transaction.", code="missing_field", field="transaction")
+        if tx_in.type == "REFUND":
+            order = self.order_of(tx_in.order.id or "", account.merchant_id, "transaction.order.id")
+            payment = self.store.approved_payment(order)
+            if tx_in.parentTransactionId and (payment is None or payment.id != tx_in.parentTransactionId):
+                raise InvalidInput(
+                    "parentTransactionId no es el pago aprobado de la orden.",
+                    code="invalid_parent_transaction",
+                    field="transaction.parentTransactionId",
+                )
+            refund = await self.refund(order, tx_in.reason or "Reembolso solicitado por el comercio")
+            return {
+                "code": "SUCCESS",
+                "error": None,
+                "transactionResponse": models.transaction_response(order, refund, self.tz),
+            }
+        o = tx_in.order
+        if o.accountId != account.account_id:
+            raise InvalidInput(
+                f"La cuenta {o.accountId} no pertenece al comercio.",
+                code="unknown_account",
+                field="transaction.order.accountId",
+            )
+        if (tx_in.paymentMethod or "").upper() != "PSE":
+            raise InvalidInput(
+                "Esta pasarela solo procesa pagos PSE (paymentMethod = PSE).",
+                code="unsupported_payment_method",
+                field="transaction.paymentMethod",
+            )
+        for name in ("referenceCode", "description", "signature"):
+            if not getattr(o, name):
+                raise InvalidInput(
+                    f"Falta transaction.order.{name}.", code="missing_field", field=f"transaction.order.{name}"
+                )
+        value = o.additionalValues.get("TX_VALUE")
+        if value is None:
+            raise InvalidInput(
+                "Falta TX_VALUE.", code="missing_field", field="transaction.order.additionalValues.TX_VALUE"
+            )
+        tax = o.additionalValues.get("TX_TAX")
+        base = o.additionalValues.get("TX_TAX_RETURN_BASE")
+        extra = {k: str(v) for k, v in tx_in.extraParameters.items() if v is not None}
+        payer_in = tx_in.payer
+        buyer = o.buyer
+        email = (payer_in.emailAddress if payer_in else None) or (buyer.emailAddress if buyer else None) or ""
+        payer = Payer(
+            user_type=extra.get("USER_TYPE", ""),
+            bank_code=extra.get("FINANCIAL_INSTITUTION_CODE", ""),
+            document_type=extra.get("PSE_REFERENCE2") or (payer_in.dniType if payer_in else None) or "",
+            document_number=extra.get("PSE_REFERENCE3") or (payer_in.dniNumber if payer_in else None) or "",
+            full_name=(payer_in.fullName if payer_in else None) or "",
+            email=email,
+            phone=(payer_in.contactPhone if payer_in else None) or "",
+            ip=extra.get("PSE_REFERENCE1") or tx_in.ipAddress or client_ip,
+        )
+        self.check_payer(payer, prefix="transaction.")
+        order = self.create_order(
+            account,
+            NewOrder(
+                reference_code=o.referenceCode or "",
+                description=o.description or "",
+                amount_text=value.value,
+                tax_text=tax.value if tax else "0",
+                tax_base_text=base.value if base else "0",
+                currency=value.currency,
+                signature=o.signature or "",
+                algorithm=tx_in.algorithmSignature,
+                buyer_email=email,
+                buyer_name=(buyer.fullName if buyer else None) or payer.full_name,
+                source="api",
+                response_url=extra.get("RESPONSE_URL"),
+                confirmation_url=o.notifyUrl,
+                test=req.test,
+                language=o.language,
+            ),
+            API_FIELDS,
+        )
+        tx = await self.pay(order, payer)
+        return {
+            "code": "SUCCESS",
+            "error": None,
+            "transactionResponse": models.transaction_response(order, tx, self.tz),
+        }
+
+    # -- reports (GW-07) -------------------------------------------------------------------------
+    def period(self, start: date | None, end: date | None) -> reports.Period:
+        """A report's days (today in the network's zone when not given), checked."""
+        today = self.clock.now().astimezone(self.tz).date()
+        start = start or today
+        end = end or start
+        if end < start:
+            raise InvalidInput("endDate no puede ser anterior a startDate.", code="invalid_period", field="endDate")
+        if (end - start).days >= MAX_REPORT_DAYS:
+            raise InvalidInput(
+                f"El periodo no puede superar {MAX_REPORT_DAYS} días.", code="invalid_period", field="endDate"
+            )
+        return reports.Period(start, end)
+
+    def report(self, account_id: str, period: reports.Period) -> list[dict[str, Any]]:
+        return reports.rows(self.store.account_transactions(account_id), period, self.tz)
+
+    # -- the merchant's panel (GW-05, GW-07) -------------------------------------------------------
+    def panel_session(self, token: str | None) -> PanelSession | None:
+        return self.store.sessions.get(token) if token else None
+
+    def open_panel_session(self, api_login: str, api_key: str) -> str:
+        """Log a merchant in on the panel with its API credentials; the session's token."""
+        account = self.authenticate(api_login, api_key)
+        token = secrets.token_urlsafe(24)
+        self.store.sessions[token] = PanelSession(account.merchant_id, secrets.token_urlsafe(16), self.clock.now())
+        return token
+
+    def close_panel_session(self, token: str | None) -> None:
+        if token:
+            self.store.sessions.pop(token, None)
+
+    def panel(self, account: GatewayAccount, period: reports.Period) -> dict[str, Any]:
+        """The account's orders of the period (newest first, with status and attempts), the
+        report's rows, the balance and what was refunded."""
+        orders = [
+            (o, self.store.status(o).value, self.store.payments(o))
+            for o in sorted(self.store.orders.values(), key=lambda o: o.order_id, reverse=True)
+            if o.account_id == account.account_id and period.contains(o.created_at.astimezone(self.tz).date())
+        ]
+        return {
+            "orders": orders,
+            "rows": self.report(account.account_id, period),
+            "balance": self.store.balances[account.account_id],
+            "refunded": self.store.refunded[account.account_id],
+        }
+
+    # -- the checkout page (COL-16) ------------------------------------------------------------------
+    async def checkout(self, order: Order) -> dict[str, Any]:
+        """What the checkout page shows: the account, the bank list (or why it is missing), the
+        attempt in progress, the approved one, the last one."""
+        account = self.account_of(order)
+        banks: list[AchBank] = []
+        banks_error = None
+        try:
+            banks = [PLACEHOLDER, *await self.banks(account)]
+        except SandboxError as exc:
+            banks_error = exc.message
+        attempts = self.store.payments(order)
+        return {
+            "account": account,
+            "banks": banks,
+            "banks_error": banks_error,
+            "pending": next((t for t in attempts if t.state is TxState.PENDING), None),
+            "approved": self.store.approved_payment(order),
+            "last": attempts[-1] if attempts else None,
+        }
+
     # -- views -------------------------------------------------------------------------------
     def response_link(self, order: Order, tx: Transaction) -> str | None:
         if not order.response_url:
             return None
-        return payu.response_url(order.response_url, payu.response_params(self.account_of(order), order, tx, self.tz))
+        return models.response_url(
+            order.response_url, models.response_params(self.account_of(order), order, tx, self.tz)
+        )

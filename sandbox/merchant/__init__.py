@@ -1,0 +1,3 @@
+from sandbox.merchant.app import build
+
+__all__ = ["build"]

@@ -25,6 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sandbox.protocols.payu import codes as payu
+from sandbox.protocols.pse.codes import TxnState
+
 
 class PayState(StrEnum):
     CREATED = "CREATED"
@@ -49,29 +52,17 @@ LABELS: dict[PayState, str] = {
 }
 
 #: The gateway's ``state_pol`` → payment state (for a payment; refunds are told apart by type).
-STATE_POL: dict[str, PayState] = {
-    "4": PayState.APPROVED,
-    "5": PayState.EXPIRED,
-    "6": PayState.DECLINED,
-    "7": PayState.PENDING,
-    "104": PayState.ERROR,
-}
+STATE_POL: dict[str, PayState] = {str(pol): PayState(state.value) for state, pol in payu.STATE_POL.items()}
 
 #: The gateway's ``state`` names (query answers).
-GATEWAY_STATES: dict[str, PayState] = {
-    "APPROVED": PayState.APPROVED,
-    "DECLINED": PayState.DECLINED,
-    "EXPIRED": PayState.EXPIRED,
-    "PENDING": PayState.PENDING,
-    "ERROR": PayState.ERROR,
-}
+GATEWAY_STATES: dict[str, PayState] = {state.value: PayState(state.value) for state in payu.TxState}
 
 #: ACH's ``transactionState`` (the merchant's own PSE button). Only OK means paid.
 ACH_STATES: dict[str, PayState] = {
-    "OK": PayState.APPROVED,
-    "NOT_AUTHORIZED": PayState.DECLINED,
-    "FAILED": PayState.EXPIRED,
-    "PENDING": PayState.PENDING,
+    TxnState.OK: PayState.APPROVED,
+    TxnState.NOT_AUTHORIZED: PayState.DECLINED,
+    TxnState.FAILED: PayState.EXPIRED,
+    TxnState.PENDING: PayState.PENDING,
 }
 
 

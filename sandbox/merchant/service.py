@@ -1,32 +1,47 @@
-"""The merchant's service layer: starting payments (through the gateway or its own PSE button),
+"""The merchant's use cases: starting payments (through the gateway or its own PSE button),
 learning their results (signed confirmations, queries to the gateway or to ACH), applying them
 to invoices exactly once, e-mailing the customer, refunds through the gateway.
 
 The merchant never trusts a browser return: the response page and the PSE return both ask the
 gateway or ACH for the state before showing it (GW-03, COL-19).
+
+Behaviour rule ``merchant.confirmation`` (:data:`OPERATIONS`) goes through
+:meth:`sandbox.kit.behaviour.Behaviour.at`: the merchant reads ``decline`` (422 with that code);
+the kit applies ``error`` (the gateway retries), ``delay_s`` and ``drop`` (the confirmation is
+applied, the gateway gets no answer and sends it again).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
-import httpx
-
-from sandbox.gateway import logic as gw_logic
-from sandbox.gateway.ach_client import AchBank, AchClient, AchUnavailable, CreatePayment
-from sandbox.gateway.banks import AchEntities
-from sandbox.gateway.documents import ACH_USER_TYPE
-from sandbox.gateway.service import Payer, network_tz
-from sandbox.gateway.signatures import request_signature, verify_confirmation_signature
+from sandbox.kit.behaviour import Behaviour
+from sandbox.kit.clock import Clock
 from sandbox.kit.errors import Conflict, InvalidInput, NotFound, SandboxError
-from sandbox.kit.money import AmountError, format_amount, format_display, parse_amount
-from sandbox.kit.party import PartyContext
+from sandbox.kit.money import AmountError, format_display, parse_amount
 from sandbox.merchant import logic
-from sandbox.merchant.logic import LABELS, PayState
-from sandbox.merchant.state import ConfirmationRecord, InvoiceRecord, MerchantStore, PaymentRecord
-from sandbox.world.model import Customer, GatewayAccount, Merchant, PseEntity
+from sandbox.merchant.logic import PayState
+from sandbox.merchant.models import (
+    CONFIRMATION_REQUIRED,
+    checkout_form,
+    gateway_command,
+    receipt_message,
+    refund_request,
+)
+from sandbox.merchant.peers import AchPeer, GatewayPeer, GatewayUnreachable, NotifyPeer
+from sandbox.merchant.records import ConfirmationRecord, InvoiceRecord, PaymentRecord
+from sandbox.merchant.state import MerchantStore
+from sandbox.protocols.payu.signatures import verify_confirmation_signature
+from sandbox.protocols.pse.codes import USER_TYPE as ACH_USER_TYPE
+from sandbox.protocols.pse.codes import create_refusal
+from sandbox.protocols.pse.collecting import AchUnavailable, EntitySession
+from sandbox.protocols.pse.models import AchBank, CreatePayment
+from sandbox.protocols.pse.payer import FORM_FIELDS, Payer, payer_problem
+from sandbox.protocols.pse.schedule import first_query_at, next_query_at
+from sandbox.world.model import Customer, GatewayAccount, Merchant, PseEntity, World
 
 log = logging.getLogger("sandbox.merchant")
 
@@ -50,15 +65,33 @@ class Report:
 
 
 class MerchantService:
-    def __init__(self, ctx: PartyContext, store: MerchantStore) -> None:
-        self.ctx = ctx
-        self.store = store
-        self.tz = network_tz(ctx.world.network.timezone)
-        self.ach_entities = AchEntities(ctx, store.banks)
+    def __init__(
+        self,
+        state: MerchantStore,
+        clock: Clock,
+        behaviour: Behaviour,
+        *,
+        ach: AchPeer,
+        gateway: GatewayPeer,
+        notify: NotifyPeer,
+        world: World,
+        own_url: str,
+        tz: tzinfo,
+    ) -> None:
+        self.store = state
+        self.clock = clock
+        self.behaviour = behaviour
+        self.ach_peer = ach
+        self.gateway = gateway
+        self.notify = notify
+        self.world = world
+        #: The merchant's own base URL (return and confirmation pages it gives the gateway and ACH).
+        self.own_url = own_url
+        self.tz = tz
 
     # -- world -------------------------------------------------------------------------------
     def merchant(self, merchant_id: str) -> Merchant:
-        found = next((m for m in self.ctx.world.merchants if m.id == merchant_id), None)
+        found = next((m for m in self.world.merchants if m.id == merchant_id), None)
         if found is None:
             raise NotFound(f"No existe el comercio {merchant_id}.", code="merchant_not_found", field="merchant")
         return found
@@ -86,27 +119,25 @@ class MerchantService:
         return found
 
     def gateway_account(self, merchant: Merchant) -> GatewayAccount:
-        account = next(
-            (a for a in self.ctx.world.gateway_accounts if a.merchant_id == merchant.gateway_merchant_id), None
-        )
+        account = next((a for a in self.world.gateway_accounts if a.merchant_id == merchant.gateway_merchant_id), None)
         if account is None:
             raise Conflict("El comercio no tiene cuenta en la pasarela.", code="gateway_not_configured")
         return account
 
     def merchant_for_gateway_id(self, gateway_merchant_id: str) -> Merchant | None:
-        return next((m for m in self.ctx.world.merchants if m.gateway_merchant_id == gateway_merchant_id), None)
+        return next((m for m in self.world.merchants if m.gateway_merchant_id == gateway_merchant_id), None)
 
     def pse_entity(self, merchant: Merchant) -> PseEntity:
-        entity = next((e for e in self.ctx.world.pse_entities if e.entity_code == merchant.pse_entity_code), None)
+        entity = next((e for e in self.world.pse_entities if e.entity_code == merchant.pse_entity_code), None)
         if entity is None:
             raise Conflict("El comercio no tiene convenio PSE propio.", code="pse_not_configured")
         return entity
 
-    def ach(self, merchant: Merchant) -> AchClient:
-        return self.ach_entities.client(self.pse_entity(merchant))
+    def ach(self, merchant: Merchant) -> EntitySession:
+        return self.ach_peer.session(self.pse_entity(merchant))
 
     async def banks(self, merchant: Merchant) -> list[AchBank]:
-        return await self.ach_entities.banks(self.pse_entity(merchant))
+        return await self.ach_peer.banks(self.pse_entity(merchant))
 
     def minimum_text(self, merchant: Merchant) -> str:
         return format_display(merchant.minimum_amount_minor, "COP")
@@ -118,6 +149,75 @@ class MerchantService:
             minimum_minor=merchant.minimum_amount_minor,
             has_pending=self.store.has_pending(merchant.id, invoice.number),
         )
+
+    # -- what the pages show ------------------------------------------------------------------------
+    def statement(self, merchant: Merchant, customer: Customer) -> tuple[list[dict[str, Any]], int]:
+        """The customer's invoices (each with what blocks paying it online and its payments) and
+        the total still owed."""
+        invoices = self.store.invoices_of(merchant.id, customer.id)
+        rows = [
+            {"invoice": inv, "blocker": self.blocker(merchant, inv),
+             "payments": self.store.payments_of(merchant.id, inv.number)}
+            for inv in invoices
+        ]  # fmt: skip
+        return rows, sum(i.amount_minor for i in invoices if i.status == "open")
+
+    def payment(self, payment_id: str) -> PaymentRecord | None:
+        return self.store.payments.get(payment_id)
+
+    def invoice_of(self, payment: PaymentRecord) -> InvoiceRecord:
+        invoice = self.store.invoice(payment.merchant_id, payment.invoice_number)
+        assert invoice is not None  # a payment is always of an invoice of the world
+        return invoice
+
+    def back_office(self, merchant: Merchant) -> dict[str, Any]:
+        """The merchant's invoices, payments (newest first) and every confirmation received."""
+        return {
+            "invoices": [i for i in self.store.invoices.values() if i.merchant_id == merchant.id],
+            "payments": sorted(
+                (p for p in self.store.payments.values() if p.merchant_id == merchant.id),
+                key=lambda p: p.id,
+                reverse=True,
+            ),
+            "confirmations": list(self.store.confirmations.values()),
+        }
+
+    async def payu_return(self, params: dict[str, str]) -> tuple[PaymentRecord, str | None]:
+        """The customer back from the gateway (``responseUrl``): the payment and, when the return's
+        signature is not valid, a warning. The state shown is always asked to the gateway."""
+        merchant = self.merchant_for_gateway_id(params.get("merchantId", ""))
+        reference = params.get("referenceCode", "")
+        payment = self.store.payment_by_reference(merchant.id, reference) if merchant else None
+        if merchant is None or payment is None:
+            raise NotFound("No reconocemos este pago.", code="unknown_reference", field="referenceCode")
+        account = self.gateway_account(merchant)
+        try:
+            value_minor = parse_amount(params.get("TX_VALUE", ""), params.get("currency", "COP"))
+            signed = verify_confirmation_signature(
+                params.get("signature", ""),
+                api_key=account.api_key,
+                merchant_id=account.merchant_id,
+                reference_sale=reference,
+                amount_minor=value_minor,
+                currency=params.get("currency", "COP"),
+                state_pol=params.get("transactionState", ""),
+            )
+        except AmountError:
+            signed = False
+        warning = None
+        if not signed:
+            warning = "Los datos de retorno no traen una firma válida; mostramos el estado consultado a la pasarela."
+        await self.refresh_payu(payment, params.get("transactionId"))
+        return payment, warning
+
+    async def refresh(self, payment: PaymentRecord, *, by: str) -> PaymentRecord:
+        """Ask for a PENDING payment's state: ACH for the merchant's own PSE, the gateway for PayU."""
+        if payment.state is PayState.PENDING:
+            if payment.channel == "pse":
+                await self.refresh_pse(payment, by=by)
+            else:
+                await self.refresh_payu(payment, payment.gateway_transaction_id)
+        return payment
 
     def _check_can_pay(self, merchant: Merchant, invoice: InvoiceRecord) -> None:
         try:
@@ -145,38 +245,25 @@ class MerchantService:
                 if p.channel == "payu" and p.state not in (PayState.APPROVED, PayState.REFUNDED)
             ]
             payment = live[-1] if live else self._new_payment(merchant, invoice, customer, "payu")
-            amount = format_amount(payment.amount_minor, payment.currency)
-            form = {
-                "merchantId": account.merchant_id,
-                "accountId": account.account_id,
-                "description": f"Factura {invoice.number} · {invoice.description}",
-                "referenceCode": payment.reference_code,
-                "amount": amount,
-                "tax": "0.00",
-                "taxReturnBase": "0.00",
-                "currency": payment.currency,
-                "signature": request_signature(
-                    account.api_key, account.merchant_id, payment.reference_code, amount, payment.currency
-                ),
-                "test": "1",
-                "lng": "es",
-                "buyerEmail": customer.email,
-                "buyerFullName": customer.name,
-                "payerDocumentType": customer.document_type.value,
-                "payerDocument": customer.document_number,
-                "mobilePhone": customer.mobile or "",
-                "responseUrl": f"{self.ctx.peers.url(self.ctx.name)}/payu/respuesta",
-                "confirmationUrl": f"{self.ctx.peers.url(self.ctx.name)}/payu/confirmacion",
-                "extra1": invoice.number,
-            }
-            return payment, {k: v for k, v in form.items() if v}
+            form = checkout_form(
+                account,
+                reference_code=payment.reference_code,
+                amount_minor=payment.amount_minor,
+                currency=payment.currency,
+                invoice_number=invoice.number,
+                description=invoice.description,
+                customer=customer,
+                response_url=f"{self.own_url}/payu/respuesta",
+                confirmation_url=f"{self.own_url}/payu/confirmacion",
+            )
+            return payment, form
 
     def _new_payment(
         self, merchant: Merchant, invoice: InvoiceRecord, customer: Customer, channel: str
     ) -> PaymentRecord:
         seq = self.store.next_seq()
         attempts = len(self.store.payments_of(merchant.id, invoice.number)) + 1
-        now = self.ctx.clock.now()
+        now = self.clock.now()
         payment = PaymentRecord(
             id=f"P-{seq:06d}",
             merchant_id=merchant.id,
@@ -195,6 +282,13 @@ class MerchantService:
         return payment
 
     # -- "Pagar con PSE" (the merchant's own ACH entity, PSE-02) ----------------------------------
+    @staticmethod
+    def check_payer(payer: Payer) -> None:
+        """Refuse a payer that ACH would refuse, naming the form's field."""
+        problem = payer_problem(payer)
+        if problem is not None:
+            raise InvalidInput(problem.message, code=problem.code, field=FORM_FIELDS[problem.about])
+
     async def start_pse(self, merchant: Merchant, invoice: InvoiceRecord, payer: Payer) -> PaymentRecord:
         async with self.store.locks[f"invoice:{merchant.id}:{invoice.number}"]:
             self._check_can_pay(merchant, invoice)
@@ -214,7 +308,7 @@ class MerchantService:
                 amount_minor=payment.amount_minor,
                 vat_minor=0,
                 ticket_id=payment.ticket_id,
-                entity_url=f"{self.ctx.peers.url(self.ctx.name)}/pse/retorno/{payment.id}",
+                entity_url=f"{self.own_url}/pse/retorno/{payment.id}",
                 user_type=ACH_USER_TYPE[payer.user_type],
                 reference1=payer.ip,
                 reference2=payer.document_type,
@@ -237,18 +331,17 @@ class MerchantService:
                     "PSE no respondió; el pago no se creó. Intente de nuevo.", code="ach_unavailable", status=502
                 ) from exc
             if not result.ok:
-                state, code = gw_logic.ach_create_failure(result.return_code)
-                self._set_state(payment, PayState.ERROR if state.value == "ERROR" else PayState.DECLINED, "ach", code)
-                payment.response_code = result.return_code
+                declined = create_refusal(result.return_code) == "declined"
+                self._set_state(payment, PayState.DECLINED if declined else PayState.ERROR, "ach", result.return_code)
                 raise SandboxError(
                     f"PSE no aceptó el pago ({result.return_code}). {result.error_details or ''}".strip(),
                     code=result.return_code.lower(),
                     field="banco" if "BANK" in result.return_code else None,
-                    status=502 if state.value == "ERROR" else 409,
+                    status=409 if declined else 502,
                 )
             payment.cus, payment.pse_url = result.cus, result.pse_url
             self._set_state(payment, PayState.PENDING, "ach", "PENDING")
-            payment.next_query_at = gw_logic.first_query_at(payment.created_at)
+            payment.next_query_at = first_query_at(payment.created_at)
             return payment
 
     async def _check_gateway_idle(self, merchant: Merchant, invoice: InvoiceRecord) -> None:
@@ -272,7 +365,7 @@ class MerchantService:
         """Ask ACH (GetTransactionInformationNF); finalize at ACH once final."""
         merchant = self.merchant(payment.merchant_id)
         async with self.store.locks[f"invoice:{merchant.id}:{payment.invoice_number}"]:
-            now = self.ctx.clock.now()
+            now = self.clock.now()
             if payment.state is PayState.PENDING and payment.cus:
                 try:
                     info = await self.ach(merchant).get_information(payment.cus)
@@ -281,7 +374,7 @@ class MerchantService:
                     info = None
                 payment.query_count += 1
                 if by == "job":
-                    payment.next_query_at = gw_logic.next_query_at(now)
+                    payment.next_query_at = next_query_at(now)
                 if info is not None and info.ok and info.state in logic.ACH_STATES:
                     if info.amount_minor is not None and info.amount_minor != payment.amount_minor:
                         log.error(
@@ -364,41 +457,28 @@ class MerchantService:
         return [o for o in orders if isinstance(o, dict)]
 
     async def _gateway_call(self, merchant: Merchant, command: str, details: dict[str, Any]) -> dict[str, Any]:
-        account = self.gateway_account(merchant)
-        body = {
-            "language": "es",
-            "command": command,
-            "merchant": {"apiLogin": account.api_login, "apiKey": account.api_key},
-            "test": False,
-            "details": details,
-        }
-        return await self._gateway_post(body)
-
-    async def _gateway_post(self, body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            response = await self.ctx.peers.client("gateway").post("/reports-api/4.0/service.cgi", json=body)
-        except httpx.HTTPError as exc:
-            raise SandboxError("La pasarela no responde.", code="gateway_unavailable", status=502) from exc
-        try:
-            data = response.json()
-        except ValueError:
-            raise SandboxError(
-                "La pasarela respondió algo inesperado.", code="gateway_unavailable", status=502
-            ) from None
-        if response.status_code != 200 or not isinstance(data, dict) or data.get("code") != "SUCCESS":
-            message = data.get("message") if isinstance(data, dict) else None
-            code = data.get("error") if isinstance(data, dict) else None
-            raise SandboxError(
-                str(message or "La pasarela rechazó la solicitud."),
-                code=str(code or "gateway_error"),
-                status=409 if response.status_code == 409 else 502,
-            )
-        return data
+        return await self.gateway.query(gateway_command(self.gateway_account(merchant), command, details))
 
     # -- confirmations (GW-04) ----------------------------------------------------------------------
+    async def confirmation(self, form: dict[str, str]) -> str:
+        """``POST /payu/confirmacion``: the rule ``merchant.confirmation`` first (what the gateway
+        sees), then :meth:`handle_confirmation`, then the customer's copy; the answer's text."""
+        fields = {
+            "merchant_id": form.get("merchant_id"), "reference_sale": form.get("reference_sale"),
+            "state_pol": form.get("state_pol"), "transaction_id": form.get("transaction_id"),
+            "transaction_type": form.get("transaction_type", "AUTHORIZATION_AND_CAPTURE"),
+        }  # fmt: skip
+        async with self.behaviour.at("merchant.confirmation", fields) as forced:
+            if forced.decline:
+                raise InvalidInput(forced.message or "Confirmación rechazada por una regla.", code=forced.decline)
+            text, payment = self.handle_confirmation(form)
+            if payment is not None:
+                await self.send_email_if_due(payment)
+            return text
+
     def handle_confirmation(self, form: dict[str, str]) -> tuple[str, PaymentRecord | None]:
         """Verify, deduplicate and apply a confirmation: the answer's text and the payment."""
-        for name in ("merchant_id", "reference_sale", "state_pol", "value", "currency", "sign", "transaction_id"):
+        for name in CONFIRMATION_REQUIRED:
             if not form.get(name):
                 raise InvalidInput(f"Falta el campo «{name}» en la confirmación.", code="missing_field", field=name)
         merchant = self.merchant_for_gateway_id(form["merchant_id"])
@@ -445,7 +525,7 @@ class MerchantService:
             reference_sale=form["reference_sale"],
             state_pol=form["state_pol"],
             transaction_type=tx_type,
-            first_at=self.ctx.clock.now(),
+            first_at=self.clock.now(),
         )
         if target is not None:
             report = Report(
@@ -498,7 +578,7 @@ class MerchantService:
             effect = logic.InvoiceEffect(view, changed=False)
         if effect.changed:
             invoice.status, invoice.paid_by = effect.invoice.status, effect.invoice.paid_by
-            invoice.paid_at = self.ctx.clock.now() if invoice.status == "paid" else None
+            invoice.paid_at = self.clock.now() if invoice.status == "paid" else None
         if report.state in logic.FINAL:
             payment.email_due = report.transaction_id
         return True, report.state.value
@@ -507,7 +587,7 @@ class MerchantService:
         payment.state = state
         payment.source = source
         payment.response_code = code or payment.response_code
-        payment.updated_at = self.ctx.clock.now()
+        payment.updated_at = self.clock.now()
         if state is not PayState.PENDING:
             payment.next_query_at = None
 
@@ -518,30 +598,20 @@ class MerchantService:
             payment.email_due = None
             return False
         merchant = self.merchant(payment.merchant_id)
-        amount = format_display(payment.amount_minor, payment.currency)
-        text = (
-            f"{merchant.name}: el pago de la factura {payment.invoice_number} por {amount} quedó "
-            f"{LABELS[payment.state].upper()}. Referencia {payment.reference_code}"
-            + (f", CUS {payment.cus}" if payment.cus else "")
-            + (f", banco {payment.bank_name}" if payment.bank_name else "")
-            + f". Medio: {'PayU' if payment.channel == 'payu' else 'PSE'}."
+        message = receipt_message(
+            merchant_name=merchant.name,
+            to=payment.customer_email,
+            invoice_number=payment.invoice_number,
+            amount_minor=payment.amount_minor,
+            currency=payment.currency,
+            state=payment.state,
+            reference_code=payment.reference_code,
+            cus=payment.cus,
+            bank_name=payment.bank_name,
+            channel=payment.channel,
         )
-        body = {
-            "channel": "email",
-            "to": payment.customer_email,
-            "subject": f"Pago de la factura {payment.invoice_number}: {LABELS[payment.state]}",
-            "text": text,
-            "kind": "receipt",
-            "reference": payment.reference_code,
-        }
-        try:
-            response = await self.ctx.peers.client("notify").post("/messages", json=body)
-        except httpx.HTTPError as exc:
-            log.warning("notify unavailable for %s: %s (retried by the job)", payment.id, exc)
-            return False
-        if response.status_code != 201:
-            log.warning("notify refused the copy of %s: HTTP %s", payment.id, response.status_code)
-            return False
+        if not await self.notify.send(message):
+            return False  # the job tries again
         payment.emailed.add(f"{key}:{payment.state}")
         payment.email_due = None
         return True
@@ -558,27 +628,19 @@ class MerchantService:
             raise Conflict("Solo se reembolsa un pago aprobado.", code="not_approved")
         if not payment.gateway_order_id:
             await self.refresh_payu(payment, None)
-        account = self.gateway_account(merchant)
-        body = {
-            "language": "es",
-            "command": "SUBMIT_TRANSACTION",
-            "merchant": {"apiLogin": account.api_login, "apiKey": account.api_key},
-            "test": False,
-            "transaction": {
-                "order": {"id": payment.gateway_order_id},
-                "type": "REFUND",
-                "reason": reason,
-                "parentTransactionId": payment.gateway_transaction_id,
-            },
-        }
+        body = refund_request(
+            self.gateway_account(merchant),
+            order_id=payment.gateway_order_id,
+            reason=reason,
+            parent_transaction_id=payment.gateway_transaction_id,
+        )
         try:
-            data = await self.ctx.peers.client("gateway").post("/payments-api/4.0/service.cgi", json=body)
-            answer = data.json() if data.headers.get("content-type", "").startswith("application/json") else {}
-        except (httpx.HTTPError, ValueError):
+            status, answer = await self.gateway.submit(body)
+        except GatewayUnreachable:
             # The gateway may or may not have applied the refund (NET-06): ask it, never guess.
             return await self._settle_unknown_refund(payment, "La pasarela no respondió al reembolso.")
-        if data.status_code != 200 or answer.get("code") != "SUCCESS":
-            if data.status_code >= 500 or answer.get("error") == "already_refunded":
+        if status != 200 or answer.get("code") != "SUCCESS":
+            if status >= 500 or answer.get("error") == "already_refunded":
                 return await self._settle_unknown_refund(
                     payment, str(answer.get("message") or "La pasarela no pudo procesar el reembolso.")
                 )

@@ -1,0 +1,3 @@
+from sandbox.notify.app import build
+
+__all__ = ["build"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.ach.client import BankSideClient, PseAnswer, PseClient, example_payment
+from sandbox.scripted.pse import BankSideClient, PseAnswer, PseClient, example_payment
 from sandbox.testing import SandboxHandle
 
 TORNILLO = ("10002", "tornillo-pse", "tornillo-secret-8d2b")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from sandbox.ach.client import PseClient, example_payment
+from sandbox.scripted.pse import PseClient, example_payment
 from sandbox.testing import SandboxHandle
 
 ACCESS_DENIED = "FAIL_ACCESSDENIED"

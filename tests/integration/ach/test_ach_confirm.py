@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from sandbox.ach.client import BankSideClient, PayerBrowser, PseClient
+from sandbox.scripted.pse import BankSideClient, PayerBrowser, PseClient
 from sandbox.testing import SandboxHandle
 
 Info = Callable[[str], dict[str, Any]]

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import requests
 
-from sandbox.ach import jwe
-from sandbox.ach.client import BankSideClient, PseClient, example_payment
+from sandbox.protocols.pse import jwe
+from sandbox.scripted.pse import BankSideClient, PseClient, example_payment
 from sandbox.testing import SandboxHandle
 
 JWE_KEY = "c2FuZGJveC1qd2Uta2V5LWZvci1jb29wLXNhbmRib3g"

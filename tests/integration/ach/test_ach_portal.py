@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from sandbox.ach.client import PayerBrowser
+from sandbox.scripted.pse import PayerBrowser
 from sandbox.testing import SandboxHandle
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.ach.client import PayerBrowser, PseClient, example_payment
+from sandbox.scripted.pse import PayerBrowser, PseClient, example_payment
 from sandbox.testing import SandboxHandle
 
 _tickets = itertools.count(5000)

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from sandbox.gateway.browser import BankStandIn
-from sandbox.gateway.client import ConfirmationInbox, PayuClient
+from sandbox.scripted.browser import BankStandIn
+from sandbox.scripted.payu import ConfirmationInbox, PayuClient
 from sandbox.testing import SandboxHandle
 from sandbox.world import World, load_world
 from sandbox.world.model import GatewayAccount

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import requests
 
-from sandbox.gateway.browser import BankStandIn
-from sandbox.gateway.client import ConfirmationInbox, PayuClient
+from sandbox.scripted.browser import BankStandIn
+from sandbox.scripted.payu import ConfirmationInbox, PayuClient
 from sandbox.testing import SandboxHandle
 
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import requests
 
-from sandbox.gateway.browser import BankStandIn, Browser, Page, location
-from sandbox.gateway.client import PayuClient
-from sandbox.gateway.signatures import request_signature
+from sandbox.protocols.payu.signatures import request_signature
+from sandbox.scripted.browser import BankStandIn, Browser, Page, location
+from sandbox.scripted.payu import PayuClient
 from sandbox.testing import SandboxHandle
 from sandbox.world.model import GatewayAccount
 

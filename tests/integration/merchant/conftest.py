@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sandbox.gateway.browser import BankStandIn, Shopper
+from sandbox.scripted.browser import BankStandIn, Shopper
 from sandbox.testing import SandboxHandle
 from sandbox.world import World, load_world
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from sandbox.gateway.browser import Shopper, location
+from sandbox.scripted.browser import Shopper, location
 from sandbox.testing import SandboxHandle
 
 ALEJANDRO = "79555111"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from sandbox.gateway.browser import BankStandIn, Page, Shopper, location
+from sandbox.scripted.browser import BankStandIn, Page, Shopper, location
 from sandbox.testing import SandboxHandle
 
 ALEJANDRO = "79555111"

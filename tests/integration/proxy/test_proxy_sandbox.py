@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sandbox.cli import app
-from sandbox.gateway.browser import Page, Shopper, location
+from sandbox.scripted.browser import Page, Shopper, location
 from sandbox.testing import SandboxHandle
 from sandbox.world import load_world
 

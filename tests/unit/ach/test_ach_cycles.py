@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.ach.cycles import COLOMBIA, DEFAULT_CYCLE_STARTS, cycle_at, next_business_day, schedule
+from sandbox.ach.cycles import DEFAULT_CYCLE_STARTS, cycle_at, next_business_day, schedule
+from sandbox.protocols.colombia import COLOMBIA
 
 
 @pytest.mark.parametrize(

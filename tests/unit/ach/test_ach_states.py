@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from sandbox.ach.codes import AchFailure, ReturnCode
-from sandbox.ach.states import (
+from sandbox.ach.failures import AchFailure
+from sandbox.ach.lifecycle import (
     TRANSITIONS,
     BankConfirmation,
     Event,
@@ -16,12 +16,12 @@ from sandbox.ach.states import (
     Payer,
     TimeoutPolicy,
     Transaction,
-    TxnState,
     decide_confirm,
     decide_finalize,
     decide_timeout,
     transition,
 )
+from sandbox.protocols.pse.codes import ReturnCode, TxnState
 
 T0 = datetime.fromisoformat("2026-01-15T10:00:00-05:00")
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.ach.codes import AchFailure, ReturnCode, as_return_code, http_status
+from sandbox.ach.failures import AchFailure, as_return_code
+from sandbox.ach.lifecycle import Payer, Transaction
 from sandbox.ach.logic import check_create, document_problem, sort_banks
 from sandbox.ach.models import (
     ConfirmTransactionPaymentRequest,
@@ -20,7 +21,7 @@ from sandbox.ach.models import (
     validate,
 )
 from sandbox.ach.receipts import receipt_message
-from sandbox.ach.states import Payer, Transaction, TxnState
+from sandbox.protocols.pse.codes import ReturnCode, TxnState, http_status
 from sandbox.world.model import Bank, PseEntity
 
 NOW = datetime.fromisoformat("2026-01-15T10:00:00-05:00")

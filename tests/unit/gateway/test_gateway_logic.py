@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from sandbox.gateway.logic import (
     MAX_CONFIRMATION_ATTEMPTS,
-    STATE_POL,
     IllegalTransition,
     OrderStatus,
     PaymentBlocked,
-    TxState,
     ach_create_failure,
     apply_ach_state,
     check_new_attempt,
     confirmation_schedule,
     decide_refund,
-    first_query_at,
     next_confirmation_at,
-    next_query_at,
     order_status,
-    response_code_pol,
 )
+from sandbox.protocols.payu.codes import STATE_POL, TxState, response_code_pol
 
 T0 = datetime(2026, 1, 15, 15, 0, tzinfo=UTC)
 
@@ -113,11 +109,6 @@ def test_refund_decisions() -> None:
     )
     short = decide_refund(states=[TxState.APPROVED], already_refunded=False, balance_minor=99, amount_minor=100)
     assert not short.allowed and short.code == "insufficient_balance"
-
-
-def test_requery_schedule_is_7_then_12_minutes() -> None:
-    assert first_query_at(T0) == T0 + timedelta(minutes=7)
-    assert next_query_at(T0 + timedelta(minutes=7)) == T0 + timedelta(minutes=19)
 
 
 def test_confirmation_back_off_and_limit() -> None:

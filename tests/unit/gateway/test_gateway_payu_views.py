@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sandbox.gateway.logic import TxState
-from sandbox.gateway.payu import confirmation_form, response_params, response_url, transaction_response
-from sandbox.gateway.signatures import verify_confirmation_signature
-from sandbox.gateway.state import Order, Transaction
+from sandbox.gateway.models import confirmation_form, response_params, response_url, transaction_response
+from sandbox.gateway.records import Order, Transaction
+from sandbox.protocols.payu.codes import TxState
+from sandbox.protocols.payu.signatures import verify_confirmation_signature
 from sandbox.world import load_world
 
 T0 = datetime(2026, 1, 15, 15, 0, tzinfo=UTC)

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sandbox.gateway.logic import TxState
+from sandbox.gateway.records import Order, Transaction
 from sandbox.gateway.reports import COLUMNS, Period, rows, to_csv, totals
-from sandbox.gateway.state import Order, Transaction
+from sandbox.protocols.payu.codes import TxState
 
 BOGOTA = ZoneInfo("America/Bogota")
 T0 = datetime(2026, 1, 15, 15, 0, tzinfo=UTC)  # 10:00 in Bogotá

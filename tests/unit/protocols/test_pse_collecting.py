@@ -1,4 +1,4 @@
-"""The ACH NF client against a fake ACH (httpx.MockTransport): token caching, the four methods,
+"""The collecting entity's calls to ACH (EntitySession) against a fake ACH (httpx.MockTransport): token caching, the four methods,
 refusals as data, failures as AchUnavailable, the daily bank-list cache."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from sandbox.gateway.ach_client import AchClient, AchUnavailable, CreatePayment, clean_text
-from sandbox.gateway.banks import PLACEHOLDER, BankListCache
 from sandbox.kit.clock import Clock
+from sandbox.protocols.pse.collecting import AchUnavailable, BankListCache, EntitySession
+from sandbox.protocols.pse.models import PLACEHOLDER, CreatePayment, clean_text
 
 T0 = datetime(2026, 1, 15, 15, 0, tzinfo=UTC)
 
@@ -69,9 +69,9 @@ def run(factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
     return asyncio.run(factory())
 
 
-def make(fake: FakeAch, clock: Clock) -> AchClient:
+def make(fake: FakeAch, clock: Clock) -> EntitySession:
     http = httpx.AsyncClient(base_url="http://ach", transport=httpx.MockTransport(fake))
-    return AchClient(http, entity_code="10001", client_id="client-1", client_secret="s3cret-s3cret", clock=clock)
+    return EntitySession(http, entity_code="10001", client_id="client-1", client_secret="s3cret-s3cret", clock=clock)
 
 
 def payment(bank: str = "1022", service: str = "1001") -> CreatePayment:
@@ -154,7 +154,7 @@ def test_a_dead_ach_raises_ach_unavailable() -> None:
         raise httpx.ConnectError("refused", request=request)
 
     http = httpx.AsyncClient(base_url="http://ach", transport=httpx.MockTransport(dead))
-    client = AchClient(http, entity_code="1", client_id="c", client_secret="s", clock=Clock.frozen(T0))
+    client = EntitySession(http, entity_code="1", client_id="c", client_secret="s", clock=Clock.frozen(T0))
     with pytest.raises(AchUnavailable, match="ConnectError"):
         run(client.get_bank_list)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.gateway.signatures import (
+from sandbox.protocols.payu.signatures import (
     amount_forms,
     confirmation_signature,
     new_value,

@@ -9,7 +9,7 @@ import pytest
 from joserfc import jwe as jose_jwe
 from joserfc.jwk import OctKey
 
-from sandbox.ach import jwe
+from sandbox.protocols.pse import jwe
 
 KEY = "c2FuZGJveC1qd2Uta2V5LWZvci1jb29wLXNhbmRib3g"
 OTHER = base64.urlsafe_b64encode(b"x" * 32).decode().rstrip("=")

@@ -1,8 +1,8 @@
-"""Client of ACH Colombia PSE's REST interface (the "NF" methods), as a collecting company uses it.
+"""ACH Colombia PSE's REST interface (the "NF" methods), as a collecting company calls it.
 
 Used by the gateway (collecting under its own entity for every merchant account) and by the
-merchant's own "Pagar con PSE" button. The contract (``docs``: protocols.md, and the ``ach``
-party's module docstring):
+merchant's own "Pagar con PSE" button (:class:`AchPeer`). The contract (the ``ach`` party's
+module docstring documents the wire):
 
 * ``POST {ach}/oauth/client_credential/accesstoken?grant_type=client_credentials`` with the
   entity's ``client_id``/``client_secret`` → ``{"access_token", "expires_in", ...}``; the token is
@@ -14,147 +14,39 @@ party's module docstring):
 A refusal by ACH (``returnCode`` other than ``SUCCESS``) is data, returned to the caller; only a
 transport failure, a 5xx or an answer that is not the protocol raise :class:`AchUnavailable`, so
 that callers can end every call in a defined state (NET-06).
+
+The bank list is fetched from ACH (GetBankListNF), cached, refreshed at most once a sandbox day
+(in the network's time zone); if ACH cannot be reached when the day's refresh is due, yesterday's
+list keeps serving; with no list at all the caller gets :class:`AchUnavailable` (or, through
+:meth:`AchPeer.banks`, a 502 ``ach_unavailable``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 import httpx
 
 from sandbox.kit.clock import Clock
-from sandbox.kit.money import format_amount, parse_amount
+from sandbox.kit.errors import SandboxError
+from sandbox.kit.peers import Peers
+from sandbox.protocols.pse.models import PLACEHOLDER, AchBank, CreatePayment, CreateResult, TransactionInfo, bank_list
+from sandbox.world.model import PseEntity
 
-log = logging.getLogger("sandbox.ach_client")
+log = logging.getLogger("sandbox.pse")
 
 TOKEN_PATH = "/oauth/client_credential/accesstoken"  # noqa: S105 - a URL path, not a secret
 API_PATH = "/psewebapinf/api/"
-#: Characters ACH forbids in descriptions and references.
-FORBIDDEN_CHARS = str.maketrans({"|": " ", '"': " "})
 
 
 class AchUnavailable(Exception):
     """ACH did not answer with its protocol (down, timeout, 5xx, garbage)."""
 
 
-def clean_text(value: str, limit: int = 80) -> str:
-    """Remove the characters ACH refuses (``|`` and ``"``) and trim to ``limit``."""
-    return " ".join(value.translate(FORBIDDEN_CHARS).split())[:limit]
-
-
-@dataclass(frozen=True, slots=True)
-class AchBank:
-    code: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class CreatePayment:
-    """What a collecting company asks ACH for (CreateTransactionPaymentNF)."""
-
-    entity_code: str
-    bank_code: str
-    service_code: str
-    amount_minor: int
-    vat_minor: int
-    ticket_id: int
-    entity_url: str
-    user_type: str  # "person" | "company"
-    reference1: str  # payer IP
-    reference2: str  # document type
-    reference3: str  # document number
-    solicit_date: datetime
-    description: str
-    identification_type: str
-    identification_number: str
-    full_name: str
-    cellphone: str
-    address: str
-    email: str
-    currency: str = "COP"
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "entityCode": self.entity_code,
-            "financialInstitutionCode": self.bank_code,
-            "serviceCode": self.service_code,
-            "transactionValue": format_amount(self.amount_minor, self.currency),
-            "vatValue": format_amount(self.vat_minor, self.currency),
-            "ticketId": self.ticket_id,
-            "entityurl": self.entity_url,
-            "userType": self.user_type,
-            "referenceNumber1": clean_text(self.reference1, 60),
-            "referenceNumber2": clean_text(self.reference2, 60),
-            "referenceNumber3": clean_text(self.reference3, 60),
-            "soliciteDate": self.solicit_date.isoformat(timespec="seconds"),
-            "paymentDescription": clean_text(self.description, 80),
-            "identificationType": self.identification_type,
-            "identificationNumber": self.identification_number,
-            "fullName": clean_text(self.full_name, 80),
-            "cellphoneNumber": self.cellphone,
-            "address": clean_text(self.address, 80),
-            "email": self.email,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class CreateResult:
-    return_code: str
-    cus: str | None
-    pse_url: str | None
-    cycle: int | None
-    error_details: str | None
-
-    @property
-    def ok(self) -> bool:
-        return self.return_code == "SUCCESS" and bool(self.cus) and bool(self.pse_url)
-
-
-@dataclass(frozen=True, slots=True)
-class TransactionInfo:
-    return_code: str
-    state: str | None  # OK | NOT_AUTHORIZED | PENDING | FAILED
-    cus: str
-    bank_code: str | None = None
-    amount_minor: int | None = None
-    vat_minor: int | None = None
-    ticket_id: str | None = None
-    cycle: int | None = None
-    authorization_id: str | None = None
-    bank_process_date: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.return_code == "SUCCESS" and self.state is not None
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
-
-
-def _amount_or_none(value: Any, currency: str) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        text = format(value, "f") if isinstance(value, Decimal | float) else str(value)
-        return parse_amount(text, currency)
-    except ValueError:
-        return None
-
-
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
-
-
-class AchClient:
+class EntitySession:
     """Calls ACH as one collecting entity (its ``entity_code`` and OAuth client)."""
 
     def __init__(
@@ -243,41 +135,14 @@ class AchClient:
             items = next((v for v in data.values() if isinstance(v, list)), None)
         if not isinstance(items, list):
             raise AchUnavailable(f"GetBankListNF sin lista de bancos (returnCode {data.get('returnCode')})")
-        banks = []
-        for item in items:
-            if not isinstance(item, dict):
-                continue
-            code = _str_or_none(item.get("financialInstitutionCode"))
-            name = _str_or_none(item.get("financialInstitutionName"))
-            if code and name and code != "0":
-                banks.append(AchBank(code, name))
-        return sorted(banks, key=lambda b: b.name.upper())
+        return bank_list(items)
 
     async def create_payment(self, payment: CreatePayment) -> CreateResult:
-        data = await self.call("CreateTransactionPaymentNF", payment.body())
-        return CreateResult(
-            return_code=str(data.get("returnCode") or "FAIL_GENERICERROR"),
-            cus=_str_or_none(data.get("trazabilityCode")),
-            pse_url=_str_or_none(data.get("pseURL")),
-            cycle=_int_or_none(data.get("transactionCycle")),
-            error_details=_str_or_none(data.get("errorDetails")),
-        )
+        return CreateResult.from_answer(await self.call("CreateTransactionPaymentNF", payment.body()))
 
     async def get_information(self, cus: str, currency: str = "COP") -> TransactionInfo:
         data = await self.call("GetTransactionInformationNF", {"entityCode": self.entity_code, "trazabilityCode": cus})
-        return TransactionInfo(
-            return_code=str(data.get("returnCode") or "FAIL_GENERICERROR"),
-            state=_str_or_none(data.get("transactionState")),
-            cus=cus,
-            bank_code=_str_or_none(data.get("financialInstitutionCode")),
-            amount_minor=_amount_or_none(data.get("transactionValue"), currency),
-            vat_minor=_amount_or_none(data.get("vatValue"), currency),
-            ticket_id=_str_or_none(data.get("ticketId")),
-            cycle=_int_or_none(data.get("transactionCycle")),
-            authorization_id=_str_or_none(data.get("authorizationID") or data.get("authorizationId")),
-            bank_process_date=_str_or_none(data.get("bankProcessDate")),
-            raw=data,
-        )
+        return TransactionInfo.from_answer(cus, data, currency)
 
     async def finalize(self, cus: str, entity_authorization_id: str) -> str:
         data = await self.call(
@@ -289,3 +154,90 @@ class AchClient:
             },
         )
         return str(data.get("returnCode") or "FAIL_GENERICERROR")
+
+
+class BankListCache:
+    """The PSE bank list as a collecting company keeps it (see the module docstring)."""
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+        self.banks: list[AchBank] = []
+        self.fetched_on: date | None = None
+        self.fetched_at: datetime | None = None
+        self.fetches = 0
+        self._lock = asyncio.Lock()
+
+    def reset(self) -> None:
+        self.banks, self.fetched_on, self.fetched_at, self.fetches = [], None, None, 0
+
+    def is_fresh(self, now: datetime) -> bool:
+        return self.fetched_on is not None and self.fetched_on == now.astimezone(self.tz).date()
+
+    async def get(self, session: EntitySession, now: datetime) -> list[AchBank]:
+        """The banks (without the placeholder), fetching them if today's list is missing."""
+        async with self._lock:
+            if self.is_fresh(now):
+                return list(self.banks)
+            try:
+                banks = await session.get_bank_list()
+            except AchUnavailable:
+                if self.banks:
+                    return list(self.banks)
+                raise
+            self.banks = banks
+            self.fetched_on = now.astimezone(self.tz).date()
+            self.fetched_at = now
+            self.fetches += 1
+            return list(banks)
+
+    async def for_page(self, session: EntitySession, now: datetime) -> list[AchBank]:
+        """The list as shown to a person: the placeholder first, then A–Z."""
+        return [PLACEHOLDER, *await self.get(session, now)]
+
+    def name_of(self, code: str) -> str | None:
+        return next((b.name for b in self.banks if b.code == code), None)
+
+    def export(self) -> dict[str, Any]:
+        return {
+            "fetched_on": self.fetched_on.isoformat() if self.fetched_on else None,
+            "fetched_at": self.fetched_at.isoformat() if self.fetched_at else None,
+            "fetches": self.fetches,
+            "banks": [{"code": b.code, "name": b.name} for b in self.banks],
+        }
+
+
+class AchPeer:
+    """ACH, as a company that collects through PSE calls it: one :class:`EntitySession` per
+    collecting entity (each with its own OAuth token) and the bank list, from ``cache``.
+
+    The gateway (collecting for its merchants) and the merchant's own PSE button use it."""
+
+    def __init__(self, peers: Peers, clock: Clock, cache: BankListCache) -> None:
+        self.peers = peers
+        self.clock = clock
+        self.cache = cache
+        self._sessions: dict[str, EntitySession] = {}
+
+    def session(self, entity: PseEntity) -> EntitySession:
+        session = self._sessions.get(entity.entity_code)
+        if session is None:
+            session = EntitySession(
+                self.peers.client("ach"),
+                entity_code=entity.entity_code,
+                client_id=entity.client_id,
+                client_secret=entity.client_secret,
+                clock=self.clock,
+            )
+            self._sessions[entity.entity_code] = session
+        return session
+
+    async def banks(self, entity: PseEntity) -> list[AchBank]:
+        """The bank list (cached, refreshed at most once a sandbox day); 502 when ACH is down."""
+        try:
+            return await self.cache.get(self.session(entity), self.clock.now())
+        except AchUnavailable as exc:
+            raise SandboxError(
+                "No fue posible obtener la lista de bancos de PSE. Intente de nuevo en unos minutos.",
+                code="ach_unavailable",
+                status=502,
+            ) from exc

@@ -1,4 +1,7 @@
-"""A small synchronous client of ACH's PSE API, for tests, BDD steps, scripts and the CLI.
+"""PSE driven from a script: synchronous callers of ACH's APIs for tests, BDD steps, scripts and the CLI.
+
+:class:`PseClient` is a collecting entity, :class:`BankSideClient` a bank on ACH's bank-side API,
+:class:`PayerBrowser` a payer clicking through the PSE portal and a simulated bank.
 
 >>> pse = PseClient("http://127.0.0.1:8001", "tornillo-pse", "tornillo-secret-8d2b")  # doctest: +SKIP
 >>> answer = pse.create(example_payment("10002", "1022", "150000.00", ticket_id=1))   # doctest: +SKIP
@@ -20,8 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from sandbox.ach import jwe
-from sandbox.ach.cycles import COLOMBIA
+from sandbox.protocols.colombia import COLOMBIA
+from sandbox.protocols.pse import jwe
 
 DEFAULT_TIMEOUT_S = 10.0
 

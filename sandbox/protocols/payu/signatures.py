@@ -1,4 +1,4 @@
-"""PayU-style signatures (GW-01, GW-04). Pure functions, no I/O.
+"""PayU signatures (GW-01, GW-04), protocol code shared by the gateway and merchants. Pure, no I/O.
 
 Request signature (web checkout form and the JSON API's ``order.signature``)::
 

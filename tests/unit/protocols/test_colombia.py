@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.gateway.documents import document_problem, is_email, is_mobile
+from sandbox.protocols.colombia import document_problem, is_email, is_mobile
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,8 @@ from urllib.parse import parse_qs
 
 import requests
 
-from sandbox.gateway.signatures import request_signature, verify_confirmation_signature
 from sandbox.kit.money import parse_amount
+from sandbox.protocols.payu.signatures import request_signature, verify_confirmation_signature
 from sandbox.world.model import GatewayAccount
 
 TIMEOUT_S = 15.0

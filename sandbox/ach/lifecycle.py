@@ -1,4 +1,6 @@
-"""The PSE transaction and its state machine. Pure: values in, decisions out; no I/O, no clock.
+"""The PSE transaction's life cycle (logic): the transaction as ACH keeps it, its states, the one
+table of legal moves and the decision on each event. Pure: values in, decisions out; no I/O, no
+clock.
 
 ::
 
@@ -33,18 +35,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from sandbox.ach.codes import AchFailure, ReturnCode
-
-
-class TxnState(StrEnum):
-    PENDING = "PENDING"
-    OK = "OK"
-    NOT_AUTHORIZED = "NOT_AUTHORIZED"
-    FAILED = "FAILED"
-
-    @property
-    def final(self) -> bool:
-        return self is not TxnState.PENDING
+from sandbox.ach.failures import AchFailure
+from sandbox.protocols.pse.codes import ReturnCode, TxnState
 
 
 class Event(StrEnum):

@@ -1,13 +1,9 @@
-"""ACH PSE return codes, and the one failure every ACH decision raises.
-
-Hierarchy::
-
-    AchFailure              a refusal in ACH's own envelope: returnCode + errorDetails (+ field)
+"""PSE return codes, transaction states and user types, as they travel on the wire. Pure.
 
 Every answer of the PSE API carries ``returnCode``. The HTTP status follows the code's kind
-(:data:`HTTP_STATUS`), so that bad input is a 4xx that names the field, and a well-formed
+(:func:`http_status`), so that bad input is a 4xx that names the field, and a well-formed
 request that ACH refuses for a business reason is still a readable ``200`` (as the real
-service answers). Nothing here is ever a 500.
+service answers).
 
 =========================  ======  ==========================================================
 kind                       status  codes
@@ -18,12 +14,15 @@ bad input                  400     ``FAIL_INVALIDPARAMETERS``, ``FAIL_INVALIDAMO
 access (token, apikey)     401     ``FAIL_ACCESSDENIED``
 business refusal           200     every other ``FAIL_*``
 =========================  ======  ==========================================================
+
+``transactionState`` is ``PENDING`` until the bank reports, then one of ``OK`` (paid; the only
+state that means paid), ``NOT_AUTHORIZED`` or ``FAILED``.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Final
+from typing import Final, Literal
 
 
 class ReturnCode(StrEnum):
@@ -71,58 +70,45 @@ def http_status(code: ReturnCode) -> int:
     return 200
 
 
-#: Codes a behaviour rule may force with ``decline``, per operation (checked when a rule fires).
-CREATE_DECLINES: Final = frozenset(ReturnCode) - {
-    ReturnCode.SUCCESS,
-    ReturnCode.FAIL_INVALIDTRAZABILITYCODE,
-    ReturnCode.FAIL_INVALIDSTATE,
-    ReturnCode.FAIL_INVALIDAUTHORIZEDAMOUNT,
-    ReturnCode.FAIL_INCONSISTENTDATA,
-}
-QUERY_DECLINES: Final = frozenset(
-    {
-        ReturnCode.FAIL_ACCESSDENIED,
-        ReturnCode.FAIL_TIMEOUT,
-        ReturnCode.FAIL_GENERICERROR,
-        ReturnCode.FAIL_INVALIDTRAZABILITYCODE,
-        ReturnCode.FAIL_INVALIDSTATE,
-        ReturnCode.FAIL_INVALIDPARAMETERS,
-    }
-)
-CONFIRM_DECLINES: Final = frozenset(
-    {
-        ReturnCode.FAIL_GENERICERROR,
-        ReturnCode.FAIL_TIMEOUT,
-        ReturnCode.FAIL_INVALIDTRAZABILITYCODE,
-        ReturnCode.FAIL_INVALIDSTATE,
-        ReturnCode.FAIL_INVALIDAUTHORIZEDAMOUNT,
-        ReturnCode.FAIL_INCONSISTENTDATA,
-        ReturnCode.FAIL_INVALIDPARAMETERS,
-    }
-)
+class TxnState(StrEnum):
+    """``transactionState``."""
 
-
-class AchFailure(Exception):
-    """ACH refuses: ``returnCode`` with a Spanish ``errorDetails`` that names the field."""
-
-    def __init__(self, code: ReturnCode, details: str, *, field: str | None = None) -> None:
-        super().__init__(f"{code}: {details}")
-        self.code = code
-        self.details = details
-        self.field = field
+    PENDING = "PENDING"
+    OK = "OK"
+    NOT_AUTHORIZED = "NOT_AUTHORIZED"
+    FAILED = "FAILED"
 
     @property
-    def status(self) -> int:
-        return http_status(self.code)
-
-    def body(self, **extra: Any) -> dict[str, Any]:
-        return {**extra, "returnCode": self.code.value, "errorDetails": self.details, "field": self.field}
+    def final(self) -> bool:
+        return self is not TxnState.PENDING
 
 
-def as_return_code(text: str, allowed: frozenset[ReturnCode]) -> ReturnCode | None:
-    """The return code named by a rule's ``decline``, if it is one this operation can answer."""
-    try:
-        code = ReturnCode(text)
-    except ValueError:
-        return None
-    return code if code in allowed else None
+#: A person type (``N`` natural, ``J`` company: :mod:`sandbox.protocols.colombia`) → ``userType``.
+USER_TYPE: Final[dict[str, str]] = {"N": "person", "J": "company"}
+
+#: Refusals of CreateTransactionPaymentNF that say the bank could not be reached in time.
+CREATE_UNREACHABLE: Final = frozenset(
+    {ReturnCode.FAIL_BANKUNREACHEABLE, ReturnCode.FAIL_NOTCONFIRMEDBYBANK, ReturnCode.FAIL_TIMEOUT}
+)
+#: Refusals of CreateTransactionPaymentNF that decline this payment (limits, risk, the amount).
+CREATE_DECLINED: Final = frozenset(
+    {
+        ReturnCode.FAIL_EXCEEDEDLIMIT,
+        ReturnCode.FAIL_TRANSACTIONNOTALLOWED,
+        ReturnCode.FAIL_RISK,
+        ReturnCode.FAIL_INVALIDAMOUNT,
+    }
+)
+
+CreateRefusal = Literal["bank_unreachable", "declined", "error"]
+
+
+def create_refusal(return_code: str) -> CreateRefusal:
+    """What a refused creation means for the payment: the bank was out of reach (try again
+    later), the payment was declined, or anything else (bad parameters, a disabled bank or
+    entity, an ACH error) — an error."""
+    if return_code in CREATE_UNREACHABLE:
+        return "bank_unreachable"
+    if return_code in CREATE_DECLINED:
+        return "declined"
+    return "error"

@@ -1,0 +1,125 @@
+"""The gateway's protocol routes: PayU's JSON API (``/payments-api/4.0/service.cgi`` and its alias
+``/reports-api/4.0/service.cgi``) and the transaction report (``/reports/v1/transactions``, GW-07).
+Thin: parse, authenticate, call the service, answer."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ValidationError
+
+from sandbox.gateway import reports
+from sandbox.gateway.models import ServiceRequest
+from sandbox.gateway.service import GatewayService
+from sandbox.kit.errors import InvalidInput, SandboxError, validation_error_body
+from sandbox.world.model import GatewayAccount
+
+MAX_BODY_BYTES = 64 * 1024
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate(model: type[M], data: Any) -> M:
+    """``data`` as ``model``, or a 422 naming the first wrong field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        body = validation_error_body(exc.errors())
+        raise InvalidInput(body["message"], code=body["error"], field=body["field"]) from None
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "127.0.0.1"
+
+
+def csv_response(text: str, account_id: str, period: reports.Period) -> Response:
+    """A report as a CSV download (UTF-8 with BOM, for spreadsheets)."""
+    name = f"transacciones_{account_id}_{period.start.isoformat()}_{period.end.isoformat()}.csv"
+    return Response(
+        "\ufeff" + text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def router(service: GatewayService) -> APIRouter:
+    api = APIRouter(tags=["pasarela (API de comercios)"])
+
+    async def service_cgi(request: Request) -> JSONResponse:
+        try:
+            return JSONResponse(await _service(request))
+        except SandboxError as exc:
+            exc.extra.setdefault("code", "ERROR")
+            raise
+
+    async def _service(request: Request) -> dict[str, Any]:
+        raw = await request.body()
+        if len(raw) > MAX_BODY_BYTES:
+            raise SandboxError("La solicitud es demasiado grande.", code="payload_too_large", status=413)
+        try:
+            data = json.loads(raw or b"null", parse_float=Decimal)
+        except (ValueError, RecursionError):
+            raise InvalidInput("El cuerpo de la solicitud no es un JSON válido.", code="malformed_json") from None
+        if not isinstance(data, dict):
+            raise InvalidInput("El cuerpo de la solicitud debe ser un objeto JSON.", code="invalid_field")
+        return await service.api_command(validate(ServiceRequest, data), client_ip(request))
+
+    api.add_api_route("/payments-api/4.0/service.cgi", service_cgi, methods=["POST"], summary="API de pagos (PayU)")
+    api.add_api_route("/reports-api/4.0/service.cgi", service_cgi, methods=["POST"], summary="API de consultas (PayU)")
+
+    # -- reports (GW-07) -----------------------------------------------------------------------
+    def _basic_account(request: Request) -> GatewayAccount:
+        header = request.headers.get("authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "basic" or not value:
+            raise SandboxError(
+                "Use autenticación HTTP Basic con apiLogin:apiKey.",
+                code="unauthorized",
+                field="Authorization",
+                status=401,
+            )
+        try:
+            login, _, key = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise SandboxError(
+                "Encabezado Authorization mal formado.", code="unauthorized", field="Authorization", status=401
+            ) from None
+        return service.authenticate(login, key)
+
+    @api.get("/reports/v1/transactions", summary="Reporte de transacciones (JSON o CSV)")
+    async def report(
+        request: Request,
+        startDate: Annotated[date | None, Query()] = None,
+        endDate: Annotated[date | None, Query()] = None,
+        accountId: Annotated[str | None, Query(max_length=20)] = None,
+        format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    ) -> Response:
+        account = _basic_account(request)
+        if accountId is not None and accountId != account.account_id:
+            raise SandboxError(
+                "La cuenta no pertenece a estas credenciales.", code="forbidden", field="accountId", status=403
+            )
+        period = service.period(startDate, endDate)
+        rows = service.report(account.account_id, period)
+        if format == "csv":
+            return csv_response(reports.to_csv(rows), account.account_id, period)
+        return JSONResponse(
+            {
+                "merchantId": account.merchant_id,
+                "accountId": account.account_id,
+                "startDate": period.start.isoformat(),
+                "endDate": period.end.isoformat(),
+                "count": len(rows),
+                "totals": reports.totals(rows),
+                "transactions": rows,
+            }
+        )
+
+    return api

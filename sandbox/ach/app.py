@@ -113,8 +113,7 @@ def build(ctx: PartyContext) -> FastAPI:
         world=ctx.world,
         links=Links(ach=ctx.peers.url(ctx.name), bank=ctx.peers.url("bank"), switch=ctx.peers.url("switch")),
     )
-    templates = make_templates(TEMPLATES)
-    templates.env.globals["party"] = ctx.name
+    templates = make_templates(TEMPLATES, ctx=ctx)
     app = create_party_app(
         ctx,
         title="ACH Colombia · PSE",

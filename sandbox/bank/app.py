@@ -60,8 +60,7 @@ def build(ctx: PartyContext) -> FastAPI:
     behaviour = Behaviour(rules)
     ach = AchPeer(ctx.peers, timeout_s=settings.ach_timeout_s, tz=tz)
     service = BankService(store, ctx.clock, behaviour, ach, settings, tz=tz)
-    templates = make_templates(TEMPLATES)
-    templates.env.globals["party"] = ctx.name
+    templates = make_templates(TEMPLATES, ctx=ctx)
     app = create_party_app(
         ctx,
         title="Bancos PSE · banca en línea",

@@ -75,8 +75,7 @@ def build(ctx: PartyContext) -> FastAPI:
         own_url=ctx.peers.url(ctx.name),
         tz=tz,
     )
-    templates = make_templates(TEMPLATES)
-    templates.env.globals["party"] = ctx.name
+    templates = make_templates(TEMPLATES, ctx=ctx)
     app = create_party_app(
         ctx,
         title="gateway · Zona Pagos (pasarela)",

@@ -159,10 +159,15 @@ def clock_view(clock: Clock) -> dict[str, Any]:
     }
 
 
-def make_templates(*dirs: Path) -> Jinja2Templates:
+def make_templates(*dirs: Path, ctx: PartyContext | None = None) -> Jinja2Templates:
+    """A party's templates (its folders, then the kit's), with the kit's filters (estado, motivo,
+    hora, fecha, money…: one language and one clock for people). With ``ctx`` every page also
+    knows its party, the world (login pages list their test users from it) and the peers' URLs."""
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in (*dirs, KIT_TEMPLATES)])
-    # Filters estado, motivo, hora, fecha, money…: one language and one clock for people.
-    return Jinja2Templates(env=environment(loader))
+    templates = Jinja2Templates(env=environment(loader))
+    if ctx is not None:
+        templates.env.globals.update(party=ctx.name, world=ctx.world, peers=ctx.peers.urls)
+    return templates
 
 
 class JobRunner:
@@ -384,9 +389,7 @@ def create_party_app(
     elif operations is not None:
         raise TypeError("give either the party's RuleSet (rules=) or its operations, not both")
     runner = JobRunner(ctx, jobs)
-    templates = make_templates(*([templates_dir] if templates_dir else []))
-    # Every page knows its party and the world (login pages list their test users from it).
-    templates.env.globals.update(party=ctx.name, world=ctx.world, peers=ctx.peers.urls)
+    templates = make_templates(*([templates_dir] if templates_dir else []), ctx=ctx)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

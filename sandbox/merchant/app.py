@@ -70,8 +70,7 @@ def build(ctx: PartyContext) -> FastAPI:
         own_url=ctx.peers.url(ctx.name),
         tz=tz,
     )
-    templates = make_templates(TEMPLATES)
-    templates.env.globals["party"] = ctx.name
+    templates = make_templates(TEMPLATES, ctx=ctx)
     page_routes = pages.router(service, templates, merchants=ctx.world.merchants, gateway_url=ctx.peers.url("gateway"))
     first = ctx.world.merchants[0].id if ctx.world.merchants else None
     app = create_party_app(

@@ -37,8 +37,7 @@ def build(ctx: PartyContext) -> FastAPI:
     rules = RuleSet(OPERATIONS)
     behaviour = Behaviour(rules)
     service = NotifyService(outbox, ctx.clock, behaviour)
-    templates = make_templates(TEMPLATES)
-    templates.env.globals["party"] = ctx.name
+    templates = make_templates(TEMPLATES, ctx=ctx)
     app = create_party_app(
         ctx,
         title="notify · SMS y correo",

@@ -1,32 +1,36 @@
-"""The reference switch (port 8000): one place that wires store, peers, services, routers and jobs.
+"""The reference switch (port 8000): the composition root — it only wires store, peers, flows and jobs.
 
-Layout (design.md): ``core/`` pure decisions, ``store/`` SQL (tables, migrations, repositories),
-``peers/`` httpx clients, ``services/`` use cases per flow, ``api/`` routers per flow,
-``pages/`` templates. Flows: SICOOP cash (``/sicoop/v1``); collections and PSE payments plug
-in here the same way (a service, a router, pages, jobs).
+Layout (the party shape, ``docs/developing.md``): ``core/`` pure authorization decisions (holds,
+limits, OTP, idempotency), ``store/`` SQL by aggregate with one unit of work, ``peers/`` one
+client per peer party over one HTTP stack, ``flows/<flow>/`` each flow as models, logic, state,
+service, api and pages. Flows: SICOOP cash (``/sicoop/v1``); collections and PSE payments plug in
+here the same way (a service, a router, pages, jobs).
 
-Options: ``[parties.switch] options`` in ``sandbox.toml`` (:mod:`reference_impl.services.settings`).
+Options: ``[parties.switch] options`` in ``sandbox.toml`` (:mod:`reference_impl.settings`).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
-from reference_impl.api import sicoop as sicoop_api
-from reference_impl.pages import TEMPLATES
-from reference_impl.pages import pse_bank as pse_bank_pages
-from reference_impl.pages import sicoop as sicoop_pages
+from reference_impl.flows.cash import api as sicoop_api
+from reference_impl.flows.cash import pages as sicoop_pages
+from reference_impl.flows.cash.directory import CardDirectory, CardPolicies
+from reference_impl.flows.cash.service import CashService
+from reference_impl.flows.cash.state import CashRepository
+from reference_impl.flows.pse_bank import pages as pse_bank_pages
 from reference_impl.peers.ceibo import CeiboClient
 from reference_impl.peers.red import RedClient
 from reference_impl.peers.transport import peer_transport
-from reference_impl.services.batching import group_commit_for
-from reference_impl.services.cash.directory import CardDirectory, CardPolicies
-from reference_impl.services.cash.service import CashService
-from reference_impl.services.settings import SwitchSettings
-from reference_impl.services.state import SwitchState
+from reference_impl.settings import SwitchSettings
+from reference_impl.state import SwitchState
 from reference_impl.store import AuthorizationStore, create_store_engine, upgrade
-from reference_impl.store.cash import CashRepository
+from reference_impl.store.unit_of_work import group_commit_for
 from sandbox.kit.party import Job, PartyContext, create_party_app
+
+TEMPLATES = Path(__file__).with_name("templates")
 
 
 def build(ctx: PartyContext) -> FastAPI:

@@ -14,7 +14,7 @@ import httpx
 import requests
 from sqlalchemy import Engine, func, select
 
-from reference_impl.services.cash.service import CashService
+from reference_impl.flows.cash.service import CashService
 from reference_impl.store.tables import metadata
 from sandbox.kit.clock import Clock
 from sandbox.testing import SandboxHandle

@@ -13,16 +13,16 @@ import requests
 from cash_helpers import KEY, PG, START, Cash, FakeCeibo, Net
 from sqlalchemy import Engine, delete
 
+from reference_impl.flows.cash.directory import CardDirectory, CardPolicies
+from reference_impl.flows.cash.service import CashService
+from reference_impl.flows.cash.state import CashRepository
 from reference_impl.peers.ceibo import CeiboClient
 from reference_impl.peers.red import RedClient
 from reference_impl.peers.transport import HttpxTransport
-from reference_impl.services.batching import group_commit_for
-from reference_impl.services.cash.directory import CardDirectory, CardPolicies
-from reference_impl.services.cash.service import CashService
-from reference_impl.services.settings import SwitchSettings
+from reference_impl.settings import SwitchSettings
 from reference_impl.store import AuthorizationStore, create_store_engine, upgrade
-from reference_impl.store.cash import CashRepository
 from reference_impl.store.tables import metadata
+from reference_impl.store.unit_of_work import group_commit_for
 from sandbox.kit.clock import Clock
 from sandbox.kit.peers import Peers
 from sandbox.testing import SandboxHandle

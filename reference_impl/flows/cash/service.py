@@ -1,8 +1,8 @@
 """SICOOP cash use cases: open a withdrawal or deposit, confirm, release, expire, sync CEIBO.
 
 Each use case loads state, asks the pure deciders (the authorization core for the hold and the
-limits, :mod:`.machine` for the transaction), persists in one transaction through the group
-commit (:mod:`reference_impl.services.batching`), and calls CEIBO. The switch is the ledger of
+limits, :mod:`.logic` for the transaction), persists in one transaction through the group
+commit (:mod:`reference_impl.store.unit_of_work`), and calls CEIBO. The switch is the ledger of
 record: it decides and commits first, then tells CEIBO, and keeps telling it (the issuer-sync
 job) until CEIBO acknowledges.
 
@@ -46,11 +46,8 @@ from reference_impl.core.errors import (
 )
 from reference_impl.core.holds import OpenHold, ResolveHold
 from reference_impl.core.idempotency import body_hash as canonical_hash
-from reference_impl.peers.ceibo import CeiboClient, HoldAnswer, ResolutionAnswer
-from reference_impl.peers.red import RedClient
-from reference_impl.services.batching import GroupCommit
-from reference_impl.services.cash.directory import CardDirectory, CardRef, NoCard
-from reference_impl.services.cash.machine import (
+from reference_impl.flows.cash.directory import CardDirectory, CardRef, NoCard
+from reference_impl.flows.cash.logic import (
     TRANSITIONS,
     CashEvent,
     CashKind,
@@ -59,11 +56,14 @@ from reference_impl.services.cash.machine import (
     Move,
     decide,
 )
-from reference_impl.services.cash.reasons import message_for
-from reference_impl.services.settings import SwitchSettings
+from reference_impl.flows.cash.reasons import message_for
+from reference_impl.flows.cash.state import CashEvent as EventRow
+from reference_impl.flows.cash.state import CashRepository, CashTransaction
+from reference_impl.peers.ceibo import CeiboClient, HoldAnswer, ResolutionAnswer
+from reference_impl.peers.red import RedClient
+from reference_impl.settings import SwitchSettings
 from reference_impl.store.authorization import AuthorizationStore, HoldOutcome
-from reference_impl.store.cash import CashEvent as EventRow
-from reference_impl.store.cash import CashRepository, CashTransaction
+from reference_impl.store.unit_of_work import GroupCommit
 from sandbox.kit.clock import Clock, from_us, to_us
 from sandbox.kit.money import format_amount
 

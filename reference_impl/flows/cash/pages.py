@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from reference_impl.services.cash.machine import CashKind
-from reference_impl.services.cash.reconciliation import reconcile
-from reference_impl.services.cash.service import CashService, TransactionNotFound
+from reference_impl.flows.cash.logic import CashKind
+from reference_impl.flows.cash.reconciliation import reconcile
+from reference_impl.flows.cash.service import CashService, TransactionNotFound
 
 
 def router(service: CashService) -> APIRouter:

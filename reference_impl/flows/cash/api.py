@@ -35,18 +35,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import ValidationError
 
-from reference_impl.api.sicoop_models import (
+from reference_impl.core.errors import DomainError, IdempotencyConflict, IdempotencyInProgress
+from reference_impl.flows.cash.logic import CashKind
+from reference_impl.flows.cash.models import (
     TRACE_PATTERN,
     DepositIn,
     TransactionList,
     TransactionOut,
     WithdrawalIn,
 )
-from reference_impl.core.errors import DomainError, IdempotencyConflict, IdempotencyInProgress
-from reference_impl.services.cash.machine import CashKind
-from reference_impl.services.cash.reasons import MESSAGES
-from reference_impl.services.cash.reconciliation import reconcile
-from reference_impl.services.cash.service import Answer, CashRefused, CashService, OpenCommand, TransactionNotFound
+from reference_impl.flows.cash.reasons import MESSAGES
+from reference_impl.flows.cash.reconciliation import reconcile
+from reference_impl.flows.cash.service import Answer, CashRefused, CashService, OpenCommand, TransactionNotFound
 from sandbox.kit.errors import Conflict, InvalidInput, NotFound, SandboxError
 from sandbox.kit.fast import FastRequest, FastResponse, FastRoutes
 from sandbox.kit.observe import PARTY_HEADER

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
+from reference_impl.flows.cash.state import CashTransaction
 from reference_impl.peers.ceibo import CeiboClient
 from reference_impl.peers.red import RedClient
-from reference_impl.store.cash import CashTransaction
 from sandbox.kit.clock import to_us
 from sandbox.kit.money import format_amount
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reference_impl.services.cash.service import CashService
+from reference_impl.flows.cash.service import CashService
 
 
 class SwitchState:

@@ -21,8 +21,8 @@ from reference_impl.flows.cash.directory import CardDirectory, CardPolicies
 from reference_impl.flows.cash.service import CashService
 from reference_impl.flows.cash.state import CashRepository
 from reference_impl.flows.pse_bank import pages as pse_bank_pages
-from reference_impl.peers.ceibo import CeiboClient
-from reference_impl.peers.red import RedClient
+from reference_impl.peers.ceibo import CeiboPeer
+from reference_impl.peers.red import RedPeer
 from reference_impl.peers.transport import peer_transport
 from reference_impl.settings import SwitchSettings
 from reference_impl.state import SwitchState
@@ -45,13 +45,13 @@ def build(ctx: PartyContext) -> FastAPI:
     ceibo_transport = peer_transport(
         ctx.peers.url("ceibo"), party=ctx.name, timeout_s=settings.ceibo_timeout_s, proxy_url=ctx.peers.proxy_url
     )
-    ceibo = CeiboClient(ceibo_transport, ctx.peers)
+    ceibo = CeiboPeer(ceibo_transport, ctx.peers)
     cash = CashService(
         auth=cash_auth,
         repo=CashRepository(engine),
         batcher=batcher,
         ceibo=ceibo,
-        red=RedClient(ctx.peers),
+        red=RedPeer(ctx.peers),
         directory=CardDirectory(ceibo, CardPolicies(ctx.world)),
         clock=ctx.clock,
         settings=settings,

@@ -61,7 +61,7 @@ def _failure(exc: PeerError) -> str:
     return TIMEOUT if isinstance(exc, PeerTimeout) else UNAVAILABLE
 
 
-class CeiboClient:
+class CeiboPeer:
     def __init__(self, transport: PeerTransport, peers: Peers, *, max_in_flight: int = MAX_IN_FLIGHT) -> None:
         self._transport = transport
         self._peers = peers  # the control API (reconciliation), off the hot path

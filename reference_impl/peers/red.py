@@ -13,7 +13,7 @@ MAX_LISTED = 2_000_000
 """The most registrations the network's control API lists at once."""
 
 
-class RedClient:
+class RedPeer:
     def __init__(self, peers: Peers) -> None:
         self._peers = peers
 

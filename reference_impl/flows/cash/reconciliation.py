@@ -25,8 +25,8 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from reference_impl.flows.cash.state import CashTransaction
-from reference_impl.peers.ceibo import CeiboClient
-from reference_impl.peers.red import RedClient
+from reference_impl.peers.ceibo import CeiboPeer
+from reference_impl.peers.red import RedPeer
 from sandbox.kit.clock import to_us
 from sandbox.kit.money import format_amount
 
@@ -294,8 +294,8 @@ async def reconcile(
     tz: tzinfo,
     *,
     transactions: Any,
-    ceibo: CeiboClient,
-    red: RedClient,
+    ceibo: CeiboPeer,
+    red: RedPeer,
     now: datetime,
 ) -> dict[str, Any]:
     """Fetch the three parties' records of ``day`` and compare them. ``transactions(since_us, until_us)``

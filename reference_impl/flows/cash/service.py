@@ -59,8 +59,8 @@ from reference_impl.flows.cash.logic import (
 from reference_impl.flows.cash.reasons import message_for
 from reference_impl.flows.cash.state import CashEvent as EventRow
 from reference_impl.flows.cash.state import CashRepository, CashTransaction
-from reference_impl.peers.ceibo import CeiboClient, HoldAnswer, ResolutionAnswer
-from reference_impl.peers.red import RedClient
+from reference_impl.peers.ceibo import CeiboPeer, HoldAnswer, ResolutionAnswer
+from reference_impl.peers.red import RedPeer
 from reference_impl.settings import SwitchSettings
 from reference_impl.store.authorization import AuthorizationStore, HoldOutcome
 from reference_impl.store.unit_of_work import GroupCommit
@@ -134,8 +134,8 @@ class CashService:
         auth: AuthorizationStore,
         repo: CashRepository,
         batcher: GroupCommit,
-        ceibo: CeiboClient,
-        red: RedClient,
+        ceibo: CeiboPeer,
+        red: RedPeer,
         directory: CardDirectory,
         clock: Clock,
         settings: SwitchSettings,

@@ -16,8 +16,8 @@ from sqlalchemy import Engine, delete
 from reference_impl.flows.cash.directory import CardDirectory, CardPolicies
 from reference_impl.flows.cash.service import CashService
 from reference_impl.flows.cash.state import CashRepository
-from reference_impl.peers.ceibo import CeiboClient
-from reference_impl.peers.red import RedClient
+from reference_impl.peers.ceibo import CeiboPeer
+from reference_impl.peers.red import RedPeer
 from reference_impl.peers.transport import HttpxTransport
 from reference_impl.settings import SwitchSettings
 from reference_impl.store import AuthorizationStore, create_store_engine, upgrade
@@ -75,7 +75,7 @@ async def cash(cash_engine: Engine, tmp_path: Path) -> AsyncIterator[Cash]:
         "switch", {"ceibo": "http://ceibo.test", "red": "http://red.test"}, transport=httpx.MockTransport(fake.handler)
     )
     auth = AuthorizationStore(cash_engine, otp_key=KEY, day_tz=settings.cash_tz)
-    ceibo = CeiboClient(HttpxTransport(lambda: peers.client("ceibo", timeout_s=1)), peers)
+    ceibo = CeiboPeer(HttpxTransport(lambda: peers.client("ceibo", timeout_s=1)), peers)
     world = load_world(None)
     batcher = group_commit_for(auth)  # inline on SQLite, a writer thread on PostgreSQL, as the switch
     service = CashService(
@@ -83,7 +83,7 @@ async def cash(cash_engine: Engine, tmp_path: Path) -> AsyncIterator[Cash]:
         repo=CashRepository(cash_engine),
         batcher=batcher,
         ceibo=ceibo,
-        red=RedClient(peers),
+        red=RedPeer(peers),
         directory=CardDirectory(ceibo, CardPolicies(world)),
         clock=clock,
         settings=settings,

@@ -59,6 +59,8 @@ def build(ctx: PartyContext) -> FastAPI:
         counters=[c.id for c in ctx.world.counters],
     )
 
+    cash_api = sicoop_api.router(cash)
+
     async def shutdown() -> None:
         await batcher.close()
         await ceibo.aclose()
@@ -70,7 +72,7 @@ def build(ctx: PartyContext) -> FastAPI:
         description="Switch de referencia: SICOOP (efectivo con CEIBO); recaudos y pagos PSE llegan después.",
         state=SwitchState(cash),
         routers=[
-            sicoop_api.router(cash),
+            cash_api,
             sicoop_pages.router(cash),
             pse_bank_pages.router(ctx.world.network.switch_bank_code),
         ],
@@ -81,7 +83,7 @@ def build(ctx: PartyContext) -> FastAPI:
         ],
         templates_dir=TEMPLATES,
         on_shutdown=[shutdown],
-        fast_routes=sicoop_api.fast_routes(cash),
+        fast_routes=cash_api.lean,
     )
     app.description = f"{app.description}\n\n{sicoop_api.__doc__ or ''}"  # the API guide in /docs
     return app

@@ -75,6 +75,8 @@ class RedState:
         self.world = world
         self.counters: dict[str, Counter] = {}
         self.operations: OrderedDict[str, Operation] = OrderedDict()
+        #: Operations with a call to SICOOP still to retry, by trace number.
+        self.pending: dict[str, Operation] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -82,6 +84,7 @@ class RedState:
             c.id: Counter(c.id, c.name, c.network, c.cash_minor, c.registration) for c in self.world.counters
         }
         self.operations.clear()
+        self.pending.clear()
 
     def add(self, op: Operation) -> None:
         self.operations[op.trace_number] = op
@@ -129,4 +132,5 @@ class RedState:
             "total_cash": format_amount(sum(c.cash_minor for c in self.counters.values()), "PYG"),
             "operations_by_status": by_status,
             "latest_operations": [self.registration_row(op) for op in reversed(latest)],
+            "pending_calls": sorted(self.pending),
         }

@@ -28,18 +28,19 @@ confirm is refused with ``expired`` (CASH-10).
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from fastapi import Path, Query
+from fastapi import Query
 
 from reference_impl.core.errors import DomainError, IdempotencyConflict, IdempotencyInProgress
 from reference_impl.flows.cash.logic import CashKind
 from reference_impl.flows.cash.models import (
     TRACE_PATTERN,
+    CashPath,
     DepositIn,
     TransactionList,
     TransactionOut,
+    TxnId,
     WithdrawalIn,
 )
 from reference_impl.flows.cash.reasons import MESSAGES
@@ -47,18 +48,6 @@ from reference_impl.flows.cash.reconciliation import reconcile
 from reference_impl.flows.cash.service import Answer, CashRefused, CashService, OpenCommand, TransactionNotFound
 from sandbox.kit.errors import Conflict, InvalidInput, NotFound, SandboxError
 from sandbox.kit.fast import Call, HotRouter, Reply
-
-ID_PATTERN = r"^(wd|dp)-[0-9a-f]{16}$"
-TxnId = Annotated[str, Path(pattern=ID_PATTERN, description="The switch's transaction id.")]
-
-
-class CashPath(StrEnum):
-    withdrawals = "withdrawals"
-    deposits = "deposits"
-
-    @property
-    def kind(self) -> CashKind:
-        return CashKind.WITHDRAWAL if self is CashPath.withdrawals else CashKind.DEPOSIT
 
 
 def _actor(caller: str | None, counter_id: str | None = None) -> str:

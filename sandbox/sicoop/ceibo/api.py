@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import Path, Query
 
 from sandbox.kit.fast import Call, HotRouter, Reply
+from sandbox.protocols.sicoop import HOLD_ID_PATTERN, CardOut, CardsFound, HoldIn, HoldOut
 from sandbox.sicoop.ceibo.logic import HoldAction
-from sandbox.sicoop.ceibo.models import HOLD_ID_PATTERN, CardOut, CardsFound, HoldIn, HoldOut
 from sandbox.sicoop.ceibo.service import CeiboService
 
 LOOKUP_DOCUMENT_PATTERN = r"^\d{1,12}$"

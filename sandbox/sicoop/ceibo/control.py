@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 
-from sandbox.sicoop.ceibo.models import CARD_ID_PATTERN, CardStatusIn
+from sandbox.protocols.sicoop import CARD_ID_PATTERN
+from sandbox.sicoop.ceibo.models import CardStatusIn
 from sandbox.sicoop.ceibo.service import CeiboService
 
 CARD_ID_PATH = PathParam(pattern=CARD_ID_PATTERN)

@@ -17,6 +17,7 @@ from sandbox.kit.behaviour import Behaviour
 from sandbox.kit.clock import Clock, from_us, to_us
 from sandbox.kit.errors import Conflict, InvalidInput, NotFound
 from sandbox.kit.paraguay import normalize_phone
+from sandbox.protocols.sicoop import CardOut, CardsFound, CardSummary, HoldIn, HoldOut
 from sandbox.sicoop.ceibo.logic import (
     HoldAction,
     HoldKind,
@@ -27,7 +28,6 @@ from sandbox.sicoop.ceibo.logic import (
     decide_resolve,
     reason_message,
 )
-from sandbox.sicoop.ceibo.models import CardOut, CardsFound, CardSummary, HoldIn, HoldOut
 from sandbox.sicoop.ceibo.softtoken import STEP_S, check_code, shown_code
 from sandbox.sicoop.ceibo.state import CeiboState, hold_row, iso, pyg
 

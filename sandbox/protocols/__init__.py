@@ -1,0 +1,1 @@
+"""Protocol code shared by several parties."""

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from reference_impl.flows.cash import api as sicoop_api
-from reference_impl.flows.cash import pages as sicoop_pages
+from reference_impl.flows.cash import api as cash_flow_api
+from reference_impl.flows.cash import pages as cash_flow_pages
 from reference_impl.flows.cash.directory import CardDirectory, CardPolicies
 from reference_impl.flows.cash.service import CashService
-from reference_impl.flows.cash.state import CashRepository
+from reference_impl.flows.cash.state import CashState
 from reference_impl.flows.pse_bank import pages as pse_bank_pages
 from reference_impl.peers.ceibo import CeiboPeer
 from reference_impl.peers.red import RedPeer
@@ -27,8 +27,8 @@ from reference_impl.peers.transport import peer_transport
 from reference_impl.settings import SwitchSettings
 from reference_impl.state import SwitchState
 from reference_impl.store import AuthorizationStore, create_store_engine, upgrade
-from reference_impl.store.unit_of_work import group_commit_for
-from sandbox.kit.party import Job, PartyContext, create_party_app
+from reference_impl.store.unit_of_work import GroupCommit
+from sandbox.kit.party import Job, PartyContext, create_party_app, make_templates
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -38,18 +38,17 @@ def build(ctx: PartyContext) -> FastAPI:
     key = settings.key_bytes(ctx.state_dir)
     engine = create_store_engine(settings.database_url, pool_size=16, max_overflow=32)
     upgrade(engine)
+    templates = make_templates(TEMPLATES)
 
     # SICOOP cash: holds and per-card limits on the switch's ledger, days in Paraguay's time.
-    cash_auth = AuthorizationStore(engine, otp_key=key, day_tz=settings.cash_tz)
-    batcher = group_commit_for(cash_auth, max_batch=settings.max_batch)
+    store = AuthorizationStore(engine, otp_key=key, day_tz=settings.cash_tz)
+    commit = GroupCommit.for_unit_of_work(store.unit_of_work, max_batch=settings.max_batch)
     ceibo_transport = peer_transport(
         ctx.peers.url("ceibo"), party=ctx.name, timeout_s=settings.ceibo_timeout_s, proxy_url=ctx.peers.proxy_url
     )
     ceibo = CeiboPeer(ceibo_transport, ctx.peers)
     cash = CashService(
-        auth=cash_auth,
-        repo=CashRepository(engine),
-        batcher=batcher,
+        state=CashState(store, commit),
         ceibo=ceibo,
         red=RedPeer(ctx.peers),
         directory=CardDirectory(ceibo, CardPolicies(ctx.world)),
@@ -58,11 +57,10 @@ def build(ctx: PartyContext) -> FastAPI:
         key=key,
         counters=[c.id for c in ctx.world.counters],
     )
-
-    cash_api = sicoop_api.router(cash)
+    cash_api = cash_flow_api.router(cash)
 
     async def shutdown() -> None:
-        await batcher.close()
+        await commit.close()
         await ceibo.aclose()
         engine.dispose()
 
@@ -73,8 +71,8 @@ def build(ctx: PartyContext) -> FastAPI:
         state=SwitchState(cash),
         routers=[
             cash_api,
-            sicoop_pages.router(cash),
-            pse_bank_pages.router(ctx.world.network.switch_bank_code),
+            cash_flow_pages.router(cash, templates),
+            pse_bank_pages.router(ctx.world.network.switch_bank_code, templates),
         ],
         jobs=[Job("sicoop.expire_holds", cash.expire_due), Job("sicoop.issuer_sync", cash.sync_issuer)],
         pages=[
@@ -85,5 +83,5 @@ def build(ctx: PartyContext) -> FastAPI:
         on_shutdown=[shutdown],
         fast_routes=cash_api.lean,
     )
-    app.description = f"{app.description}\n\n{sicoop_api.__doc__ or ''}"  # the API guide in /docs
+    app.description = f"{app.description}\n\n{cash_flow_api.__doc__ or ''}"  # the API guide in /docs
     return app

@@ -44,7 +44,6 @@ from reference_impl.flows.cash.models import (
     WithdrawalIn,
 )
 from reference_impl.flows.cash.reasons import MESSAGES
-from reference_impl.flows.cash.reconciliation import reconcile
 from reference_impl.flows.cash.service import Answer, CashRefused, CashService, OpenCommand, TransactionNotFound
 from sandbox.kit.errors import Conflict, InvalidInput, NotFound, SandboxError
 from sandbox.kit.fast import Call, HotRouter, Reply
@@ -173,14 +172,7 @@ def router(service: CashService) -> HotRouter:
     async def reconciliation(
         day: Annotated[date, Query(alias="date", description="YYYY-MM-DD, in the cash timezone")],
     ) -> dict[str, Any]:
-        return await reconcile(
-            day,
-            service.settings.cash_tz,
-            transactions=service.between,
-            ceibo=service.ceibo,
-            red=service.red,
-            now=service.clock.now(),
-        )
+        return await service.reconcile(day)
 
     async def resolve(call: Call[None], action: Literal["confirm", "release"]) -> Reply:
         kind = CashPath(call.params["kind"]).kind

@@ -1,9 +1,10 @@
-"""Repository of SICOOP cash transactions (``sicoop_transactions``) and their events.
+"""The cash flow's state: SICOOP cash transactions (``sicoop_transactions``) and their events.
 
-Every method works on a connection inside :meth:`AuthorizationStore.transaction`, so a cash
-transaction row, its hold on the switch's ledger, its limit counter and its idempotency key
-are written in one database transaction. Rows are loaded with ``FOR UPDATE`` on PostgreSQL
+Every method works on a connection inside a unit of work (:mod:`reference_impl.store.unit_of_work`),
+so a cash transaction row, its hold on the switch's ledger, its limit counter and its idempotency
+key are written in one database transaction. Rows are loaded with ``FOR UPDATE`` on PostgreSQL
 (SQLite's ``BEGIN IMMEDIATE`` already serializes writers) and updated on their ``version``.
+Statements go through the store's SQL helper (:mod:`reference_impl.store.sql`).
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from dataclasses import dataclass, replace
 from operator import attrgetter
 from typing import Any, Final
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql import Select
 
-from reference_impl.store.prepared import Prepared
+from reference_impl.store.authorization import AuthorizationStore
+from reference_impl.store.sql import Statement, locked
 from reference_impl.store.tables import accounts, metadata, sicoop_events, sicoop_transactions
+from reference_impl.store.unit_of_work import GroupCommit
 
-__all__ = ["CashEvent", "CashRepository", "CashTransaction", "StaleTransaction"]
+__all__ = ["CashEvent", "CashRepository", "CashState", "CashTransaction", "StaleTransaction"]
 
 _OPEN: Final = ("authorizing", "approved")
 
@@ -99,6 +101,7 @@ _EVENT_COLUMNS: Final = (
 )
 
 
+_EVENT_ROW: Final = tuple(c.name for c in sicoop_events.columns)
 _UPDATED: Final = _COLUMNS[1:]  # every column but the id
 _ACCOUNT_COLUMNS: Final = tuple(c.name for c in accounts.columns)
 
@@ -114,43 +117,83 @@ astuple_fields: Final[Callable[[CashTransaction], tuple[Any, ...]]] = attrgetter
 class CashRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._is_pg = engine.dialect.name == "postgresql"
-        self._insert = insert(sicoop_transactions)
-        self._insert_events = insert(sicoop_events)
         dialect = engine.dialect
         txn = sicoop_transactions.c
-        self._p_insert = Prepared(
+        self._p_insert = Statement(
             insert(sicoop_transactions).values({n: bindparam(n) for n in _COLUMNS}), dialect, _COLUMNS
         )
-        self._p_update = Prepared(
+        self._p_update = Statement(
             update(sicoop_transactions)
             .where(txn.id == bindparam("b_id"), txn.version == bindparam("b_seen_version"))
             .values({n: bindparam(f"b_{n}") for n in _UPDATED}),
             dialect,
             (*(f"b_{n}" for n in _UPDATED), "b_id", "b_seen_version"),
         )
-        self._p_get = Prepared(select(sicoop_transactions).where(txn.id == bindparam("b_id")), dialect, ("b_id",))
-        self._p_get_locked = Prepared(
-            self._locked(select(sicoop_transactions).where(txn.id == bindparam("b_id"))), dialect, ("b_id",)
+        self._p_get = Statement(select(sicoop_transactions).where(txn.id == bindparam("b_id")), dialect, ("b_id",))
+        self._p_get_locked = Statement(
+            locked(select(sicoop_transactions).where(txn.id == bindparam("b_id")), dialect), dialect, ("b_id",)
         )
-        self._p_by_trace = Prepared(
+        self._p_by_trace = Statement(
             select(sicoop_transactions).where(txn.trace_number == bindparam("b_trace")), dialect, ("b_trace",)
         )
-        self._p_event = Prepared(
+        self._p_event = Statement(
             insert(sicoop_events).values({n: bindparam(n) for n in _EVENT_COLUMNS}), dialect, _EVENT_COLUMNS
         )
-        dialect_insert = postgresql.insert if self._is_pg else sqlite.insert
-        self._p_ensure_account = Prepared(
+        dialect_insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+        self._p_ensure_account = Statement(
             dialect_insert(accounts)
             .values({n: bindparam(n) for n in _ACCOUNT_COLUMNS})
             .on_conflict_do_nothing(index_elements=["account_id"]),
             dialect,
             _ACCOUNT_COLUMNS,
         )
+        is_open = txn.status.in_([bindparam("b_open_1"), bindparam("b_open_2")])
+        self._p_due_expiry = Statement(
+            locked(
+                select(sicoop_transactions)
+                .where(is_open, txn.expires_us <= bindparam("b_now"))
+                .order_by(txn.expires_us)
+                .limit(bindparam("b_limit")),
+                dialect,
+                skip_locked=True,
+            ),
+            dialect,
+            ("b_open_1", "b_open_2", "b_now", "b_limit"),
+        )
+        self._p_due_issuer = Statement(
+            select(sicoop_transactions)
+            .where(txn.issuer_sync != bindparam("b_none"), txn.issuer_next_us <= bindparam("b_now"))
+            .order_by(txn.issuer_next_us)
+            .limit(bindparam("b_limit")),
+            dialect,
+            ("b_none", "b_now", "b_limit"),
+        )
+        self._p_between = Statement(
+            select(sicoop_transactions)
+            .where(txn.created_us >= bindparam("b_since"), txn.created_us < bindparam("b_until"))
+            .order_by(txn.created_us),
+            dialect,
+            ("b_since", "b_until"),
+        )
+        self._p_latest = Statement(
+            select(sicoop_transactions).order_by(txn.created_us.desc(), txn.id).limit(bindparam("b_limit")),
+            dialect,
+            ("b_limit",),
+        )
+        self._p_counts = Statement(select(txn.status, func.count()).group_by(txn.status), dialect)
+        ev = sicoop_events.c
+        self._p_events = Statement(
+            select(sicoop_events).where(ev.transaction_id == bindparam("b_id")).order_by(ev.seq),
+            dialect,
+            ("b_id",),
+        )
+        self._p_open_count = Statement(
+            select(func.count()).where(or_(is_open, txn.issuer_sync != bindparam("b_none"))),
+            dialect,
+            ("b_open_1", "b_open_2", "b_none"),
+        )
+        self._p_wipe = [Statement(delete(table), dialect) for table in reversed(metadata.sorted_tables)]
         self._known_accounts: set[str] = set()
-
-    def _locked(self, stmt: Select[Any]) -> Select[Any]:
-        return stmt.with_for_update() if self._is_pg else stmt
 
     # -- writes -----------------------------------------------------------------------------------
     def insert(self, conn: Connection, txn: CashTransaction) -> None:
@@ -191,66 +234,66 @@ class CashRepository:
 
     def due_for_expiry(self, conn: Connection, now_us: int, limit: int) -> list[CashTransaction]:
         """Open transactions (authorizing or approved) whose hold deadline has passed."""
-        stmt = (
-            select(sicoop_transactions)
-            .where(sicoop_transactions.c.status.in_(_OPEN), sicoop_transactions.c.expires_us <= now_us)
-            .order_by(sicoop_transactions.c.expires_us)
-            .limit(limit)
-        )
-        if self._is_pg:
-            stmt = stmt.with_for_update(skip_locked=True)
-        return [_txn(r) for r in conn.execute(stmt)]
+        return [_txn(r) for r in self._p_due_expiry.all(conn, (*_OPEN, now_us, limit))]
 
     def due_for_issuer(self, conn: Connection, now_us: int, limit: int) -> list[CashTransaction]:
         """Transactions whose post or void still has to reach CEIBO, due now."""
-        stmt = (
-            select(sicoop_transactions)
-            .where(sicoop_transactions.c.issuer_sync != "none", sicoop_transactions.c.issuer_next_us <= now_us)
-            .order_by(sicoop_transactions.c.issuer_next_us)
-            .limit(limit)
-        )
-        return [_txn(r) for r in conn.execute(stmt)]
+        return [_txn(r) for r in self._p_due_issuer.all(conn, ("none", now_us, limit))]
 
-    def between(
-        self, conn: Connection, since_us: int, until_us: int, *, kind: str | None = None, limit: int | None = None
-    ) -> list[CashTransaction]:
-        cond = [sicoop_transactions.c.created_us >= since_us, sicoop_transactions.c.created_us < until_us]
-        if kind is not None:
-            cond.append(sicoop_transactions.c.kind == kind)
-        stmt = select(sicoop_transactions).where(and_(*cond)).order_by(sicoop_transactions.c.created_us)
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        return [_txn(r) for r in conn.execute(stmt)]
+    def between(self, conn: Connection, since_us: int, until_us: int) -> list[CashTransaction]:
+        """Transactions created in [since_us, until_us), oldest first."""
+        return [_txn(r) for r in self._p_between.all(conn, (since_us, until_us))]
 
-    def latest(self, conn: Connection, limit: int, *, kind: str | None = None) -> list[CashTransaction]:
-        stmt = select(sicoop_transactions)
-        if kind is not None:
-            stmt = stmt.where(sicoop_transactions.c.kind == kind)
-        stmt = stmt.order_by(sicoop_transactions.c.created_us.desc(), sicoop_transactions.c.id).limit(limit)
-        return [_txn(r) for r in conn.execute(stmt)]
+    def latest(self, conn: Connection, limit: int) -> list[CashTransaction]:
+        return [_txn(r) for r in self._p_latest.all(conn, (limit,))]
 
     def counts(self, conn: Connection) -> dict[str, int]:
-        stmt = select(sicoop_transactions.c.status, func.count()).group_by(sicoop_transactions.c.status)
-        return {status: int(n) for status, n in conn.execute(stmt)}
+        return {status: int(n) for status, n in self._p_counts.all(conn)}
 
     def events(self, conn: Connection, txn_id: str) -> list[dict[str, Any]]:
-        stmt = select(sicoop_events).where(sicoop_events.c.transaction_id == txn_id).order_by(sicoop_events.c.seq)
         out = []
-        for row in conn.execute(stmt):
-            item = dict(row._mapping)
+        for row in self._p_events.all(conn, (txn_id,)):
+            item = dict(zip(_EVENT_ROW, row, strict=True))
             item["detail"] = None if item["detail"] is None else json.loads(item["detail"])
             out.append(item)
         return out
 
     def open_count(self, conn: Connection) -> int:
-        stmt = select(func.count()).where(
-            or_(sicoop_transactions.c.status.in_(_OPEN), sicoop_transactions.c.issuer_sync != "none")
-        )
-        return int(conn.execute(stmt).scalar_one())
+        row = self._p_open_count.one(conn, (*_OPEN, "none"))
+        return 0 if row is None else int(row[0])
 
     # -- reset ------------------------------------------------------------------------------------
     def wipe_all(self, conn: Connection) -> None:
         """Delete every row of every table of the switch's store (``/_sandbox/reset``)."""
-        for table in reversed(metadata.sorted_tables):
-            conn.execute(delete(table))
+        for statement in self._p_wipe:
+            statement.execute(conn)
         self._known_accounts.clear()
+
+
+class CashState:
+    """The cash flow's state: its transactions and their events (:class:`CashRepository`), the holds
+    and idempotency keys it keeps on the switch's ledger (aggregates of the authorization store),
+    and the group commit that writes them in one transaction per batch of requests."""
+
+    def __init__(self, store: AuthorizationStore, commit: GroupCommit) -> None:
+        self.transactions = CashRepository(store.engine)
+        self.holds = store.holds
+        self.idempotency = store.idempotency
+        self.uow = store.unit_of_work
+        self.commit = commit
+
+    def reset(self) -> None:
+        """Every row of the switch's store deleted (``/_sandbox/reset``: back to the world)."""
+        self.uow.run(self.transactions.wipe_all)
+
+    def summary(self) -> tuple[dict[str, int], int, list[CashTransaction]]:
+        """Transactions by status, how many are still open, the latest 50."""
+
+        def read(conn: Connection) -> tuple[dict[str, int], int, list[CashTransaction]]:
+            return (
+                self.transactions.counts(conn),
+                self.transactions.open_count(conn),
+                self.transactions.latest(conn, 50),
+            )
+
+        return self.uow.read(read)

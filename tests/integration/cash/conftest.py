@@ -15,14 +15,14 @@ from sqlalchemy import Engine, delete
 
 from reference_impl.flows.cash.directory import CardDirectory, CardPolicies
 from reference_impl.flows.cash.service import CashService
-from reference_impl.flows.cash.state import CashRepository
+from reference_impl.flows.cash.state import CashState
 from reference_impl.peers.ceibo import CeiboPeer
 from reference_impl.peers.red import RedPeer
 from reference_impl.peers.transport import HttpxTransport
 from reference_impl.settings import SwitchSettings
 from reference_impl.store import AuthorizationStore, create_store_engine, upgrade
 from reference_impl.store.tables import metadata
-from reference_impl.store.unit_of_work import group_commit_for
+from reference_impl.store.unit_of_work import GroupCommit
 from sandbox.kit.clock import Clock
 from sandbox.kit.peers import Peers
 from sandbox.testing import SandboxHandle
@@ -77,11 +77,10 @@ async def cash(cash_engine: Engine, tmp_path: Path) -> AsyncIterator[Cash]:
     auth = AuthorizationStore(cash_engine, otp_key=KEY, day_tz=settings.cash_tz)
     ceibo = CeiboPeer(HttpxTransport(lambda: peers.client("ceibo", timeout_s=1)), peers)
     world = load_world(None)
-    batcher = group_commit_for(auth)  # inline on SQLite, a writer thread on PostgreSQL, as the switch
+    # inline on SQLite, a writer thread on PostgreSQL, as the switch
+    batcher = GroupCommit.for_unit_of_work(auth.unit_of_work)
     service = CashService(
-        auth=auth,
-        repo=CashRepository(cash_engine),
-        batcher=batcher,
+        state=CashState(auth, batcher),
         ceibo=ceibo,
         red=RedPeer(peers),
         directory=CardDirectory(ceibo, CardPolicies(world)),

@@ -173,7 +173,7 @@ async def test_a_transaction_left_authorizing_is_settled_by_the_sweeper(cash: Ca
     from reference_impl.flows.cash.directory import CardRef
 
     card = CardRef("DIMO-0001", "NANDE", UNLIMITED)
-    held = await cash.service.batcher.run(
+    held = await cash.service.state.commit.run(
         lambda conn: cash.service._phase_a(command(), digest, card, "wd-00000000000000aa", cash.clock.now_us(), conn)
     )
     assert held.txn.status == "authorizing"  # a worker died here, before asking CEIBO

@@ -46,11 +46,12 @@ def build(ctx: PartyContext) -> FastAPI:
     ceibo_transport = peer_transport(
         ctx.peers.url("ceibo"), party=ctx.name, timeout_s=settings.ceibo_timeout_s, proxy_url=ctx.peers.proxy_url
     )
-    ceibo = CeiboPeer(ceibo_transport, ctx.peers)
+    ceibo = CeiboPeer(ceibo_transport)
+    red = RedPeer(peer_transport(ctx.peers.url("red"), party=ctx.name, timeout_s=5, proxy_url=ctx.peers.proxy_url))
     cash = CashService(
         state=CashState(store, commit),
         ceibo=ceibo,
-        red=RedPeer(ctx.peers),
+        red=red,
         directory=CardDirectory(ceibo, CardPolicies(ctx.world)),
         clock=ctx.clock,
         settings=settings,
@@ -62,6 +63,7 @@ def build(ctx: PartyContext) -> FastAPI:
     async def shutdown() -> None:
         await commit.close()
         await ceibo.aclose()
+        await red.aclose()
         engine.dispose()
 
     app = create_party_app(

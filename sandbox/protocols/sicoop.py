@@ -10,11 +10,18 @@ the DIMO app's 6-digit code: a field name every log and journal masks (NET-05), 
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Literal, TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sandbox.kit.clock import from_us
+from sandbox.kit.errors import InvalidInput
 from sandbox.kit.paraguay import normalize_phone, parse_pyg
+
+T = TypeVar("T")
 
 # -- SICOOP: the switch's cash API for collection networks (/sicoop/v1) ----------------------------
 
@@ -163,3 +170,99 @@ class CardOut(CardSummary):
     available: str
     pending_debit: str
     pending_credit: str
+
+
+# -- the day's reports: what each party offers the others to settle and reconcile a day ------------
+
+BUSINESS_TIMEZONE = "America/Asuncion"
+"""The network's business day: a report's ``date`` is a calendar day in Paraguay's time."""
+REPORT_PAGE_MAX = 10_000
+"""The most items one page of a report carries."""
+PAGE_POSITION_PATTERN = r"^[0-9]{1,12}$"
+
+
+class HoldReportItem(BaseModel):
+    """One hold in CEIBO's settlement report: what was authorized and what became of it."""
+
+    hold_id: str
+    card_id: str
+    kind: Literal["debit", "credit"]
+    amount: str
+    currency: Literal["PYG"] = "PYG"
+    state: Literal["pending", "posted", "voided", "expired", "declined"]
+    reason_code: str | None = None
+    created_at: str
+    expires_at: str
+    resolved_at: str | None = None
+    trace_number: str | None = None
+    counter_id: str | None = None
+
+
+class HoldsReport(BaseModel):
+    """CEIBO's settlement report of a business day: every hold it created that day and its state
+    now, oldest first, one page at a time (``next_page_token`` until the last page)."""
+
+    date: str = Field(description="The business day, YYYY-MM-DD, in `timezone`.")
+    timezone: str = BUSINESS_TIMEZONE
+    holds: list[HoldReportItem]
+    next_page_token: str | None = Field(description="Pass it as `page_token` for the next page; null on the last.")
+
+
+class RegistrationItem(BaseModel):
+    """One operation in the collection network's register: the cashier's request, SICOOP's answer,
+    and whether cash changed hands."""
+
+    trace_number: str
+    operation: Literal["withdrawal", "deposit"]
+    counter_id: str
+    amount: str
+    currency: Literal["PYG"] = "PYG"
+    status: str
+    registered: bool | None
+    cash_moved: bool
+    switch_id: str | None
+    switch_status: str | None
+    reason_code: str | None
+    started_at: str
+    updated_at: str
+
+
+class RegistrationsReport(BaseModel):
+    """The collection network's register of a business day: every operation started that day and
+    where it stands now, oldest first, one page at a time."""
+
+    date: str = Field(description="The business day, YYYY-MM-DD, in `timezone`.")
+    timezone: str = BUSINESS_TIMEZONE
+    registrations: list[RegistrationItem]
+    next_page_token: str | None = Field(description="Pass it as `page_token` for the next page; null on the last.")
+
+
+_ZONE = ZoneInfo(BUSINESS_TIMEZONE)
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+
+
+def business_day(epoch_us: int) -> date:
+    """The business day of an instant (Paraguay's calendar)."""
+    return from_us(epoch_us).astimezone(_ZONE).date()
+
+
+def business_days(since: datetime, until: datetime) -> list[date]:
+    """The business days that overlap the window [since, until)."""
+    first = since.astimezone(_ZONE).date()
+    last = (until - timedelta(microseconds=1)).astimezone(_ZONE).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def check_report_day(day: date) -> None:
+    """A report's ``date`` must be a day the network can have worked (2000-01-01 to 2099-12-31)."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise InvalidInput("La fecha debe estar entre 2000-01-01 y 2099-12-31.", field="date")
+
+
+def report_page(keys: Sequence[T], page_token: str | None, page_size: int) -> tuple[Sequence[T], str | None]:
+    """One page of a day's report: the keys after ``page_token`` (a position in the day's
+    append-only list, opaque to clients) and the token of the next page (None: the last)."""
+    start = int(page_token or 0)
+    end = start + page_size
+    return keys[start:end], (str(end) if end < len(keys) else None)

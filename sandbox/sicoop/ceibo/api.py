@@ -7,12 +7,22 @@ validated) or by their lean handler, with the same code behind both.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import Path, Query
 
 from sandbox.kit.fast import Call, HotRouter, Reply
-from sandbox.protocols.sicoop import HOLD_ID_PATTERN, CardOut, CardsFound, HoldIn, HoldOut
+from sandbox.protocols.sicoop import (
+    HOLD_ID_PATTERN,
+    PAGE_POSITION_PATTERN,
+    REPORT_PAGE_MAX,
+    CardOut,
+    CardsFound,
+    HoldIn,
+    HoldOut,
+    HoldsReport,
+)
 from sandbox.sicoop.ceibo.logic import HoldAction
 from sandbox.sicoop.ceibo.service import CeiboService
 
@@ -71,5 +81,19 @@ def router(service: CeiboService) -> HotRouter:
     )
     async def void_hold(call: Call[None]) -> Reply:
         return Reply.json(await service.resolve(call.params["hold_id"], HoldAction.VOID))
+
+    # -- settlement ------------------------------------------------------------------------------
+    @api.get(
+        "/reports/holds",
+        response_model=HoldsReport,
+        summary="Settlement report: the day's holds and their states (paged)",
+        responses={422: {"description": "invalid_field: a date outside 2000-01-01..2099-12-31, a bad page token"}},
+    )
+    async def holds_report(
+        day: Annotated[date, Query(alias="date", description="The business day, YYYY-MM-DD (Paraguay's time).")],
+        page_size: Annotated[int, Query(ge=1, le=REPORT_PAGE_MAX)] = 1000,
+        page_token: Annotated[str | None, Query(pattern=PAGE_POSITION_PATTERN)] = None,
+    ) -> HoldsReport:
+        return service.holds_report(day, page_token, page_size)
 
     return api

@@ -14,6 +14,9 @@ secret) and their **holds**, with ISO 8583-like semantics over JSON:
                                             of an unknown id is remembered, so a hold that arrives
                                             after its own reversal is refused (``already_voided``)
 ``GET  /ceibo/v1/holds/{id}``               query
+``GET  /ceibo/v1/reports/holds?date=``      settlement report: every hold created on that business
+                                            day (Paraguay's time) and its state now, oldest first,
+                                            paged (``page_size`` up to 10 000, ``page_token``)
 =========================================  ======================================================
 
 Business answers are HTTP 200 with ``result`` (``created``, ``exists``, ``declined`` with a

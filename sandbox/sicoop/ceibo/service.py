@@ -10,14 +10,23 @@ event loop and never await between reading and writing the state, so each operat
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final
 
 from sandbox.kit.behaviour import Behaviour
 from sandbox.kit.clock import Clock, from_us, to_us
 from sandbox.kit.errors import Conflict, InvalidInput, NotFound
 from sandbox.kit.paraguay import normalize_phone
-from sandbox.protocols.sicoop import CardOut, CardsFound, CardSummary, HoldIn, HoldOut
+from sandbox.protocols.sicoop import (
+    CardOut,
+    CardsFound,
+    CardSummary,
+    HoldIn,
+    HoldOut,
+    HoldReportItem,
+    HoldsReport,
+    check_report_day,
+)
 from sandbox.sicoop.ceibo.logic import (
     HoldAction,
     HoldKind,
@@ -210,6 +219,16 @@ class CeiboService:
             if decision.error is not None:
                 raise Conflict(REFUSALS_ES["expired"], code="expired", field="hold_id", extra={"state": "expired"})
             return self.view(hold_id, "posted" if action is HoldAction.POST else "voided")
+
+    def holds_report(self, day: date, page_token: str | None, page_size: int) -> HoldsReport:
+        """The settlement report of a business day: every hold created that day and its state now."""
+        check_report_day(day)
+        found, next_token = self.state.day_holds(day, page_token, page_size)
+        return HoldsReport(
+            date=day.isoformat(),
+            holds=[HoldReportItem.model_validate(hold_row(h)) for h in found],
+            next_page_token=next_token,
+        )
 
     async def expire_due(self, now: datetime) -> int:
         """Expire the pending holds whose deadline passed (the ``ceibo.expire_holds`` job)."""

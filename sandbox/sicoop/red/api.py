@@ -3,10 +3,12 @@ answer."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
+from sandbox.protocols.sicoop import PAGE_POSITION_PATTERN, REPORT_PAGE_MAX, RegistrationsReport
 from sandbox.sicoop.red.models import CounterOut, OperationIn, OperationOut
 from sandbox.sicoop.red.service import RedService
 
@@ -32,5 +34,18 @@ def router(service: RedService) -> APIRouter:
     @api.get("/counters/{counter_id}", response_model=CounterOut)
     async def counter(counter_id: str) -> dict[str, Any]:
         return service.counter(counter_id)
+
+    @api.get(
+        "/reports/registrations",
+        response_model=RegistrationsReport,
+        summary="The register of the day: every operation and where it stands (paged)",
+        responses={422: {"description": "invalid_field: a date outside 2000-01-01..2099-12-31, a bad page token"}},
+    )
+    async def registrations_report(
+        day: Annotated[date, Query(alias="date", description="The business day, YYYY-MM-DD (Paraguay's time).")],
+        page_size: Annotated[int, Query(ge=1, le=REPORT_PAGE_MAX)] = 1000,
+        page_token: Annotated[str | None, Query(pattern=PAGE_POSITION_PATTERN)] = None,
+    ) -> RegistrationsReport:
+        return service.registrations_report(day, page_token, page_size)
 
     return api

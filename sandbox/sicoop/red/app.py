@@ -6,13 +6,18 @@ switch's SICOOP API, **registers** the answer in its own register, then confirms
 releases (registration failed) at the switch, and tells the cashier whether to hand over the
 cash, take it, or neither. The drawer changes only when SICOOP has confirmed.
 
-=========================================  ======================================================
-``POST /red/v1/operations``                 the cashier's operation (JSON); ``201``, or ``200``
-                                            with the same operation for the same trace number
-``GET  /red/v1/operations/{trace_number}``  an operation (what to tell the cashier now)
-``GET  /red/v1/counters[/{id}]``            counters: drawer cash, reserved, settlement
-``GET  /_sandbox/registrations``            the register (``?since=&until=``), for reconciliation
-=========================================  ======================================================
+============================================  ===================================================
+``POST /red/v1/operations``                   the cashier's operation (JSON); ``201``, or ``200``
+                                              with the same operation for the same trace number
+``GET  /red/v1/operations/{trace_number}``    an operation (what to tell the cashier now)
+``GET  /red/v1/counters[/{id}]``              counters: drawer cash, reserved, settlement
+``GET  /red/v1/reports/registrations?date=``  the register of a business day (Paraguay's time):
+                                              every operation and where it stands, oldest
+                                              first, paged (``page_size`` up to 10 000,
+                                              ``page_token``); what SICOOP reconciles against
+``GET  /_sandbox/registrations``              the register with each operation's history
+                                              (``?since=&until=``; the sandbox's control API)
+============================================  ===================================================
 
 Pages: ``/sicoop`` (the cashier's menu), ``/sicoop/extraccion``, ``/sicoop/deposito``,
 ``/sicoop/operaciones/{trace}``, ``/cajas``.

@@ -23,7 +23,7 @@ import asyncio
 import hashlib
 import logging
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -32,6 +32,7 @@ from sandbox.config import ConfigError
 from sandbox.kit.behaviour import Behaviour, Dropped
 from sandbox.kit.clock import Clock, to_us
 from sandbox.kit.errors import Conflict, Forced, InvalidInput, NotFound
+from sandbox.protocols.sicoop import RegistrationItem, RegistrationsReport, check_report_day
 from sandbox.sicoop.red.logic import (
     FINAL,
     PENDING_CALLS,
@@ -286,6 +287,16 @@ class RedService:
 
     def latest(self, limit: int = 200) -> list[dict[str, Any]]:
         return [self.state.view(op) for op in reversed(list(self.state.operations.values())[-limit:])]
+
+    def registrations_report(self, day: date, page_token: str | None, page_size: int) -> RegistrationsReport:
+        """The register of a business day: every operation started that day and where it stands."""
+        check_report_day(day)
+        found, next_token = self.state.day_operations(day, page_token, page_size)
+        return RegistrationsReport(
+            date=day.isoformat(),
+            registrations=[RegistrationItem.model_validate(self.state.report_row(op)) for op in found],
+            next_page_token=next_token,
+        )
 
     def registrations(self, since: datetime | None, until: datetime | None, limit: int) -> dict[str, Any]:
         """The register (the control API's ``/_sandbox/registrations``)."""

@@ -7,7 +7,6 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import requests
 from cash_helpers import KEY, PG, START, Cash, FakeCeibo, Net
@@ -18,13 +17,11 @@ from reference_impl.flows.cash.service import CashService
 from reference_impl.flows.cash.state import CashState
 from reference_impl.peers.ceibo import CeiboPeer
 from reference_impl.peers.red import RedPeer
-from reference_impl.peers.transport import HttpxTransport
 from reference_impl.settings import SwitchSettings
 from reference_impl.store import AuthorizationStore, create_store_engine, upgrade
 from reference_impl.store.tables import metadata
 from reference_impl.store.unit_of_work import GroupCommit
 from sandbox.kit.clock import Clock
-from sandbox.kit.peers import Peers
 from sandbox.testing import SandboxHandle
 from sandbox.world import load_world
 
@@ -71,18 +68,15 @@ async def cash(cash_engine: Engine, tmp_path: Path) -> AsyncIterator[Cash]:
     settings = SwitchSettings.from_options({"database_url": "sqlite://"}, tmp_path)
     clock = Clock.frozen(START)
     fake = FakeCeibo()
-    peers = Peers(
-        "switch", {"ceibo": "http://ceibo.test", "red": "http://red.test"}, transport=httpx.MockTransport(fake.handler)
-    )
     auth = AuthorizationStore(cash_engine, otp_key=KEY, day_tz=settings.cash_tz)
-    ceibo = CeiboPeer(HttpxTransport(lambda: peers.client("ceibo", timeout_s=1)), peers)
+    ceibo = CeiboPeer(fake)
     world = load_world(None)
     # inline on SQLite, a writer thread on PostgreSQL, as the switch
     batcher = GroupCommit.for_unit_of_work(auth.unit_of_work)
     service = CashService(
         state=CashState(auth, batcher),
         ceibo=ceibo,
-        red=RedPeer(peers),
+        red=RedPeer(fake),  # not read by these tests
         directory=CardDirectory(ceibo, CardPolicies(world)),
         clock=clock,
         settings=settings,
@@ -93,7 +87,6 @@ async def cash(cash_engine: Engine, tmp_path: Path) -> AsyncIterator[Cash]:
         yield Cash(service, fake, clock, cash_engine)
     finally:
         await batcher.close()
-        await peers.aclose()
 
 
 @pytest.fixture

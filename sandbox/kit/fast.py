@@ -27,7 +27,7 @@ Both paths share one request context (:class:`sandbox.kit.observe.RequestContext
 id, the journal entry with its body cap, masking), and a handler answers a :class:`Reply` (or
 raises a :class:`~sandbox.kit.errors.SandboxError`, or :class:`~sandbox.kit.behaviour.Dropped`),
 encoded the same way on both: the same request gets the same status, body and journal entry
-whichever path answered it (``tests/unit/switch/test_switch_hot_routes.py`` runs both).
+whichever path answered it (``tests/integration/switch/test_switch_hot_routes.py`` runs both).
 
 The lower level, :class:`FastRoutes` (a method, an exact path or a regular expression, a handler
 of a :class:`FastRequest`), is what :class:`HotRouter` builds; a handler answers a

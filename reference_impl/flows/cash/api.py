@@ -30,17 +30,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import Query
+from fastapi import Path, Query
 
 from reference_impl.core.errors import DomainError, IdempotencyConflict, IdempotencyInProgress
 from reference_impl.flows.cash.logic import CashKind
 from reference_impl.flows.cash.models import (
+    ID_PATTERN,
     TRACE_PATTERN,
     CashPath,
     DepositIn,
     TransactionList,
     TransactionOut,
-    TxnId,
     WithdrawalIn,
 )
 from reference_impl.flows.cash.reasons import MESSAGES
@@ -132,6 +132,7 @@ async def _resolve(
     return answer.body
 
 
+TxnId = Annotated[str, Path(pattern=ID_PATTERN, description="The switch's transaction id.")]
 _REPLAYED = ((b"idempotent-replayed", b"true"),)
 KIND = {"kind": CashPath, "txn_id": TxnId}
 

@@ -2,15 +2,12 @@
 
 What crosses SICOOP's wire is shared with the collection network and the load tests, so it lives
 once in :mod:`sandbox.protocols.sicoop` (requests, answers, patterns); here are only the switch's
-own path parameters.
+own path vocabulary (its route declarations, with FastAPI's ``Path``, are in :mod:`.api`).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
-
-from fastapi import Path
 
 from reference_impl.flows.cash.logic import CashKind
 from sandbox.protocols.sicoop import (
@@ -30,12 +27,11 @@ __all__ = [
     "DepositIn",
     "TransactionList",
     "TransactionOut",
-    "TxnId",
     "WithdrawalIn",
 ]
 
 ID_PATTERN = r"^(wd|dp)-[0-9a-f]{16}$"
-TxnId = Annotated[str, Path(pattern=ID_PATTERN, description="The switch's transaction id.")]
+"""The switch's transaction id: ``wd-`` (withdrawal) or ``dp-`` (deposit) and 16 hex digits."""
 
 
 class CashPath(StrEnum):  # the kind of a transaction as SICOOP's paths name it (no docstring: it is in the schema)

@@ -46,20 +46,21 @@ from reference_impl.core.errors import (
 )
 from reference_impl.core.holds import OpenHold, ResolveHold
 from reference_impl.core.idempotency import body_hash as canonical_hash
+from reference_impl.flows.cash import reconciliation
 from reference_impl.flows.cash.directory import CardDirectory, CardRef, NoCard
 from reference_impl.flows.cash.logic import (
     TRANSITIONS,
     CashEvent,
     CashKind,
     CashStatus,
+    CashTransaction,
     IssuerSync,
     Move,
     decide,
 )
+from reference_impl.flows.cash.logic import TransactionEvent as EventRow
 from reference_impl.flows.cash.reasons import message_for
-from reference_impl.flows.cash.reconciliation import reconcile
-from reference_impl.flows.cash.state import CashEvent as EventRow
-from reference_impl.flows.cash.state import CashState, CashTransaction
+from reference_impl.flows.cash.state import CashState
 from reference_impl.peers.ceibo import CeiboPeer, HoldAnswer, ResolutionAnswer
 from reference_impl.peers.red import RedPeer
 from reference_impl.settings import SwitchSettings
@@ -547,14 +548,19 @@ class CashService:
         return self.clock.now().astimezone(self.settings.cash_tz).date()
 
     async def reconcile(self, day: date) -> dict[str, Any]:
-        """The day's differences between the switch, CEIBO and the collection network."""
-        return await reconcile(
-            day,
-            self.settings.cash_tz,
-            transactions=self.between,
-            ceibo=self.ceibo,
-            red=self.red,
-            now=self.clock.now(),
+        """The day's differences between the switch, CEIBO and the collection network: the switch's
+        transactions against CEIBO's settlement report and the network's register (their protocol
+        reports), in the cash timezone, with a margin of hours on each side."""
+        tz = self.settings.cash_tz
+        start, end, since, until = reconciliation.window(day, tz)
+        txns, holds, registrations = await asyncio.gather(
+            self.between(to_us(since), to_us(until)),
+            self.ceibo.holds_between(since, until),
+            self.red.registrations_between(since, until),
+        )
+        report = reconciliation.compare(txns, holds, registrations, start_us=to_us(start), end_us=to_us(end))
+        return reconciliation.answer(
+            day, tz, report, ceibo_read=holds is not None, red_read=registrations is not None, now=self.clock.now()
         )
 
     # -- reset ------------------------------------------------------------------------------------

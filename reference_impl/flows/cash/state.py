@@ -11,81 +11,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
 from operator import attrgetter
 from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from reference_impl.flows.cash.logic import CashTransaction, TransactionEvent
 from reference_impl.store.authorization import AuthorizationStore
 from reference_impl.store.sql import Statement, locked
 from reference_impl.store.tables import accounts, metadata, sicoop_events, sicoop_transactions
 from reference_impl.store.unit_of_work import GroupCommit
 
-__all__ = ["CashEvent", "CashRepository", "CashState", "CashTransaction", "StaleTransaction"]
+__all__ = ["CashRepository", "CashState", "StaleTransaction"]
 
 _OPEN: Final = ("authorizing", "approved")
 
 
 class StaleTransaction(RuntimeError):
     """An update matched no row: the row changed under a lock we hold (a bug, never a race)."""
-
-
-@dataclass(frozen=True, slots=True)
-class CashTransaction:
-    id: str
-    kind: str
-    trace_number: str
-    body_hash: str
-    counter_id: str
-    document_number: str | None
-    phone: str | None
-    card_id: str | None
-    amount_minor: int
-    currency: str
-    status: str
-    reason_code: str | None
-    hold_id: str | None
-    created_us: int
-    updated_us: int
-    expires_us: int | None
-    resolved_us: int | None
-    issuer_state: str
-    issuer_sync: str
-    issuer_attempts: int
-    issuer_next_us: int | None
-    version: int = 0
-
-    def moved(self, **changes: Any) -> CashTransaction:
-        """This transaction with ``changes`` and the next version."""
-        return replace(self, version=self.version + 1, **changes)
-
-
-@dataclass(frozen=True, slots=True)
-class CashEvent:
-    transaction_id: str
-    at_us: int
-    actor: str
-    event: str
-    from_status: str | None
-    to_status: str
-    reason_code: str | None = None
-    detail: dict[str, Any] | None = None
-
-    def values(self) -> tuple[Any, ...]:
-        """The row's values in ``_EVENT_COLUMNS`` order (``detail`` as JSON text)."""
-        detail = None if self.detail is None else json.dumps(self.detail, sort_keys=True, ensure_ascii=False)
-        return (
-            self.transaction_id,
-            self.at_us,
-            self.actor,
-            self.event,
-            self.from_status,
-            self.to_status,
-            self.reason_code,
-            detail,
-        )
 
 
 _COLUMNS: Final = tuple(c.name for c in sicoop_transactions.columns)
@@ -204,7 +148,7 @@ class CashRepository:
         if self._p_update.execute(conn, (*values[1:], before.id, before.version)) != 1:
             raise StaleTransaction(f"transaction {before.id} changed under its lock")
 
-    def add_events(self, conn: Connection, events: Iterable[CashEvent]) -> None:
+    def add_events(self, conn: Connection, events: Iterable[TransactionEvent]) -> None:
         for event in events:
             self._p_event.execute(conn, event.values())
 

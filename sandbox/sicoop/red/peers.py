@@ -14,7 +14,6 @@ import httpx
 from sandbox.kit.money import format_amount
 from sandbox.kit.peers import Peers
 from sandbox.sicoop.red.logic import SwitchReply
-from sandbox.sicoop.red.state import Operation
 
 NO_ANSWER = SwitchReply(answered=False)
 
@@ -40,21 +39,32 @@ class SwitchPeer:
     def _http(self) -> httpx.AsyncClient:
         return self._peers.client("switch", timeout_s=self._timeout_s)
 
-    async def open(self, op: Operation, soft_token: str | None) -> SwitchReply:
+    async def open(
+        self,
+        operation: str,
+        *,
+        trace_number: str,
+        counter_id: str,
+        amount_minor: int,
+        document_number: str | None,
+        phone: str | None,
+        soft_token: str | None,
+    ) -> SwitchReply:
+        """A withdrawal or deposit (``operation``) at SICOOP, under the network's trace number."""
         body: dict[str, Any] = {
-            "trace_number": op.trace_number,
-            "counter_id": op.counter_id,
-            "amount": format_amount(op.amount_minor, "PYG"),
+            "trace_number": trace_number,
+            "counter_id": counter_id,
+            "amount": format_amount(amount_minor, "PYG"),
             "currency": "PYG",
         }
-        if op.document_number is not None:
-            body["document_number"] = op.document_number
+        if document_number is not None:
+            body["document_number"] = document_number
         else:
-            body["phone"] = op.phone
+            body["phone"] = phone
         if soft_token is not None:
             body["soft_token"] = soft_token
         try:
-            response = await self._http.post(f"/sicoop/v1/{_plural(op.operation)}", json=body)
+            response = await self._http.post(f"/sicoop/v1/{_plural(operation)}", json=body)
         except httpx.HTTPError:
             return NO_ANSWER
         data = _body(response)
@@ -66,9 +76,12 @@ class SwitchPeer:
             return SwitchReply(True, "declined", data.get("error"), None, data.get("message"))
         return NO_ANSWER
 
-    async def resolve(self, op: Operation, action: Literal["confirm", "release"]) -> SwitchReply:
+    async def resolve(
+        self, operation: str, switch_id: str | None, action: Literal["confirm", "release"]
+    ) -> SwitchReply:
+        """Confirm or release SICOOP's transaction ``switch_id``."""
         try:
-            response = await self._http.post(f"/sicoop/v1/{_plural(op.operation)}/{op.switch_id}/{action}")
+            response = await self._http.post(f"/sicoop/v1/{_plural(operation)}/{switch_id}/{action}")
         except httpx.HTTPError:
             return NO_ANSWER
         data = _body(response)
@@ -76,14 +89,13 @@ class SwitchPeer:
             return SwitchReply(True, data.get("status"), None, data.get("id"))
         if response.status_code in (404, 409) and data.get("error"):
             txn = data.get("transaction") or {}
-            return SwitchReply(True, txn.get("status"), data["error"], op.switch_id, data.get("message"))
+            return SwitchReply(True, txn.get("status"), data["error"], switch_id, data.get("message"))
         return NO_ANSWER
 
-    async def find(self, op: Operation) -> tuple[SwitchReply, bool]:
+    async def find(self, operation: str, trace_number: str) -> tuple[SwitchReply, bool]:
+        """SICOOP's transaction of a trace number (after a lost answer); False: it has none."""
         try:
-            response = await self._http.get(
-                f"/sicoop/v1/{_plural(op.operation)}", params={"trace_number": op.trace_number}
-            )
+            response = await self._http.get(f"/sicoop/v1/{_plural(operation)}", params={"trace_number": trace_number})
         except httpx.HTTPError:
             return NO_ANSWER, False
         if response.status_code != 200:

@@ -152,7 +152,15 @@ class RedService:
         for attempt in range(1 + self.settings.immediate_retries):
             if attempt:
                 await asyncio.sleep(0.05 * attempt)
-            reply = await self.switch.open(op, data.soft_token)
+            reply = await self.switch.open(
+                op.operation,
+                trace_number=op.trace_number,
+                counter_id=op.counter_id,
+                amount_minor=op.amount_minor,
+                document_number=op.document_number,
+                phone=op.phone,
+                soft_token=data.soft_token,
+            )
             if reply.answered:
                 break
         if not reply.answered:
@@ -196,7 +204,7 @@ class RedService:
         for attempt in range(tries):
             if attempt:
                 await asyncio.sleep(0.05 * attempt)
-            reply = await self.switch.resolve(op, action)
+            reply = await self.switch.resolve(op.operation, op.switch_id, action)
             status = decide(reply)
             if status is not waiting:
                 op.switch_status = reply.status or op.switch_status
@@ -247,7 +255,7 @@ class RedService:
         async def one(op: Operation) -> None:
             async with gate:
                 if op.status is OpStatus.UNKNOWN:
-                    reply, found = await self.switch.find(op)
+                    reply, found = await self.switch.find(op.operation, op.trace_number)
                     status = after_query(reply, found=found)
                     if status is OpStatus.UNKNOWN:
                         self._retry_later(op, "consulta de traza sin resultado")

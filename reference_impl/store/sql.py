@@ -123,7 +123,7 @@ class Statement:
         cursor = conn.connection.cursor()
         try:
             cursor.execute(self.sql, self._params(values))
-            return [tuple(row) for row in cursor.fetchall()]
+            return list(cursor.fetchall())  # the drivers' rows are tuples already
         finally:
             cursor.close()
 

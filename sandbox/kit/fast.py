@@ -220,7 +220,7 @@ class FastDispatch:
             if self.record_bodies:
                 for chunk in chunks:
                     context.body_chunk(chunk)
-            context.close(self.journal, self.clock, scope, status)
+            context.record(self.journal, self.clock, scope, status)
         finally:
             context.leave()
         return True

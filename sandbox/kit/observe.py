@@ -125,7 +125,7 @@ class RequestContext:
 
     * its id: the caller's ``X-Request-Id`` (at most 64 characters) or a new one, in
       :data:`request_id_var` while the request is handled and in the answer (:attr:`id_header`);
-    * its journal entry (:meth:`close`): method, path, masked query, status, duration, the calling
+    * its journal entry (:meth:`record`): method, path, masked query, status, duration, the calling
       party (``X-Sandbox-Party``) and, when bodies are recorded, the masked body as far as
       :data:`JOURNAL_BODY_CAP` (whole chunks are kept until that many bytes are seen).
     """
@@ -162,24 +162,20 @@ class RequestContext:
             request_id_var.reset(self._token)
             self._token = None
 
-    def close(self, journal: Journal | None, clock: Clock, scope: Scope, status: int) -> None:
-        """Record the journal entry (``journal`` None: not recorded) and leave the context."""
-        try:
-            if journal is not None:
-                body = b"".join(self._parts)
-                journal.add(
-                    at_us=clock.now_us(),
-                    request_id=self.rid,
-                    method=scope.get("method", ""),
-                    path=scope.get("path", ""),
-                    query=mask_text(scope.get("query_string", b"").decode("latin-1")),
-                    status=status,
-                    duration_ms=round((time.perf_counter() - self.started) * 1000, 3),
-                    caller=self.caller,
-                    request_body=mask_body(body, self.content_type) if body else None,
-                )
-        finally:
-            self.leave()
+    def record(self, journal: Journal, clock: Clock, scope: Scope, status: int) -> None:
+        """Record the request's journal entry."""
+        body = b"".join(self._parts) if self._parts else b""
+        journal.add(
+            at_us=clock.now_us(),
+            request_id=self.rid,
+            method=scope.get("method", ""),
+            path=scope.get("path", ""),
+            query=mask_text(scope.get("query_string", b"").decode("latin-1")),
+            status=status,
+            duration_ms=round((time.perf_counter() - self.started) * 1000, 3),
+            caller=self.caller,
+            request_body=mask_body(body, self.content_type) if body else None,
+        )
 
 
 class RequestContextMiddleware:
@@ -225,7 +221,11 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive_wrapper if record and self.record_bodies else receive, send_wrapper)
         finally:
-            context.close(self.journal if record else None, self.clock, scope, status)
+            try:
+                if record:
+                    context.record(self.journal, self.clock, scope, status)
+            finally:
+                context.leave()
 
 
 class _ContextFilter(logging.Filter):

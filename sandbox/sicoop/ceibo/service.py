@@ -164,10 +164,11 @@ class CeiboService:
             token = None
             if req.kind is HoldKind.DEBIT and profile is not None and book is not None and body.soft_token is not None:
                 token = check_code(profile.soft_token_secret, body.soft_token, now_us / 1_000_000, book.last_token_step)
-            decision = decide_hold(req, book, token=token, now_us=now_us, forced_decline=forced.decline)
+            decline = forced.decline
+            decision = decide_hold(req, book, token=token, now_us=now_us, forced_decline=decline)
             state.apply(decision)
             out = self.view(body.hold_id, "created" if decision.hold.state is HoldState.PENDING else "declined")
-            if forced.decline and forced.message:
+            if decline and forced.message:
                 out.message = forced.message
             return out
 

@@ -17,8 +17,10 @@ Opening, step by step (three round trips at most: DB, CEIBO, DB)::
         no answer → void the switch's hold, decline ``issuer_timeout``/``issuer_unavailable``
         and void at CEIBO by id (NET-06); remember the answer under the trace number.
 
-Concurrent requests with the same trace number in one process wait for the first one and
-answer what it answered; across processes the store's claim answers ``idempotency_in_progress``.
+Concurrent identical requests (same trace number, same body) in one process wait for the first
+one and answer what it answered; across processes the store's claim answers
+``idempotency_in_progress`` until the first is answered. A different body on a trace number is
+refused by the claim (``idempotency_conflict``) and never disturbs the original.
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ from reference_impl.core.errors import (
     Decline,
     DomainError,
     HoldAlreadyResolved,
-    IdempotencyConflict,
     IdempotencyInProgress,
 )
 from reference_impl.core.holds import OpenHold, ResolveHold
@@ -149,7 +150,10 @@ class CashService:
         self.settings = settings
         self._key = key
         self.counters = frozenset(counters)
-        self._inflight: dict[str, tuple[str, asyncio.Future[Answer]]] = {}
+        #: Requests in flight in this process, by trace number and body: identical ones wait for the first.
+        self._inflight: dict[tuple[str, str], asyncio.Future[Answer]] = {}
+        #: The latest request of each trace number still to claim it (later arrivals wait for it).
+        self._claiming: dict[str, asyncio.Event] = {}
 
     # -- views ------------------------------------------------------------------------------------
     def view(self, txn: CashTransaction, *, issuer_message: str | None = None) -> dict[str, Any]:
@@ -193,22 +197,37 @@ class CashService:
 
     # -- open -------------------------------------------------------------------------------------
     async def open(self, cmd: OpenCommand) -> Answer:
+        """Open a withdrawal or deposit; the same trace number with the same body answers the first
+        answer again.
+
+        The database decides who owns a trace number: the first request to claim it. In this
+        process, requests for one trace number claim in the order they arrived (a later one with
+        another body waits until the earlier one has claimed), and a request identical to one in
+        flight waits for that one's answer. So a conflicting body that arrives first never makes an
+        exact retry look like a conflict (issue 16), and a conflicting body is refused by the claim
+        (``idempotency_conflict``) without touching the original."""
         digest = self.body_hash(cmd)
-        running = self._inflight.get(cmd.trace_number)
+        key = (cmd.trace_number, digest)
+        running = self._inflight.get(key)
+        if running is None:
+            earlier = self._claiming.get(cmd.trace_number)
+            if earlier is not None:
+                await earlier.wait()  # another body arrived first on this trace number: it claims first
+                running = self._inflight.get(key)
         if running is not None:
-            if running[0] != digest:
-                raise IdempotencyConflict(field="trace_number")
             try:
-                first = await asyncio.shield(running[1])
+                first = await asyncio.shield(running)
             except asyncio.CancelledError:
-                if running[1].cancelled():
+                if running.cancelled():
                     raise IdempotencyInProgress(details={"retry_after_s": 1}) from None
                 raise
             return replace(first, replayed=True)
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-        self._inflight[cmd.trace_number] = (digest, future)
+        claimed = asyncio.Event()
+        self._inflight[key] = future
+        self._claiming[cmd.trace_number] = claimed
         try:
-            answer = await self._open(cmd, digest)
+            answer = await self._open(cmd, digest, claimed)
         except asyncio.CancelledError:
             future.cancel()
             raise
@@ -220,13 +239,19 @@ class CashService:
             future.set_result(answer)
             return answer
         finally:
-            self._inflight.pop(cmd.trace_number, None)
+            claimed.set()
+            if self._claiming.get(cmd.trace_number) is claimed:
+                del self._claiming[cmd.trace_number]
+            self._inflight.pop(key, None)
 
-    async def _open(self, cmd: OpenCommand, digest: str) -> Answer:
+    async def _open(self, cmd: OpenCommand, digest: str, claimed: asyncio.Event) -> Answer:
         card = await self.directory.resolve(document_number=cmd.document_number, phone=cmd.phone)
         txn_id = new_id(cmd.kind)
         phase_a = partial(self._phase_a, cmd, digest, card, txn_id, self.clock.now_us())
-        held = await self.state.commit.run(phase_a)
+        try:
+            held = await self.state.commit.run(phase_a)
+        finally:
+            claimed.set()  # the trace number is claimed (or refused): later arrivals may claim now
         if isinstance(held, Answer):
             return held
         if isinstance(held, _Replay):
@@ -568,3 +593,4 @@ class CashService:
         self.state.reset()
         self.directory.clear()
         self._inflight.clear()
+        self._claiming.clear()

@@ -5,6 +5,7 @@ Kept out of ``conftest.py`` so that test modules import them by a unique module 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,14 @@ class FakeCeibo:
     post_down: int = 0
     holds: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    #: While set and not open, a hold waits here (a slow CEIBO: the first request stays in flight).
+    gate: asyncio.Event | None = None
+    #: While set and not open, a card lookup waits here.
+    lookup_gate: asyncio.Event | None = None
+    #: Set when a card lookup arrives.
+    looked_up: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Set when a hold request arrives.
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def request(
         self,
@@ -51,6 +60,9 @@ class FakeCeibo:
         params = params or {}
         if path == "/ceibo/v1/cards":
             self.calls.append("lookup")
+            self.looked_up.set()
+            if self.lookup_gate is not None:
+                await self.lookup_gate.wait()
             found = [
                 c
                 for c in load_world(None).dimo_cards
@@ -62,6 +74,9 @@ class FakeCeibo:
         if path == "/ceibo/v1/holds":
             body = json.loads(json.dumps(json_body))  # what crossed the wire
             self.calls.append("hold")
+            self.arrived.set()
+            if self.gate is not None:
+                await self.gate.wait()
             if self.mode == "down":
                 raise PeerUnavailable("refused")
             if self.mode.startswith("decline:"):

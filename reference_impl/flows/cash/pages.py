@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from reference_impl.flows.cash.logic import CashKind
 from reference_impl.flows.cash.service import CashService, TransactionNotFound
+from sandbox.kit.errors import InvalidInput
 
 
 def router(service: CashService, templates: Jinja2Templates) -> APIRouter:
@@ -45,7 +46,11 @@ def router(service: CashService, templates: Jinja2Templates) -> APIRouter:
             chosen = date.fromisoformat(day) if day else today
         except ValueError:
             chosen, error = today, "La fecha debe tener la forma AAAA-MM-DD."
-        report = await service.reconcile(chosen)
+        try:
+            report = await service.reconcile(chosen)
+        except InvalidInput as refused:  # a day out of range: today's report, and why
+            error = refused.message
+            report = await service.reconcile(today)
         return render(request, "sicoop_reconciliation.html", title="SICOOP · conciliación", report=report, error=error)
 
     return pages

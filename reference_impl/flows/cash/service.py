@@ -68,6 +68,7 @@ from reference_impl.settings import SwitchSettings
 from reference_impl.store.holds import HoldOutcome
 from sandbox.kit.clock import Clock, from_us, to_us
 from sandbox.kit.money import format_amount
+from sandbox.protocols.sicoop import check_report_day
 
 log = logging.getLogger("reference_impl.cash")
 
@@ -576,6 +577,7 @@ class CashService:
         """The day's differences between the switch, CEIBO and the collection network: the switch's
         transactions against CEIBO's settlement report and the network's register (their protocol
         reports), in the cash timezone, with a margin of hours on each side."""
+        check_report_day(day)  # a day the network can have worked: never a 500 for 9999-12-31
         tz = self.settings.cash_tz
         start, end, since, until = reconciliation.window(day, tz)
         txns, holds, registrations = await asyncio.gather(

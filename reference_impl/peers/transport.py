@@ -78,7 +78,6 @@ class _Connection(asyncio.Protocol):
         self.parser = httptools.HttpResponseParser(self)
         self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
         self.body: list[bytes] = []
-        self.received = False  # any byte of the current response
         self.closed = False
         self.idle_since = 0.0
 
@@ -87,7 +86,6 @@ class _Connection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
 
     def data_received(self, data: bytes) -> None:
-        self.received = True
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
@@ -149,10 +147,10 @@ class HttpTransport:
 
     A connection carries one request at a time and goes back to the idle pool once its response
     is complete; a timeout, a cancellation or a broken answer closes it. Idle connections older
-    than ``max_idle_s`` are not reused (uvicorn closes idle ones after 5 s). A request that finds
-    its reused connection closed before any byte of the answer (the peer closed it as we wrote) is
-    sent once more on a new connection: every call the switch makes is idempotent (the hold
-    carries the switch's id; post, void, lookups and reports are safe to repeat).
+    than ``max_idle_s`` are not reused (uvicorn closes idle ones after 5 s), and one the peer closed
+    meanwhile is dropped from the pool. A connection that fails during a call is a failed call
+    (:class:`PeerUnavailable`), never silently sent again: the caller decides (the switch treats
+    it as no answer: NET-06), as it did through the proxy before this was the only stack.
     """
 
     def __init__(
@@ -267,27 +265,18 @@ class HttpTransport:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self.timeout_s if timeout_s is None else timeout_s)
         conn = self._reusable(loop.time())
-        for attempt in (1, 2):
-            reused = conn is not None
-            if conn is None:
-                conn = await self._connect(deadline)
-            try:
-                status, raw = await self._exchange(conn, payload, deadline)
-            except PeerUnavailable:
-                if reused and attempt == 1 and not conn.received:
-                    conn = None  # the peer closed an idle connection as we wrote: once more, on a new one
-                    continue
-                raise
-            if not conn.closed:
-                conn.idle_since = loop.time()
-                self._idle.append(conn)
-            return PeerResponse(status, _parse(raw))
-        raise AssertionError("unreachable")  # pragma: no cover
+        if conn is None:
+            conn = await self._connect(deadline)
+        status, raw = await self._exchange(conn, payload, deadline)
+        if not conn.closed:
+            conn.idle_since = loop.time()
+            self._idle.append(conn)
+        return PeerResponse(status, _parse(raw))
 
     async def _exchange(self, conn: _Connection, payload: bytes, deadline: float) -> tuple[int, bytes]:
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[tuple[int, bytes]] = loop.create_future()
-        conn.waiter, conn.received = waiter, False
+        conn.waiter = waiter
         assert conn.transport is not None
         if conn.closed:
             raise PeerUnavailable("connection closed")

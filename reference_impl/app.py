@@ -1,32 +1,36 @@
-"""The reference switch (port 8000): one place that wires store, peers, services, routers and jobs.
+"""The reference switch (port 8000): the composition root — it only wires store, peers, flows and jobs.
 
-Layout (design.md): ``core/`` pure decisions, ``store/`` SQL (tables, migrations, repositories),
-``peers/`` httpx clients, ``services/`` use cases per flow, ``api/`` routers per flow,
-``pages/`` templates. Flows: SICOOP cash (``/sicoop/v1``); collections and PSE payments plug
-in here the same way (a service, a router, pages, jobs).
+Layout (the party shape, ``docs/developing.md``): ``core/`` pure authorization decisions (holds,
+limits, OTP, idempotency), ``store/`` SQL by aggregate with one unit of work, ``peers/`` one
+client per peer party over one HTTP stack, ``flows/<flow>/`` each flow as models, logic, state,
+service, api and pages. Flows: SICOOP cash (``/sicoop/v1``); collections and PSE payments plug in
+here the same way (a service, a router, pages, jobs).
 
-Options: ``[parties.switch] options`` in ``sandbox.toml`` (:mod:`reference_impl.services.settings`).
+Options: ``[parties.switch] options`` in ``sandbox.toml`` (:mod:`reference_impl.settings`).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
-from reference_impl.api import sicoop as sicoop_api
-from reference_impl.pages import TEMPLATES
-from reference_impl.pages import pse_bank as pse_bank_pages
-from reference_impl.pages import sicoop as sicoop_pages
-from reference_impl.peers.ceibo import CeiboClient
-from reference_impl.peers.red import RedClient
+from reference_impl.flows.cash import api as cash_flow_api
+from reference_impl.flows.cash import pages as cash_flow_pages
+from reference_impl.flows.cash.directory import CardDirectory, CardPolicies
+from reference_impl.flows.cash.service import CashService
+from reference_impl.flows.cash.state import CashState
+from reference_impl.flows.pse_bank import pages as pse_bank_pages
+from reference_impl.peers.ceibo import CeiboPeer
+from reference_impl.peers.red import RedPeer
 from reference_impl.peers.transport import peer_transport
-from reference_impl.services.batching import group_commit_for
-from reference_impl.services.cash.directory import CardDirectory, CardPolicies
-from reference_impl.services.cash.service import CashService
-from reference_impl.services.settings import SwitchSettings
-from reference_impl.services.state import SwitchState
+from reference_impl.settings import SwitchSettings
+from reference_impl.state import SwitchState
 from reference_impl.store import AuthorizationStore, create_store_engine, upgrade
-from reference_impl.store.cash import CashRepository
-from sandbox.kit.party import Job, PartyContext, create_party_app
+from reference_impl.store.unit_of_work import GroupCommit
+from sandbox.kit.party import Job, PartyContext, create_party_app, make_templates
+
+TEMPLATES = Path(__file__).with_name("templates")
 
 
 def build(ctx: PartyContext) -> FastAPI:
@@ -34,30 +38,32 @@ def build(ctx: PartyContext) -> FastAPI:
     key = settings.key_bytes(ctx.state_dir)
     engine = create_store_engine(settings.database_url, pool_size=16, max_overflow=32)
     upgrade(engine)
+    templates = make_templates(TEMPLATES)
 
     # SICOOP cash: holds and per-card limits on the switch's ledger, days in Paraguay's time.
-    cash_auth = AuthorizationStore(engine, otp_key=key, day_tz=settings.cash_tz)
-    batcher = group_commit_for(cash_auth, max_batch=settings.max_batch)
+    store = AuthorizationStore(engine, otp_key=key, day_tz=settings.cash_tz)
+    commit = GroupCommit.for_unit_of_work(store.unit_of_work, max_batch=settings.max_batch)
     ceibo_transport = peer_transport(
         ctx.peers.url("ceibo"), party=ctx.name, timeout_s=settings.ceibo_timeout_s, proxy_url=ctx.peers.proxy_url
     )
-    ceibo = CeiboClient(ceibo_transport, ctx.peers)
+    ceibo = CeiboPeer(ceibo_transport)
+    red = RedPeer(peer_transport(ctx.peers.url("red"), party=ctx.name, timeout_s=5, proxy_url=ctx.peers.proxy_url))
     cash = CashService(
-        auth=cash_auth,
-        repo=CashRepository(engine),
-        batcher=batcher,
+        state=CashState(store, commit),
         ceibo=ceibo,
-        red=RedClient(ctx.peers),
+        red=red,
         directory=CardDirectory(ceibo, CardPolicies(ctx.world)),
         clock=ctx.clock,
         settings=settings,
         key=key,
         counters=[c.id for c in ctx.world.counters],
     )
+    cash_api = cash_flow_api.router(cash)
 
     async def shutdown() -> None:
-        await batcher.close()
+        await commit.close()
         await ceibo.aclose()
+        await red.aclose()
         engine.dispose()
 
     app = create_party_app(
@@ -66,9 +72,9 @@ def build(ctx: PartyContext) -> FastAPI:
         description="Switch de referencia: SICOOP (efectivo con CEIBO); recaudos y pagos PSE llegan después.",
         state=SwitchState(cash),
         routers=[
-            sicoop_api.router(cash),
-            sicoop_pages.router(cash),
-            pse_bank_pages.router(ctx.world.network.switch_bank_code),
+            cash_api,
+            cash_flow_pages.router(cash, templates),
+            pse_bank_pages.router(ctx.world.network.switch_bank_code, templates),
         ],
         jobs=[Job("sicoop.expire_holds", cash.expire_due), Job("sicoop.issuer_sync", cash.sync_issuer)],
         pages=[
@@ -77,7 +83,7 @@ def build(ctx: PartyContext) -> FastAPI:
         ],
         templates_dir=TEMPLATES,
         on_shutdown=[shutdown],
-        fast_routes=sicoop_api.fast_routes(cash),
+        fast_routes=cash_api.lean,
     )
-    app.description = f"{app.description}\n\n{sicoop_api.__doc__ or ''}"  # the API guide in /docs
+    app.description = f"{app.description}\n\n{cash_flow_api.__doc__ or ''}"  # the API guide in /docs
     return app

@@ -7,32 +7,34 @@
 One *operation* is one hold opened and later resolved (half posted, half voided), each
 decided by the core and committed durably by the store (SQLite ``synchronous=FULL``).
 ``--batch`` commands go in one transaction (group commit, :meth:`submit_many`);
-``--batch 1`` is one transaction per command; ``--threads N`` has N client threads send
-one command at a time through a :class:`GroupCommitter`. Logical time is passed in (no clock read by
-the store); only the elapsed time is measured, with ``time.perf_counter``.
+``--batch 1`` is one transaction per command; ``--callers N`` (also ``--threads N``) has N
+concurrent callers (coroutines) send one command at a time through the switch's own group commit
+(:class:`reference_impl.store.unit_of_work.GroupCommit`, each command a unit of work in its
+savepoint, as a request is). Logical time is passed in (no clock read by the store); only the
+elapsed time is measured, with ``time.perf_counter``.
 The last line printed is ``ops_per_s=<number>``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import secrets
 import shutil
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from reference_impl.core.errors import DomainError
 from reference_impl.core.holds import Account, HoldAction, HoldKind, OpenHold, ResolveHold
 from reference_impl.core.limits import LimitPolicy, LimitRule
-from reference_impl.store import AuthorizationStore, GroupCommitter, create_store_engine, upgrade
+from reference_impl.store import AuthorizationStore, GroupCommit, HoldOutcome, create_store_engine, upgrade
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 START = datetime(2024, 6, 1, 15, 0, tzinfo=UTC)
@@ -48,11 +50,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=500, help="commands per transaction (1: no batching)")
     parser.add_argument("--accounts", type=int, default=1_000)
     parser.add_argument(
+        "--callers",
         "--threads",
+        dest="threads",
         type=int,
         default=0,
-        help="N>0: N client threads, each opening then resolving its holds one at a time through a "
-        "GroupCommitter (batches form from concurrent callers; --batch is the largest batch)",
+        help="N>0: N concurrent callers, each opening then resolving its holds one at a time through the "
+        "switch's GroupCommit (batches form from concurrent callers; --batch is the largest batch)",
     )
     parser.add_argument(
         "--tune-gc",
@@ -72,22 +76,28 @@ def _resolve(i: int) -> ResolveHold:
     return ResolveHold(f"hold-{i:08d}", HoldAction.POST if i % 2 else HoldAction.VOID)
 
 
-def _run_threads(store: AuthorizationStore, ops: int, batch: int, n_accounts: int, threads: int) -> int:
-    """Client threads through a GroupCommitter; each waits for its answer (a durable commit)."""
+def _apply_one(
+    store: AuthorizationStore, cmd: OpenHold | ResolveHold, now: datetime, conn: Connection
+) -> list[HoldOutcome | DomainError]:
+    return store.holds.apply_in(conn, [(cmd, now, None)])
+
+
+async def _run_callers(store: AuthorizationStore, ops: int, batch: int, n_accounts: int, callers: int) -> int:
+    """Concurrent callers through the switch's GroupCommit; each waits for its answer (a durable commit)."""
+    committer = GroupCommit.for_unit_of_work(store.unit_of_work, max_batch=batch)
     refused = 0
-    lock = threading.Lock()
 
-    def client(worker: int) -> None:
+    async def caller(worker: int) -> None:
         nonlocal refused
-        mine = 0
-        for i in range(worker, ops, threads):
+        for i in range(worker, ops, callers):
             for cmd in (_open(i, n_accounts), _resolve(i)):
-                mine += isinstance(committer.submit(cmd, START + timedelta(microseconds=i)).result(), DomainError)
-        with lock:
-            refused += mine
+                [outcome] = await committer.run(partial(_apply_one, store, cmd, START + timedelta(microseconds=i)))
+                refused += isinstance(outcome, DomainError)
 
-    with GroupCommitter(store, max_batch=batch) as committer, ThreadPoolExecutor(threads) as pool:
-        list(pool.map(client, range(threads)))
+    try:
+        await asyncio.gather(*(caller(w) for w in range(callers)))
+    finally:
+        await committer.close()
     return refused
 
 
@@ -117,12 +127,12 @@ def _run(engine: Engine, ops: int, batch: int, n_accounts: int, threads: int = 0
             refused += sum(isinstance(o, DomainError) for o in store.submit_many(resolves, now))
         now += tick
     if threads:
-        refused += _run_threads(store, ops, batch, n_accounts, threads)
+        refused += asyncio.run(_run_callers(store, ops, batch, n_accounts, threads))
     elapsed = time.perf_counter() - started
     cpu_s = time.process_time() - cpu_started
     _verify(store, ops, n_accounts)
     print(
-        f"operations={ops} batch={batch} threads={threads} accounts={n_accounts} refused={refused}",
+        f"operations={ops} batch={batch} callers={threads} accounts={n_accounts} refused={refused}",
         f"elapsed_s={elapsed:.3f} cpu_s={cpu_s:.3f}",
     )
     if refused:

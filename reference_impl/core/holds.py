@@ -70,6 +70,7 @@ __all__ = [
     "OpenHold",
     "ResolveHold",
     "StateInfo",
+    "check_id",
     "decide_open",
     "decide_resolve",
 ]
@@ -266,6 +267,12 @@ _PENDING: Final = HoldState.PENDING
 _POSTED: Final = HoldState.POSTED
 _EXPIRE: Final = HoldAction.EXPIRE
 _OPERATION: Final = {state: f"hold_{state.value}" for state in HoldState}
+
+
+def check_id(name: str, value: str) -> None:
+    """Refuse an id that is empty or longer than :data:`MAX_ID_LENGTH` (``invalid_request``, naming it)."""
+    if not 0 < len(value) <= MAX_ID_LENGTH:
+        raise InvalidRequest(f"{name} must have 1 to {MAX_ID_LENGTH} characters", field=name)
 
 
 def _refuse_invalid(cmd: OpenHold) -> NoReturn:

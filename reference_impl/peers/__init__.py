@@ -1,6 +1,7 @@
-"""HTTP clients of the switch's peers, one module per peer (CEIBO, the collection network, ...).
+"""Clients of the switch's peers, one module per peer (:mod:`.ceibo`, :mod:`.red`; coop, ACH, the
+gateway and notify come with their flows), over one HTTP stack (:mod:`.transport`).
 
-Each wraps ``ctx.peers.client(name)`` (one pooled ``httpx.AsyncClient`` per peer, request id and
-party headers added, the sandbox proxy honoured) and turns answers and transport failures into
-small typed results, so services never see HTTP.
+Each turns answers and transport failures into small typed results, so services never see HTTP,
+and calls only the peer's protocol routes — never another party's ``/_sandbox/`` control API — so
+the switch works the same against a real party (``--external NAME=URL``).
 """

@@ -1,10 +1,12 @@
-"""The switch's client of CEIBO (``/ceibo/v1``, see :mod:`sandbox.sicoop.ceibo.app`).
+"""The switch's client of CEIBO (``/ceibo/v1``, the protocol of :mod:`sandbox.protocols.sicoop`).
 
 Every call ends in a typed outcome, never an exception: CEIBO's answer, or ``unknown`` when it
 did not answer in time, could not be reached, or answered with a server error — the switch then
 acts as if the operation might have happened (it voids the hold by id, which is harmless when
-there is nothing to void). Requests go through a :class:`~reference_impl.peers.transport.PeerTransport`
-(aiohttp in production, any httpx client in tests), at most :data:`MAX_IN_FLIGHT` at once.
+there is nothing to void). Requests go through the switch's HTTP stack
+(:mod:`reference_impl.peers.transport`), at most :data:`MAX_IN_FLIGHT` at once; they reach only
+CEIBO's protocol routes (a real CEIBO has no control API), the day's holds included: its
+settlement report (``GET /ceibo/v1/reports/holds``), page by page.
 """
 
 from __future__ import annotations
@@ -15,18 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-import httpx
-
+from reference_impl.peers.reports import report_pages, within
 from reference_impl.peers.transport import PeerError, PeerResponse, PeerTimeout, PeerTransport
 from sandbox.kit.money import format_amount
-from sandbox.kit.peers import Peers
+from sandbox.protocols.sicoop import business_days
 
 log = logging.getLogger("reference_impl.peers.ceibo")
 
 TIMEOUT = "issuer_timeout"
 UNAVAILABLE = "issuer_unavailable"
-MAX_LISTED = 2_000_000
-"""The most holds CEIBO's control API lists at once (the reconciliation asks for all of a day's)."""
 MAX_IN_FLIGHT = 32
 """Calls to CEIBO in flight at once; the others wait on an asyncio gate (cheap) rather than in the
 HTTP client's pool."""
@@ -61,10 +60,9 @@ def _failure(exc: PeerError) -> str:
     return TIMEOUT if isinstance(exc, PeerTimeout) else UNAVAILABLE
 
 
-class CeiboClient:
-    def __init__(self, transport: PeerTransport, peers: Peers, *, max_in_flight: int = MAX_IN_FLIGHT) -> None:
+class CeiboPeer:
+    def __init__(self, transport: PeerTransport, *, max_in_flight: int = MAX_IN_FLIGHT) -> None:
         self._transport = transport
-        self._peers = peers  # the control API (reconciliation), off the hot path
         self._gate: asyncio.Semaphore | None = None
         self._max_in_flight = max_in_flight
 
@@ -149,17 +147,12 @@ class CeiboClient:
         return ResolutionAnswer("retry", detail=code or f"http_{response.status}")
 
     async def holds_between(self, since: datetime, until: datetime) -> list[dict[str, Any]] | None:
-        """CEIBO's holds created in [since, until) (its control API), or None if unreachable."""
-        try:
-            response = await self._peers.client("ceibo", timeout_s=30).get(
-                "/_sandbox/holds",
-                # every hold of the window (the control API's maximum): a truncated list would show as
-                # "missing" differences on a busy day (a soak has more than the default 100 000)
-                params={"since": since.isoformat(), "until": until.isoformat(), "limit": str(MAX_LISTED)},
-            )
-        except httpx.HTTPError:
-            return None
-        if response.status_code != 200:
-            return None
-        holds: list[dict[str, Any]] = response.json().get("holds", [])
-        return holds
+        """CEIBO's holds created in [since, until): its settlement report of each business day the
+        window overlaps, every page; None if CEIBO could not be read (or answered otherwise)."""
+        found: list[dict[str, Any]] = []
+        for day in business_days(since, until):
+            page = await report_pages(self._transport, "/ceibo/v1/reports/holds", "holds", day)
+            if page is None:
+                return None
+            found.extend(h for h in page if within(h.get("created_at"), since, until))
+        return found

@@ -1,33 +1,34 @@
-"""How the switch's hot-path peer clients put requests on the wire.
+"""The switch's one HTTP stack for calls to its peers (CEIBO, the collection network, ...).
 
-:class:`RawHttpTransport` is the production transport to a plain ``http://`` peer: HTTP/1.1 with
-keep-alive on asyncio protocols, responses parsed by ``httptools`` (what uvicorn parses requests
-with), one request at a time per connection, a small pool of idle connections. It costs ~0.1 ms of
-CPU a call, against ~0.5 ms with aiohttp and 1.5–3 ms with httpx (whose pool bookkeeping grows with
-concurrency); the cash path makes two or three calls per transaction.
+:class:`HttpTransport` speaks HTTP/1.1 with keep-alive on asyncio protocols, responses parsed by
+``httptools`` (what uvicorn parses requests with), one request at a time per connection, a small
+pool of idle connections; TLS when the peer's URL is ``https://`` (the system's trust store, or the
+context given); through an HTTP proxy when one is configured (``coop-sandbox up --proxy``):
+absolute-form requests for an ``http://`` peer, a ``CONNECT`` tunnel for an ``https://`` one. It
+adds the sandbox's headers (``X-Request-Id`` of the request being handled, ``X-Sandbox-Party``),
+as :class:`sandbox.kit.peers.Peers` does for the parties' ``httpx`` clients.
 
-:class:`AiohttpTransport` (one pooled ``aiohttp`` session per peer) is used when the calls go
-through the sandbox's proxy (``coop-sandbox up --proxy``) or to an ``https://`` peer:
-:func:`peer_transport` chooses. Both add the sandbox's headers (``X-Request-Id`` of the request
-being handled, ``X-Sandbox-Party``), as :class:`sandbox.kit.peers.Peers` does for ``httpx``.
+Why not ``httpx`` (what the other parties use): measured against the same server at 32 calls in
+flight (``BENCHMARKS.md``, issue 11), it costs ≈ 0.07–0.09 ms of the switch's CPU a call, against
+≈ 0.3 ms with aiohttp and 3.4–3.9 ms with httpx, whose pool bookkeeping grows with concurrency;
+the cash path makes two or three calls per transaction, and under ``coop-sandbox load bench`` the
+switch spent 15.3 ms of CPU per hold over httpx against 2.6–2.8 ms over this transport.
 
-:class:`HttpxTransport` wraps an ``httpx.AsyncClient`` (for instance ``ctx.peers.client(...)``
-or one on ``httpx.MockTransport`` in tests). All answer a :class:`PeerResponse` or raise
-:class:`PeerTimeout` (no answer in time) / :class:`PeerUnavailable` (refused, reset, dropped).
+Every call answers a :class:`PeerResponse` or raises :class:`PeerTimeout` (no answer in time) /
+:class:`PeerUnavailable` (refused, reset, dropped, a broken answer, a refused tunnel).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Mapping
+import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 from urllib.parse import urlencode, urlsplit
 
-import aiohttp
 import httptools
-import httpx
 
 from sandbox.kit.observe import PARTY_HEADER, REQUEST_ID_HEADER, current_request_id, new_request_id
 
@@ -54,58 +55,19 @@ class PeerResponse:
 
 
 class PeerTransport(Protocol):
+    """What a peer client needs of the wire (tests give it an in-memory peer)."""
+
     async def request(
-        self, method: str, path: str, *, params: Mapping[str, str] | None = None, json_body: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        timeout_s: float | None = None,
     ) -> PeerResponse: ...
 
     async def aclose(self) -> None: ...
-
-
-class AiohttpTransport:
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        party: str,
-        timeout_s: float,
-        proxy_url: str | None = None,
-        max_connections: int = 64,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.party = party
-        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self.proxy_url = proxy_url
-        self.max_connections = max_connections
-        self._session: aiohttp.ClientSession | None = None
-
-    def _open(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.max_connections),
-                timeout=self.timeout,
-                json_serialize=json.dumps,
-            )
-        return self._session
-
-    async def request(
-        self, method: str, path: str, *, params: Mapping[str, str] | None = None, json_body: Any = None
-    ) -> PeerResponse:
-        headers = {REQUEST_ID_HEADER: current_request_id() or new_request_id(), PARTY_HEADER: self.party}
-        try:
-            async with self._open().request(
-                method, self.base_url + path, params=params, json=json_body, headers=headers, proxy=self.proxy_url
-            ) as response:
-                raw = await response.read()
-                return PeerResponse(response.status, _parse(raw))
-        except TimeoutError as exc:  # aiohttp's timeouts derive from it
-            raise PeerTimeout(str(exc) or "timeout") from exc
-        except aiohttp.ClientError as exc:
-            raise PeerUnavailable(str(exc) or type(exc).__name__) from exc
-
-    async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
 
 class _Connection(asyncio.Protocol):
@@ -116,7 +78,6 @@ class _Connection(asyncio.Protocol):
         self.parser = httptools.HttpResponseParser(self)
         self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
         self.body: list[bytes] = []
-        self.received = False  # any byte of the current response
         self.closed = False
         self.idle_since = 0.0
 
@@ -125,7 +86,6 @@ class _Connection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
 
     def data_received(self, data: bytes) -> None:
-        self.received = True
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
@@ -161,40 +121,114 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
 
 
-class RawHttpTransport:
-    """HTTP/1.1 keep-alive to one ``http://`` peer on asyncio protocols, parsed with httptools.
+class _Tunnel(asyncio.Protocol):
+    """The proxy's answer to ``CONNECT`` (its head only: what follows is the peer's TLS)."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.head = b""
+        self.done: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        self.head += data
+        if b"\r\n\r\n" in self.head and not self.done.done():
+            self.done.set_result(self.head)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_exception(PeerUnavailable("the proxy closed the tunnel"))
+
+
+class HttpTransport:
+    """HTTP/1.1 keep-alive to one peer on asyncio protocols, parsed with httptools.
 
     A connection carries one request at a time and goes back to the idle pool once its response
     is complete; a timeout, a cancellation or a broken answer closes it. Idle connections older
-    than ``max_idle_s`` are not reused (uvicorn closes idle ones after 5 s). A request that finds
-    its reused connection closed before any byte of the answer (the peer closed it as we wrote) is
-    sent once more on a new connection: every call the switch makes to CEIBO is idempotent (the
-    hold carries the switch's id; post, void and lookups are safe to repeat).
+    than ``max_idle_s`` are not reused (uvicorn closes idle ones after 5 s), and one the peer closed
+    meanwhile is dropped from the pool. A connection that fails during a call is a failed call
+    (:class:`PeerUnavailable`), never silently sent again: the caller decides (the switch treats
+    it as no answer: NET-06), as it did through the proxy before this was the only stack.
     """
 
-    def __init__(self, base_url: str, *, party: str, timeout_s: float, max_idle_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        party: str,
+        timeout_s: float,
+        max_idle_s: float = 2.0,
+        proxy_url: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         url = urlsplit(base_url)
-        if url.scheme != "http" or not url.hostname:
-            raise ValueError(f"RawHttpTransport needs an http:// URL, not {base_url!r}")
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(f"a peer URL is http:// or https://, not {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self.host = url.hostname
-        self.port = url.port or 80
+        self.tls = url.scheme == "https"
+        self.port = url.port or (443 if self.tls else 80)
         self.prefix = url.path.rstrip("/")
         self.party = party
         self.timeout_s = timeout_s
         self.max_idle_s = max_idle_s
         self._host_header = url.netloc
+        self._ssl = (ssl_context or ssl.create_default_context()) if self.tls else None
+        self._proxy: tuple[str, int] | None = None
+        if proxy_url is not None:
+            proxy = urlsplit(proxy_url)
+            if proxy.scheme != "http" or not proxy.hostname:
+                raise ValueError(f"the proxy is an http:// URL, not {proxy_url!r}")
+            self._proxy = (proxy.hostname, proxy.port or 80)
+        # through a proxy, a plain peer is asked in absolute form; a TLS peer through a tunnel
+        self._target_prefix = f"http://{url.netloc}" if self._proxy and not self.tls else ""
         self._idle: list[_Connection] = []
 
     async def _connect(self, deadline: float) -> _Connection:
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout_at(deadline):
-                _, conn = await loop.create_connection(_Connection, self.host, self.port)
+                if self._proxy is None:
+                    _, conn = await loop.create_connection(
+                        _Connection,
+                        self.host,
+                        self.port,
+                        ssl=self._ssl,
+                        server_hostname=self.host if self.tls else None,
+                    )
+                elif not self.tls:
+                    _, conn = await loop.create_connection(_Connection, *self._proxy)
+                else:
+                    conn = await self._tunnel(loop)
         except TimeoutError as exc:
             raise PeerTimeout("timeout while connecting") from exc
-        except OSError as exc:
+        except (OSError, ssl.SSLError) as exc:
             raise PeerUnavailable(str(exc) or type(exc).__name__) from exc
+        return conn
+
+    async def _tunnel(self, loop: asyncio.AbstractEventLoop) -> _Connection:
+        """``CONNECT host:port`` at the proxy, then TLS with the peer inside the tunnel."""
+        assert self._proxy is not None
+        assert self._ssl is not None
+        raw, tunnel = await loop.create_connection(_Tunnel, *self._proxy)
+        authority = f"{self.host}:{self.port}"
+        raw.write(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode("latin-1"))
+        try:
+            head = await tunnel.done
+            line = head.split(b"\r\n", 1)[0]
+            status = line.split(b" ")
+            if len(status) < 2 or status[1] != b"200":
+                raise PeerUnavailable(f"the proxy refused the tunnel: {line!r}")
+            conn = _Connection()
+            tls = await loop.start_tls(raw, conn, self._ssl, server_hostname=self.host)
+        except BaseException:
+            raw.close()
+            raise
+        if tls is None:  # pragma: no cover - the loop closed the connection
+            raise PeerUnavailable("the TLS handshake with the peer failed")
+        conn.connection_made(tls)
         return conn
 
     def _reusable(self, now: float) -> _Connection | None:
@@ -206,9 +240,15 @@ class RawHttpTransport:
         return None
 
     async def request(
-        self, method: str, path: str, *, params: Mapping[str, str] | None = None, json_body: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        timeout_s: float | None = None,
     ) -> PeerResponse:
-        target = self.prefix + path
+        target = self._target_prefix + self.prefix + path
         if params:
             target = f"{target}?{urlencode(params)}"
         rid = current_request_id() or new_request_id()
@@ -223,29 +263,20 @@ class RawHttpTransport:
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
             payload = head.encode("latin-1") + body
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout_s
+        deadline = loop.time() + (self.timeout_s if timeout_s is None else timeout_s)
         conn = self._reusable(loop.time())
-        for attempt in (1, 2):
-            reused = conn is not None
-            if conn is None:
-                conn = await self._connect(deadline)
-            try:
-                status, raw = await self._exchange(conn, payload, deadline)
-            except PeerUnavailable:
-                if reused and attempt == 1 and not conn.received:
-                    conn = None  # the peer closed an idle connection as we wrote: once more, on a new one
-                    continue
-                raise
-            if not conn.closed:
-                conn.idle_since = loop.time()
-                self._idle.append(conn)
-            return PeerResponse(status, _parse(raw))
-        raise AssertionError("unreachable")  # pragma: no cover
+        if conn is None:
+            conn = await self._connect(deadline)
+        status, raw = await self._exchange(conn, payload, deadline)
+        if not conn.closed:
+            conn.idle_since = loop.time()
+            self._idle.append(conn)
+        return PeerResponse(status, _parse(raw))
 
     async def _exchange(self, conn: _Connection, payload: bytes, deadline: float) -> tuple[int, bytes]:
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[tuple[int, bytes]] = loop.create_future()
-        conn.waiter, conn.received = waiter, False
+        conn.waiter = waiter
         assert conn.transport is not None
         if conn.closed:
             raise PeerUnavailable("connection closed")
@@ -264,33 +295,16 @@ class RawHttpTransport:
             self._idle.pop().close()
 
 
-def peer_transport(base_url: str, *, party: str, timeout_s: float, proxy_url: str | None = None) -> PeerTransport:
-    """The cheapest transport that honours the sandbox's settings: raw HTTP/1.1 to an ``http://``
-    peer, aiohttp through a proxy (``coop-sandbox up --proxy``) or to an ``https://`` peer."""
-    if proxy_url is None and base_url.startswith("http://"):
-        return RawHttpTransport(base_url, party=party, timeout_s=timeout_s)
-    return AiohttpTransport(base_url, party=party, timeout_s=timeout_s, proxy_url=proxy_url)
-
-
-class HttpxTransport:
-    """Any ``httpx.AsyncClient`` (its base URL, headers and proxy as configured)."""
-
-    def __init__(self, client: Callable[[], httpx.AsyncClient]) -> None:
-        self._client = client
-
-    async def request(
-        self, method: str, path: str, *, params: Mapping[str, str] | None = None, json_body: Any = None
-    ) -> PeerResponse:
-        try:
-            response = await self._client().request(method, path, params=params, json=json_body)
-        except httpx.TimeoutException as exc:
-            raise PeerTimeout(str(exc) or "timeout") from exc
-        except httpx.HTTPError as exc:
-            raise PeerUnavailable(str(exc) or type(exc).__name__) from exc
-        return PeerResponse(response.status_code, _parse(response.content))
-
-    async def aclose(self) -> None:
-        return None
+def peer_transport(
+    base_url: str,
+    *,
+    party: str,
+    timeout_s: float,
+    proxy_url: str | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> HttpTransport:
+    """The transport of calls to the peer at ``base_url`` (TLS for https, the proxy if configured)."""
+    return HttpTransport(base_url, party=party, timeout_s=timeout_s, proxy_url=proxy_url, ssl_context=ssl_context)
 
 
 def _parse(raw: bytes) -> Any:
@@ -303,13 +317,11 @@ def _parse(raw: bytes) -> Any:
 
 
 __all__ = [
-    "AiohttpTransport",
-    "HttpxTransport",
+    "HttpTransport",
     "PeerError",
     "PeerResponse",
     "PeerTimeout",
     "PeerTransport",
     "PeerUnavailable",
-    "RawHttpTransport",
     "peer_transport",
 ]

@@ -112,8 +112,75 @@ class Journal:
         self._entries.clear()
 
 
+JOURNAL_BODY_CAP = 8192
+"""The journal keeps the body chunks of a request until this many bytes are seen (then masks them)."""
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.encode()
+_PARTY_KEY = PARTY_HEADER.encode()
+_CONTENT_TYPE_KEY = b"content-type"
+
+
+class RequestContext:
+    """One request's context, the same for every path a request may take (the FastAPI stack's
+    :class:`RequestContextMiddleware` and the lean hot routes of :mod:`sandbox.kit.fast`):
+
+    * its id: the caller's ``X-Request-Id`` (at most 64 characters) or a new one, in
+      :data:`request_id_var` while the request is handled and in the answer (:attr:`id_header`);
+    * its journal entry (:meth:`record`): method, path, masked query, status, duration, the calling
+      party (``X-Sandbox-Party``) and, when bodies are recorded, the masked body as far as
+      :data:`JOURNAL_BODY_CAP` (whole chunks are kept until that many bytes are seen).
+    """
+
+    __slots__ = ("_parts", "_seen", "_token", "caller", "content_type", "id_header", "rid", "started")
+
+    def __init__(self, scope: Scope) -> None:
+        rid_raw = caller = ctype = None
+        for key, value in scope.get("headers") or ():
+            if key == _REQUEST_ID_KEY:
+                rid_raw = value
+            elif key == _PARTY_KEY:
+                caller = value
+            elif key == _CONTENT_TYPE_KEY:
+                ctype = value
+        self.rid: str = rid_raw.decode("latin-1")[:64] if rid_raw else new_request_id()
+        self.caller: str | None = caller.decode("latin-1") if caller else None
+        self.content_type: str = ctype.decode("latin-1") if ctype else ""
+        self.id_header: tuple[bytes, bytes] = (b"x-request-id", self.rid.encode("latin-1"))
+        self.started = time.perf_counter()
+        self._parts: list[bytes] = []
+        self._seen = 0
+        self._token: contextvars.Token[str | None] | None = request_id_var.set(self.rid)
+
+    def body_chunk(self, chunk: bytes) -> None:
+        """A chunk of the request body, kept for the journal up to :data:`JOURNAL_BODY_CAP`."""
+        if self._seen < JOURNAL_BODY_CAP:
+            self._parts.append(chunk)
+            self._seen += len(chunk)
+
+    def leave(self) -> None:
+        """Take the request id out of the context (the request is handed to other code, or done)."""
+        if self._token is not None:
+            request_id_var.reset(self._token)
+            self._token = None
+
+    def record(self, journal: Journal, clock: Clock, scope: Scope, status: int) -> None:
+        """Record the request's journal entry."""
+        body = b"".join(self._parts) if self._parts else b""
+        journal.add(
+            at_us=clock.now_us(),
+            request_id=self.rid,
+            method=scope.get("method", ""),
+            path=scope.get("path", ""),
+            query=mask_text(scope.get("query_string", b"").decode("latin-1")),
+            status=status,
+            duration_ms=round((time.perf_counter() - self.started) * 1000, 3),
+            caller=self.caller,
+            request_body=mask_body(body, self.content_type) if body else None,
+        )
+
+
 class RequestContextMiddleware:
-    """Sets the request id, records the journal entry and answers with ``X-Request-Id``."""
+    """The FastAPI stack's request context (:class:`RequestContext`): the request id, the
+    journal entry and ``X-Request-Id`` in the answer."""
 
     def __init__(
         self,
@@ -134,47 +201,31 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        rid_raw = headers.get(REQUEST_ID_HEADER.encode())
-        rid = rid_raw.decode("latin-1")[:64] if rid_raw else new_request_id()
-        token = request_id_var.set(rid)
-        path: str = scope.get("path", "")
-        record = not path.startswith(self.skip_prefix)
-        started = time.perf_counter()
-        status_holder = [500]
-        body_parts: list[bytes] = []
+        context = RequestContext(scope)
+        record = not scope.get("path", "").startswith(self.skip_prefix)
+        status = 500
 
         async def receive_wrapper() -> Message:
             message = await receive()
-            if message["type"] == "http.request" and sum(len(p) for p in body_parts) < 8192:
-                body_parts.append(message.get("body", b""))
+            if message["type"] == "http.request":
+                context.body_chunk(message.get("body", b""))
             return message
 
         async def send_wrapper(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                status_holder[0] = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode("latin-1"))]
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), context.id_header]
             await send(message)
 
         try:
             await self.app(scope, receive_wrapper if record and self.record_bodies else receive, send_wrapper)
         finally:
-            if record:
-                ctype = headers.get(b"content-type", b"").decode("latin-1")
-                caller = headers.get(PARTY_HEADER.encode())
-                self.journal.add(
-                    at_us=self.clock.now_us(),
-                    request_id=rid,
-                    method=scope.get("method", ""),
-                    path=path,
-                    query=mask_text(scope.get("query_string", b"").decode("latin-1")),
-                    status=status_holder[0],
-                    duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                    caller=caller.decode("latin-1") if caller else None,
-                    request_body=mask_body(b"".join(body_parts), ctype) if body_parts else None,
-                )
-            request_id_var.reset(token)
+            try:
+                if record:
+                    context.record(self.journal, self.clock, scope, status)
+            finally:
+                context.leave()
 
 
 class _ContextFilter(logging.Filter):

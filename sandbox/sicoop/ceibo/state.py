@@ -7,13 +7,15 @@ oldest are dropped first); pending holds are always kept until resolved or expir
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sandbox.kit.clock import from_us
 from sandbox.kit.money import format_amount
+from sandbox.protocols.sicoop import business_day, report_page
 from sandbox.sicoop.ceibo.logic import CardBook, Decision, Hold, HoldState
 from sandbox.world import World
 
@@ -52,6 +54,10 @@ class CeiboState:
         self._final: deque[str] = deque()
         #: Hold ids voided before the hold arrived (a reversal that overtook its authorization).
         self.tombstones: dict[str, int] = {}
+        #: Hold ids by the business day they were created (append-only: the settlement report's
+        #: pages); a day is forgotten once none of its holds is kept any more.
+        self.by_day: dict[date, list[str]] = {}
+        self._live: Counter[date] = Counter()
         self.reset()
 
     # -- PartyState ------------------------------------------------------------------------------
@@ -63,6 +69,8 @@ class CeiboState:
         self.holds.clear()
         self._final.clear()
         self.tombstones.clear()
+        self.by_day.clear()
+        self._live.clear()
         for card in self.world.dimo_cards:
             self.profiles[card.card_id] = CardProfile(
                 card.card_id,
@@ -116,6 +124,10 @@ class CeiboState:
     # -- holds -------------------------------------------------------------------------------------
     def apply(self, decision: Decision) -> None:
         hold = decision.hold
+        if hold.hold_id not in self.holds:
+            day = business_day(hold.created_us)
+            self.by_day.setdefault(day, []).append(hold.hold_id)
+            self._live[day] += 1
         self.holds[hold.hold_id] = hold
         if decision.card is not None:
             self.books[decision.card.card_id] = decision.card
@@ -124,7 +136,14 @@ class CeiboState:
             while len(self._final) > MAX_FINAL_HOLDS:
                 old = self._final.popleft()
                 if old in self.holds and self.holds[old].state is not HoldState.PENDING:
-                    del self.holds[old]
+                    self._forget(self.holds.pop(old))
+
+    def _forget(self, hold: Hold) -> None:
+        day = business_day(hold.created_us)
+        self._live[day] -= 1
+        if self._live[day] <= 0:
+            del self._live[day]
+            self.by_day.pop(day, None)
 
     def tombstone(self, hold_id: str, now_us: int) -> None:
         self.tombstones[hold_id] = now_us
@@ -135,6 +154,11 @@ class CeiboState:
         for hold in list(self.holds.values()):
             if hold.state is HoldState.PENDING and hold.expires_us <= now_us:
                 yield hold
+
+    def day_holds(self, day: date, page_token: str | None, page_size: int) -> tuple[list[Hold], str | None]:
+        """One page of the holds created on a business day, oldest first (the settlement report)."""
+        ids, next_token = report_page(self.by_day.get(day, ()), page_token, page_size)
+        return [self.holds[i] for i in ids if i in self.holds], next_token
 
     def between(self, since_us: int | None, until_us: int | None) -> list[Hold]:
         return [

@@ -10,9 +10,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sandbox.kit.paraguay import normalize_phone, parse_pyg
+from sandbox.protocols.paraguay import normalize_phone, parse_pyg
+from sandbox.protocols.sicoop import TRACE_PATTERN
 
-TRACE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
+__all__ = ["TRACE_PATTERN", "CounterOut", "OperationIn", "OperationOut"]
 
 
 class OperationIn(BaseModel):

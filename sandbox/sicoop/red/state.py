@@ -8,12 +8,15 @@ drawer held at the start (NET-02, the network's side).
 
 from __future__ import annotations
 
+from collections import Counter as Tally
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sandbox.kit.clock import from_us
 from sandbox.kit.money import format_amount
+from sandbox.protocols.sicoop import business_day, report_page
 from sandbox.sicoop.red.logic import OpStatus, cashier_message, instruction
 from sandbox.world import World
 
@@ -75,6 +78,12 @@ class RedState:
         self.world = world
         self.counters: dict[str, Counter] = {}
         self.operations: OrderedDict[str, Operation] = OrderedDict()
+        #: Operations with a call to SICOOP still to retry, by trace number.
+        self.pending: dict[str, Operation] = {}
+        #: Trace numbers by the business day their operation started (append-only: the register's
+        #: report pages); a day is forgotten once none of its operations is kept any more.
+        self.by_day: dict[date, list[str]] = {}
+        self._live: Tally[date] = Tally()
         self.reset()
 
     def reset(self) -> None:
@@ -82,14 +91,30 @@ class RedState:
             c.id: Counter(c.id, c.name, c.network, c.cash_minor, c.registration) for c in self.world.counters
         }
         self.operations.clear()
+        self.pending.clear()
+        self.by_day.clear()
+        self._live.clear()
 
     def add(self, op: Operation) -> None:
         self.operations[op.trace_number] = op
+        day = business_day(op.started_us)
+        self.by_day.setdefault(day, []).append(op.trace_number)
+        self._live[day] += 1
         while len(self.operations) > MAX_OPERATIONS:
             oldest = next(iter(self.operations.values()))
             if oldest.status not in (OpStatus.COMPLETED, OpStatus.DECLINED, OpStatus.RELEASED, OpStatus.FAILED):
                 break
-            self.operations.popitem(last=False)
+            _, gone = self.operations.popitem(last=False)
+            gone_day = business_day(gone.started_us)
+            self._live[gone_day] -= 1
+            if self._live[gone_day] <= 0:
+                del self._live[gone_day]
+                self.by_day.pop(gone_day, None)
+
+    def day_operations(self, day: date, page_token: str | None, page_size: int) -> tuple[list[Operation], str | None]:
+        """One page of the operations started on a business day, oldest first (the register's report)."""
+        traces, next_token = report_page(self.by_day.get(day, ()), page_token, page_size)
+        return [self.operations[t] for t in traces if t in self.operations], next_token
 
     def view(self, op: Operation) -> dict[str, Any]:
         counter = self.counters[op.counter_id]
@@ -112,6 +137,24 @@ class RedState:
             "updated_at": from_us(op.updated_us).isoformat(),
         }
 
+    def report_row(self, op: Operation) -> dict[str, Any]:
+        """An operation as the register's report shows it (no holder data, no history)."""
+        return {
+            "trace_number": op.trace_number,
+            "operation": op.operation,
+            "counter_id": op.counter_id,
+            "amount": format_amount(op.amount_minor, "PYG"),
+            "currency": "PYG",
+            "status": op.status.value,
+            "registered": op.registered,
+            "cash_moved": op.cash_moved,
+            "switch_id": op.switch_id,
+            "switch_status": op.switch_status,
+            "reason_code": op.reason_code,
+            "started_at": from_us(op.started_us).isoformat(),
+            "updated_at": from_us(op.updated_us).isoformat(),
+        }
+
     def registration_row(self, op: Operation) -> dict[str, Any]:
         row = self.view(op)
         row["document_number"] = op.document_number
@@ -129,4 +172,5 @@ class RedState:
             "total_cash": format_amount(sum(c.cash_minor for c in self.counters.values()), "PYG"),
             "operations_by_status": by_status,
             "latest_operations": [self.registration_row(op) for op in reversed(latest)],
+            "pending_calls": sorted(self.pending),
         }

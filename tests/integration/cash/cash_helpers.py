@@ -5,16 +5,18 @@ Kept out of ``conftest.py`` so that test modules import them by a unique module 
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import httpx
 import requests
 from sqlalchemy import Engine, func, select
 
-from reference_impl.services.cash.service import CashService
+from reference_impl.flows.cash.service import CashService
+from reference_impl.peers.transport import PeerResponse, PeerTimeout, PeerUnavailable
 from reference_impl.store.tables import metadata
 from sandbox.kit.clock import Clock
 from sandbox.testing import SandboxHandle
@@ -28,39 +30,61 @@ PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # -- the service on a database, with a fake CEIBO ------------------------------------------------
 @dataclass
 class FakeCeibo:
-    """CEIBO as the switch sees it. ``mode``: ``ok``, ``decline:<code>``, ``timeout`` (the hold is
-    created, the answer lost), ``down`` (nothing happens); ``void_down`` makes voids fail."""
+    """CEIBO as the switch sees it, in memory (a :class:`~reference_impl.peers.transport.PeerTransport`).
+    ``mode``: ``ok``, ``decline:<code>``, ``timeout`` (the hold is created, the answer lost), ``down``
+    (nothing happens); ``void_down``/``post_down`` make that many voids/posts fail."""
 
     mode: str = "ok"
     void_down: int = 0
     post_down: int = 0
     holds: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    #: While set and not open, a hold waits here (a slow CEIBO: the first request stays in flight).
+    gate: asyncio.Event | None = None
+    #: While set and not open, a card lookup waits here.
+    lookup_gate: asyncio.Event | None = None
+    #: Set when a card lookup arrives.
+    looked_up: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Set when a hold request arrives.
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        timeout_s: float | None = None,
+    ) -> PeerResponse:
+        params = params or {}
         if path == "/ceibo/v1/cards":
             self.calls.append("lookup")
+            self.looked_up.set()
+            if self.lookup_gate is not None:
+                await self.lookup_gate.wait()
             found = [
                 c
                 for c in load_world(None).dimo_cards
-                if c.holder_document == request.url.params.get("document_number")
-                or c.phone == request.url.params.get("phone")
+                if c.holder_document == params.get("document_number") or c.phone == params.get("phone")
             ]
-            return httpx.Response(
-                200, json={"cards": [{"card_id": c.card_id, "status": c.status, "entity": c.entity} for c in found]}
+            return PeerResponse(
+                200, {"cards": [{"card_id": c.card_id, "status": c.status, "entity": c.entity} for c in found]}
             )
         if path == "/ceibo/v1/holds":
-            body = json.loads(request.content)
+            body = json.loads(json.dumps(json_body))  # what crossed the wire
             self.calls.append("hold")
+            self.arrived.set()
+            if self.gate is not None:
+                await self.gate.wait()
             if self.mode == "down":
-                raise httpx.ConnectError("refused")
+                raise PeerUnavailable("refused")
             if self.mode.startswith("decline:"):
-                return httpx.Response(200, json={"result": "declined", "reason_code": self.mode.split(":")[1]})
+                return PeerResponse(200, {"result": "declined", "reason_code": self.mode.split(":")[1]})
             self.holds.setdefault(body["hold_id"], {**body, "state": "pending"})
             if self.mode == "timeout":
-                raise httpx.ReadTimeout("no answer in time")
-            return httpx.Response(200, json={"result": "created", "state": "pending"})
+                raise PeerTimeout("no answer in time")
+            return PeerResponse(200, {"result": "created", "state": "pending"})
         hold_id, action = path.split("/")[-2:]
         self.calls.append(action)
         if (action == "void" and self.void_down) or (action == "post" and self.post_down):
@@ -68,16 +92,19 @@ class FakeCeibo:
                 self.void_down -= 1
             else:
                 self.post_down -= 1
-            raise httpx.ConnectError("refused")
+            raise PeerUnavailable("refused")
         hold = self.holds.get(hold_id)
         if hold is None:
-            return httpx.Response(404, json={"error": "hold_not_found"})
+            return PeerResponse(404, {"error": "hold_not_found"})
         goal = "posted" if action == "post" else "voided"
         if hold["state"] == "pending":
             hold["state"] = goal
-            return httpx.Response(200, json={"state": goal})
+            return PeerResponse(200, {"state": goal})
         code = {"posted": "already_posted", "voided": "already_voided"}[hold["state"]]
-        return httpx.Response(409, json={"error": code})
+        return PeerResponse(409, {"error": code})
+
+    async def aclose(self) -> None:
+        return None
 
 
 @dataclass

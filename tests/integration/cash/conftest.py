@@ -7,24 +7,21 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import requests
 from cash_helpers import KEY, PG, START, Cash, FakeCeibo, Net
 from sqlalchemy import Engine, delete
 
-from reference_impl.peers.ceibo import CeiboClient
-from reference_impl.peers.red import RedClient
-from reference_impl.peers.transport import HttpxTransport
-from reference_impl.services.batching import group_commit_for
-from reference_impl.services.cash.directory import CardDirectory, CardPolicies
-from reference_impl.services.cash.service import CashService
-from reference_impl.services.settings import SwitchSettings
+from reference_impl.flows.cash.directory import CardDirectory, CardPolicies
+from reference_impl.flows.cash.service import CashService
+from reference_impl.flows.cash.state import CashState
+from reference_impl.peers.ceibo import CeiboPeer
+from reference_impl.peers.red import RedPeer
+from reference_impl.settings import SwitchSettings
 from reference_impl.store import AuthorizationStore, create_store_engine, upgrade
-from reference_impl.store.cash import CashRepository
 from reference_impl.store.tables import metadata
+from reference_impl.store.unit_of_work import GroupCommit
 from sandbox.kit.clock import Clock
-from sandbox.kit.peers import Peers
 from sandbox.testing import SandboxHandle
 from sandbox.world import load_world
 
@@ -71,19 +68,15 @@ async def cash(cash_engine: Engine, tmp_path: Path) -> AsyncIterator[Cash]:
     settings = SwitchSettings.from_options({"database_url": "sqlite://"}, tmp_path)
     clock = Clock.frozen(START)
     fake = FakeCeibo()
-    peers = Peers(
-        "switch", {"ceibo": "http://ceibo.test", "red": "http://red.test"}, transport=httpx.MockTransport(fake.handler)
-    )
     auth = AuthorizationStore(cash_engine, otp_key=KEY, day_tz=settings.cash_tz)
-    ceibo = CeiboClient(HttpxTransport(lambda: peers.client("ceibo", timeout_s=1)), peers)
+    ceibo = CeiboPeer(fake)
     world = load_world(None)
-    batcher = group_commit_for(auth)  # inline on SQLite, a writer thread on PostgreSQL, as the switch
+    # inline on SQLite, a writer thread on PostgreSQL, as the switch
+    batcher = GroupCommit.for_unit_of_work(auth.unit_of_work)
     service = CashService(
-        auth=auth,
-        repo=CashRepository(cash_engine),
-        batcher=batcher,
+        state=CashState(auth, batcher),
         ceibo=ceibo,
-        red=RedClient(peers),
+        red=RedPeer(fake),  # not read by these tests
         directory=CardDirectory(ceibo, CardPolicies(world)),
         clock=clock,
         settings=settings,
@@ -94,7 +87,6 @@ async def cash(cash_engine: Engine, tmp_path: Path) -> AsyncIterator[Cash]:
         yield Cash(service, fake, clock, cash_engine)
     finally:
         await batcher.close()
-        await peers.aclose()
 
 
 @pytest.fixture

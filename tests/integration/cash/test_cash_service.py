@@ -13,8 +13,8 @@ from cash_helpers import Cash
 from sqlalchemy import select
 
 from reference_impl.core.errors import IdempotencyConflict
-from reference_impl.services.cash.machine import CashKind
-from reference_impl.services.cash.service import CashRefused, OpenCommand, TransactionNotFound
+from reference_impl.flows.cash.logic import CashKind
+from reference_impl.flows.cash.service import CashRefused, OpenCommand, TransactionNotFound
 from reference_impl.store.tables import holds, idempotency_keys, limit_counters
 
 pytestmark = pytest.mark.anyio
@@ -170,10 +170,10 @@ async def test_a_late_confirm_before_the_sweeper_expires_it_itself(cash: Cash) -
 async def test_a_transaction_left_authorizing_is_settled_by_the_sweeper(cash: Cash) -> None:
     digest = cash.service.body_hash(command())
     from reference_impl.core.limits import UNLIMITED
-    from reference_impl.services.cash.directory import CardRef
+    from reference_impl.flows.cash.directory import CardRef
 
     card = CardRef("DIMO-0001", "NANDE", UNLIMITED)
-    held = await cash.service.batcher.run(
+    held = await cash.service.state.commit.run(
         lambda conn: cash.service._phase_a(command(), digest, card, "wd-00000000000000aa", cash.clock.now_us(), conn)
     )
     assert held.txn.status == "authorizing"  # a worker died here, before asking CEIBO

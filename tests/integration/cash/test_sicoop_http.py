@@ -168,6 +168,9 @@ def test_a_deposit_refuses_a_soft_token_and_messages_speak_spanish(net: Net) -> 
         ("POST", "/transfers/wd-0000000000000000/confirm", 422, "invalid_field"),
         ("GET", "/withdrawals", 422, "missing_field"),
         ("GET", "/reconciliation?date=15-01-2026", 422, "invalid_field"),
+        ("GET", "/reconciliation?date=9999-12-31", 422, "invalid_field"),
+        ("GET", "/reconciliation?date=0001-01-01", 422, "invalid_field"),
+        ("GET", "/reconciliation?date=0", 422, "invalid_field"),
         ("GET", "/reconciliation", 422, "missing_field"),
         ("POST", "/withdrawals", 422, "malformed_json"),
     ],
@@ -205,6 +208,9 @@ def test_the_switch_pages_show_transactions_and_the_reconciliation(net: Net) -> 
     assert missing.status_code == 404
     page = net.http.get(net.url("switch", "/sicoop/conciliacion"), params={"date": "2026-01-15"}, timeout=10)
     assert page.status_code == 200 and "diferencia" in page.text
+    for day in ("9999-12-31", "0001-01-01"):  # out of range: today's report and the reason, never a 500
+        odd = net.http.get(net.url("switch", "/sicoop/conciliacion"), params={"date": day}, timeout=10)
+        assert odd.status_code == 200 and "2000-01-01" in odd.text and "diferencia" in odd.text
 
 
 def test_each_party_documents_its_api_in_openapi(net: Net) -> None:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from store_helpers import T0, journal_rows
 
 from reference_impl.core import errors
 from reference_impl.core.holds import Account, HoldAction, HoldKind, HoldState, OpenHold, ResolveHold
 from reference_impl.core.limits import LimitCounter, LimitPolicy, LimitRule
-from reference_impl.store import AuthorizationStore, GroupCommitter, HoldOutcome, create_store_engine
+from reference_impl.store import AuthorizationStore, GroupCommit, HoldOutcome, create_store_engine
 
 SEC = timedelta(seconds=1)
 COLOMBIA = timezone(timedelta(hours=-5))
@@ -268,28 +269,37 @@ def test_submit_many_gives_each_command_its_outcome(store: AuthorizationStore, d
     assert store.submit_many([], T0) == []
 
 
-def test_group_committer_serves_many_threads(store: AuthorizationStore) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
+def test_the_group_commit_serves_many_concurrent_callers(store: AuthorizationStore) -> None:
+    """The switch's group commit (one unit of work per command, batched) keeps every caller's
+    outcome and the money exact, on both backends."""
     store.ensure_accounts([Account(f"acct-{i}", 10_000) for i in range(8)])
 
-    def one(i: int) -> HoldOutcome:
-        opened = committer.execute(OpenHold(f"h{i}", f"acct-{i % 8}", HoldKind.DEBIT, 100), T0)
-        assert opened.created
-        return committer.execute(ResolveHold(f"h{i}", HoldAction.POST if i % 2 else HoldAction.VOID), T0 + SEC)
+    def unit(cmd: OpenHold | ResolveHold, now: datetime) -> Callable[[Connection], HoldOutcome | errors.DomainError]:
+        return lambda conn: store.holds.apply_in(conn, [(cmd, now, None)])[0]
 
-    with GroupCommitter(store, max_batch=16) as committer, ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(one, range(64)))
-    assert sum(r.hold.state is HoldState.POSTED for r in results) == 32
+    async def callers() -> tuple[list[HoldOutcome | errors.DomainError], int]:
+        committer = GroupCommit.for_unit_of_work(store.unit_of_work, max_batch=16)
+
+        async def one(i: int) -> HoldOutcome | errors.DomainError:
+            opened = await committer.run(unit(OpenHold(f"h{i}", f"acct-{i % 8}", HoldKind.DEBIT, 100), T0))
+            assert isinstance(opened, HoldOutcome) and opened.created
+            action = HoldAction.POST if i % 2 else HoldAction.VOID
+            return await committer.run(unit(ResolveHold(f"h{i}", action), T0 + SEC))
+
+        try:
+            results = await asyncio.gather(*(one(i) for i in range(64)))
+            refused = await committer.run(unit(ResolveHold("nope", HoldAction.POST), T0))
+        finally:
+            await committer.close()
+        assert isinstance(refused, errors.HoldNotFound)
+        return results, committer.batches
+
+    results, batches = asyncio.run(callers())
+    assert all(isinstance(r, HoldOutcome) for r in results)
+    assert sum(isinstance(r, HoldOutcome) and r.hold.state is HoldState.POSTED for r in results) == 32
+    assert batches < 129  # commands shared transactions
     total = sum(store.get_account(f"acct-{i}").balance_minor or 0 for i in range(8))
     assert total == 8 * 10_000 - 32 * 100
-    with pytest.raises(RuntimeError, match="closed"):
-        committer.submit(ResolveHold("h1", HoldAction.POST), T0)
-
-
-def test_group_committer_raises_refusals(store: AuthorizationStore) -> None:
-    with GroupCommitter(store) as committer, pytest.raises(errors.HoldNotFound):
-        committer.execute(ResolveHold("nope", HoldAction.POST), T0)
 
 
 def test_the_database_refuses_a_negative_available_balance(store: AuthorizationStore, db_engine: Engine) -> None:

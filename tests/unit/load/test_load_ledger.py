@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reference_impl.api.sicoop_models import TRACE_PATTERN
+from reference_impl.flows.cash.models import TRACE_PATTERN
 from sandbox.load.ledger import Ledger, TraceNumbers
 
 

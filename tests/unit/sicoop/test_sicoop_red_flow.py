@@ -13,12 +13,15 @@ from typing import Any
 import httpx
 import pytest
 
+from sandbox.kit.behaviour import Behaviour
 from sandbox.kit.clock import Clock
 from sandbox.kit.errors import Conflict, InvalidInput
 from sandbox.kit.peers import Peers
-from sandbox.sicoop.red.flow import CashierDesk, DeskSettings, SicoopClient
+from sandbox.kit.rules import RuleSet
 from sandbox.sicoop.red.logic import OpStatus
 from sandbox.sicoop.red.models import OperationIn
+from sandbox.sicoop.red.peers import SwitchPeer
+from sandbox.sicoop.red.service import OPERATIONS, RedService, RedSettings
 from sandbox.sicoop.red.state import RedState
 from sandbox.world import load_world
 
@@ -91,11 +94,11 @@ class FakeSicoop:
 
 @dataclass
 class Desk:
-    desk: CashierDesk
+    desk: RedService
     state: RedState
     clock: Clock
     switch: FakeSicoop
-    rule: dict[str, Any] = field(default_factory=dict)
+    rules: RuleSet
 
     async def tick(self, seconds: float) -> int:
         self.clock.advance(seconds)
@@ -113,21 +116,15 @@ def desk() -> Desk:
     switch = FakeSicoop()
     clock = Clock.frozen(START)
     peers = Peers("red", {"switch": "http://switch.test"}, transport=httpx.MockTransport(switch.handler))
-    holder: dict[str, Any] = {}
-    made = Desk(
-        CashierDesk(
-            state,
-            SicoopClient(peers, timeout_s=1),
-            clock,
-            lambda *_: holder.get("action"),
-            DeskSettings(1, immediate_retries=1),
-        ),
+    rules = RuleSet(OPERATIONS)
+    service = RedService(
         state,
         clock,
-        switch,
+        Behaviour(rules),
+        SwitchPeer(peers, timeout_s=1),
+        RedSettings(switch_timeout_s=1, immediate_retries=1),
     )
-    made.rule = holder
-    return made
+    return Desk(service, state, clock, switch, rules)
 
 
 def withdrawal(amount: str = "100000", **extra: Any) -> OperationIn:
@@ -230,12 +227,13 @@ async def test_a_lost_release_is_retried(desk: Desk) -> None:
     assert desk.switch.calls.count("release") == 3
 
 
-async def test_a_behaviour_rule_fails_the_registration(desk: Desk) -> None:
-    from sandbox.kit.rules import Action
-
-    desk.rule["action"] = Action(error={"status": 503})
+@pytest.mark.parametrize("action", [{"error": {"status": 503}}, {"drop": True}, {"decline": "register_down"}])
+async def test_a_behaviour_rule_fails_the_registration(desk: Desk, action: dict[str, Any]) -> None:
+    desk.rules.add({"match": {"operation": "red.register"}, "action": action, "times": 1})
     op, _ = await desk.desk.submit(withdrawal())
     assert (op.status, op.registered) == (OpStatus.RELEASED, False)
+    again, _ = await desk.desk.submit(withdrawal())  # the rule is spent
+    assert (again.status, again.registered) == (OpStatus.COMPLETED, True)
 
 
 async def test_deposits_take_cash_and_the_drawer_books_balance(desk: Desk) -> None:

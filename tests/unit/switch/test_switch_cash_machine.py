@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reference_impl.core.holds import HoldAction
-from reference_impl.services.cash.machine import (
+from reference_impl.flows.cash.logic import (
     REFUSALS,
     STATUSES,
     TRANSITIONS,

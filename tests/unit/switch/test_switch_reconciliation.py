@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from reference_impl.services.cash.reconciliation import compare
-from reference_impl.store.cash import CashTransaction
+from reference_impl.flows.cash.logic import CashTransaction
+from reference_impl.flows.cash.reconciliation import compare
 from sandbox.kit.clock import from_us, to_us
 
 DAY_START = to_us(datetime(2026, 1, 15, 3, 0, tzinfo=UTC))  # midnight in Asunción (UTC-3)

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from reference_impl.services.batching import GroupCommit
-from reference_impl.services.settings import SwitchSettings
+from reference_impl.settings import SwitchSettings
 from reference_impl.store.engine import create_store_engine
+from reference_impl.store.unit_of_work import GroupCommit
 from sandbox.config import ConfigError
 
 

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from reference_impl.core.limits import LimitPolicy, LimitRule, resolve_policy, validate_limit_rules
-from reference_impl.peers.ceibo import CeiboClient
+from reference_impl.peers.ceibo import CeiboPeer
 from sandbox.world import World
 
 MAX_CACHED = 500_000
@@ -61,7 +61,7 @@ class CardPolicies:
 
 
 class CardDirectory:
-    def __init__(self, ceibo: CeiboClient, policies: CardPolicies) -> None:
+    def __init__(self, ceibo: CeiboPeer, policies: CardPolicies) -> None:
         self._ceibo = ceibo
         self._policies = policies
         self._cache: OrderedDict[str, CardRef] = OrderedDict()

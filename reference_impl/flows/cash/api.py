@@ -21,64 +21,37 @@ Confirm and release are idempotent; a second, different resolution is ``409`` wi
 confirm is refused with ``expired`` (CASH-10).
 """
 
-# The routes are FastAPI routes (documentation, validation, error answers); the four that carry the
-# load (open a withdrawal or deposit, confirm, release) are also answered by lean handlers
-# (:func:`fast_routes`, :mod:`sandbox.kit.fast`) with the same code behind them, which hand any
-# request that is not plainly valid back to the FastAPI route.
+# The four routes that carry the load (open a withdrawal or deposit, confirm, release) are hot
+# routes (sandbox.kit.fast.HotRouter): declared once, answered by FastAPI (documented, validated)
+# or by their lean handler, with the same code behind both.
 
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import ValidationError
+from fastapi import Path, Query
 
-from reference_impl.api.sicoop_models import (
+from reference_impl.core.errors import DomainError, IdempotencyConflict, IdempotencyInProgress
+from reference_impl.flows.cash.logic import CashKind
+from reference_impl.flows.cash.models import (
+    ID_PATTERN,
     TRACE_PATTERN,
+    CashPath,
     DepositIn,
     TransactionList,
     TransactionOut,
     WithdrawalIn,
 )
-from reference_impl.core.errors import DomainError, IdempotencyConflict, IdempotencyInProgress
-from reference_impl.services.cash.machine import CashKind
-from reference_impl.services.cash.reasons import MESSAGES
-from reference_impl.services.cash.reconciliation import reconcile
-from reference_impl.services.cash.service import Answer, CashRefused, CashService, OpenCommand, TransactionNotFound
+from reference_impl.flows.cash.reasons import MESSAGES
+from reference_impl.flows.cash.service import Answer, CashRefused, CashService, OpenCommand, TransactionNotFound
 from sandbox.kit.errors import Conflict, InvalidInput, NotFound, SandboxError
-from sandbox.kit.fast import FastRequest, FastResponse, FastRoutes
-from sandbox.kit.observe import PARTY_HEADER
-
-ID_PATTERN = r"^(wd|dp)-[0-9a-f]{16}$"
-TxnId = Annotated[str, Path(pattern=ID_PATTERN, description="The switch's transaction id.")]
+from sandbox.kit.fast import Call, HotRouter, Reply
 
 
-class CashPath(StrEnum):
-    withdrawals = "withdrawals"
-    deposits = "deposits"
-
-    @property
-    def kind(self) -> CashKind:
-        return CashKind.WITHDRAWAL if self is CashPath.withdrawals else CashKind.DEPOSIT
-
-
-def _actor(request: Request, counter_id: str | None = None) -> str:
-    return _actor_of(request.headers.get(PARTY_HEADER), counter_id)
-
-
-def _actor_of(caller: str | None, counter_id: str | None = None) -> str:
+def _actor(caller: str | None, counter_id: str | None = None) -> str:
     caller = caller or "client"
     return f"{caller}:{counter_id}" if counter_id else caller
-
-
-_PARTY_HEADER = PARTY_HEADER.encode()
-
-
-def _fast_actor(request: FastRequest, counter_id: str | None = None) -> str:
-    caller = request.header(_PARTY_HEADER)
-    return _actor_of(caller.decode("latin-1") if caller else None, counter_id)
 
 
 def _domain(exc: DomainError) -> SandboxError:
@@ -159,111 +132,74 @@ async def _resolve(
     return answer.body
 
 
-_REPLAYED = [(b"idempotent-replayed", b"true")]
+TxnId = Annotated[str, Path(pattern=ID_PATTERN, description="The switch's transaction id.")]
+_REPLAYED = ((b"idempotent-replayed", b"true"),)
+KIND = {"kind": CashPath, "txn_id": TxnId}
 
 
-def fast_routes(service: CashService) -> FastRoutes:
-    """Lean handlers of the hot routes (the FastAPI routes of :func:`router` document them)."""
-    routes = FastRoutes()
+def router(service: CashService) -> HotRouter:
+    api = HotRouter(prefix="/sicoop/v1", tags=["sicoop"])
 
-    def opener(kind: CashKind, model: type[WithdrawalIn] | type[DepositIn]) -> Any:
-        async def handle(request: FastRequest) -> FastResponse | None:
-            if not request.json_body():
-                return None
-            try:
-                body = model.model_validate_json(request.body)
-            except ValidationError:
-                return None  # the FastAPI route answers with the field named
-            answer = await _open(service, kind, body, _fast_actor(request, body.counter_id))
-            return FastResponse.json(answer.body, answer.status_code, _REPLAYED if answer.replayed else None)
+    async def open_transaction(kind: CashKind, call: Call[WithdrawalIn] | Call[DepositIn]) -> Reply:
+        body = call.body
+        answer = await _open(service, kind, body, _actor(call.caller, body.counter_id))
+        return Reply.json(answer.body, answer.status_code, _REPLAYED if answer.replayed else ())
 
-        return handle
-
-    async def resolve(request: FastRequest) -> FastResponse:
-        kind = CashPath(request.params["kind"]).kind
-        action: Literal["confirm", "release"] = "confirm" if request.params["action"] == "confirm" else "release"
-        body = await _resolve(service, kind, request.params["txn_id"], action, _fast_actor(request))
-        return FastResponse.json(body)
-
-    routes.add("POST", "/sicoop/v1/withdrawals", opener(CashKind.WITHDRAWAL, WithdrawalIn))
-    routes.add("POST", "/sicoop/v1/deposits", opener(CashKind.DEPOSIT, DepositIn))
-    ids = ID_PATTERN.removeprefix("^").removesuffix("$")
-    routes.add(
+    @api.hot(
         "POST",
-        rf"^/sicoop/v1/(?P<kind>withdrawals|deposits)/(?P<txn_id>{ids})/(?P<action>confirm|release)$",
-        resolve,
-        reads_body=False,
-    )
-    return routes
-
-
-def router(service: CashService) -> APIRouter:
-    api = APIRouter(prefix="/sicoop/v1", tags=["sicoop"])
-
-    def reply(answer: Answer, response: Response) -> dict[str, Any]:
-        response.status_code = answer.status_code
-        if answer.replayed:
-            response.headers["Idempotent-Replayed"] = "true"
-        return answer.body
-
-    async def open_transaction(kind: CashKind, body: WithdrawalIn | DepositIn, request: Request) -> Answer:
-        return await _open(service, kind, body, _actor(request, body.counter_id))
-
-    @api.post(
         "/withdrawals",
+        body=WithdrawalIn,
         status_code=201,
         response_model=TransactionOut,
         summary="Withdrawal (extracción): hold the amount on the holder's DIMO card",
         responses={409: {"description": "idempotency_conflict / idempotency_in_progress"}},
     )
-    async def withdraw(body: WithdrawalIn, request: Request, response: Response) -> dict[str, Any]:
-        return reply(await open_transaction(CashKind.WITHDRAWAL, body, request), response)
+    async def withdraw(call: Call[WithdrawalIn]) -> Reply:
+        return await open_transaction(CashKind.WITHDRAWAL, call)
 
-    @api.post(
+    @api.hot(
+        "POST",
         "/deposits",
+        body=DepositIn,
         status_code=201,
         response_model=TransactionOut,
         summary="Deposit (depósito): a pending credit on the holder's DIMO card",
         responses={409: {"description": "idempotency_conflict / idempotency_in_progress"}},
     )
-    async def deposit(body: DepositIn, request: Request, response: Response) -> dict[str, Any]:
-        return reply(await open_transaction(CashKind.DEPOSIT, body, request), response)
+    async def deposit(call: Call[DepositIn]) -> Reply:
+        return await open_transaction(CashKind.DEPOSIT, call)
 
     @api.get("/reconciliation", summary="Daily reconciliation with CEIBO and the collection network")
     async def reconciliation(
         day: Annotated[date, Query(alias="date", description="YYYY-MM-DD, in the cash timezone")],
     ) -> dict[str, Any]:
-        return await reconcile(
-            day,
-            service.settings.cash_tz,
-            transactions=service.between,
-            ceibo=service.ceibo,
-            red=service.red,
-            now=service.clock.now(),
-        )
+        return await service.reconcile(day)
 
-    async def resolve(
-        kind: CashPath, txn_id: str, action: Literal["confirm", "release"], request: Request
-    ) -> dict[str, Any]:
-        return await _resolve(service, kind.kind, txn_id, action, _actor(request))
+    async def resolve(call: Call[None], action: Literal["confirm", "release"]) -> Reply:
+        kind = CashPath(call.params["kind"]).kind
+        return Reply.json(await _resolve(service, kind, call.params["txn_id"], action, _actor(call.caller)))
 
-    @api.post(
+    @api.hot(
+        "POST",
         "/{kind}/{txn_id}/confirm",
+        params=KIND,
         response_model=TransactionOut,
         summary="Confirm: the network registered it; the hold is posted (money moves)",
         responses={404: {"description": "transaction_not_found"}, 409: {"description": "expired, already_..."}},
     )
-    async def confirm(kind: CashPath, txn_id: TxnId, request: Request) -> dict[str, Any]:
-        return await resolve(kind, txn_id, "confirm", request)
+    async def confirm(call: Call[None]) -> Reply:
+        return await resolve(call, "confirm")
 
-    @api.post(
+    @api.hot(
+        "POST",
         "/{kind}/{txn_id}/release",
+        params=KIND,
         response_model=TransactionOut,
         summary="Release: the registration failed; the hold is voided at once (CASH-09)",
         responses={404: {"description": "transaction_not_found"}, 409: {"description": "expired, already_..."}},
     )
-    async def release(kind: CashPath, txn_id: TxnId, request: Request) -> dict[str, Any]:
-        return await resolve(kind, txn_id, "release", request)
+    async def release(call: Call[None]) -> Reply:
+        return await resolve(call, "release")
 
     @api.get("/{kind}/{txn_id}", response_model=TransactionOut, summary="A transaction")
     async def get_transaction(kind: CashPath, txn_id: TxnId) -> dict[str, Any]:

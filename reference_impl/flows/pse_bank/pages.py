@@ -12,16 +12,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
 
 CUS = Annotated[str, Path(pattern=r"^[0-9A-Za-z-]{1,40}$", description="CUS (trazabilityCode) de ACH")]
 
 
-def router(bank_code: str) -> APIRouter:
+def router(bank_code: str, templates: Jinja2Templates) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
     @pages.get("/pse/banco/{cus}", response_class=HTMLResponse)
     async def bank_front(request: Request, cus: CUS) -> HTMLResponse:
-        return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        return templates.TemplateResponse(
             request,
             "pse_bank_pending.html",
             {"party": "switch", "title": f"Banco {bank_code} · PSE", "cus": cus, "bank_code": bank_code},

@@ -24,9 +24,10 @@ expires the transaction and is refused with ``expired`` (the expiry is persisted
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 from reference_impl.core.holds import HoldAction, HoldKind
 
@@ -139,3 +140,62 @@ def decide(status: CashStatus, event: CashEvent, *, expires_us: int | None, now_
     if move is None:
         return Decision(None, REFUSALS.get(status, "illegal_transition"))
     return Decision(move)
+
+
+# -- the records of a transaction (values; kept by :mod:`.state`) ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CashTransaction:
+    id: str
+    kind: str
+    trace_number: str
+    body_hash: str
+    counter_id: str
+    document_number: str | None
+    phone: str | None
+    card_id: str | None
+    amount_minor: int
+    currency: str
+    status: str
+    reason_code: str | None
+    hold_id: str | None
+    created_us: int
+    updated_us: int
+    expires_us: int | None
+    resolved_us: int | None
+    issuer_state: str
+    issuer_sync: str
+    issuer_attempts: int
+    issuer_next_us: int | None
+    version: int = 0
+
+    def moved(self, **changes: Any) -> CashTransaction:
+        """This transaction with ``changes`` and the next version."""
+        return replace(self, version=self.version + 1, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionEvent:
+    transaction_id: str
+    at_us: int
+    actor: str
+    event: str
+    from_status: str | None
+    to_status: str
+    reason_code: str | None = None
+    detail: dict[str, Any] | None = None
+
+    def values(self) -> tuple[Any, ...]:
+        """The row's values in column order (``detail`` as JSON text)."""
+        detail = None if self.detail is None else json.dumps(self.detail, sort_keys=True, ensure_ascii=False)
+        return (
+            self.transaction_id,
+            self.at_us,
+            self.actor,
+            self.event,
+            self.from_status,
+            self.to_status,
+            self.reason_code,
+            detail,
+        )

@@ -7,19 +7,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
 
-from reference_impl.services.cash.machine import CashKind
-from reference_impl.services.cash.reconciliation import reconcile
-from reference_impl.services.cash.service import CashService, TransactionNotFound
+from reference_impl.flows.cash.logic import CashKind
+from reference_impl.flows.cash.service import CashService, TransactionNotFound
+from sandbox.kit.errors import InvalidInput
 
 
-def router(service: CashService) -> APIRouter:
+def router(service: CashService, templates: Jinja2Templates) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
     def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
-        return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-            request, template, {"party": "switch", **values}, status_code=status_code
-        )
+        return templates.TemplateResponse(request, template, {"party": "switch", **values}, status_code=status_code)
 
     @pages.get("/sicoop", response_class=HTMLResponse)
     async def transactions(request: Request) -> HTMLResponse:
@@ -41,20 +40,17 @@ def router(service: CashService) -> APIRouter:
     async def reconciliation(
         request: Request, day: Annotated[str | None, Query(alias="date", max_length=10)] = None
     ) -> HTMLResponse:
-        today = service.clock.now().astimezone(service.settings.cash_tz).date()
+        today = service.today()
         error = None
         try:
             chosen = date.fromisoformat(day) if day else today
         except ValueError:
             chosen, error = today, "La fecha debe tener la forma AAAA-MM-DD."
-        report = await reconcile(
-            chosen,
-            service.settings.cash_tz,
-            transactions=service.between,
-            ceibo=service.ceibo,
-            red=service.red,
-            now=service.clock.now(),
-        )
+        try:
+            report = await service.reconcile(chosen)
+        except InvalidInput as refused:  # a day out of range: today's report, and why
+            error = refused.message
+            report = await service.reconcile(today)
         return render(request, "sicoop_reconciliation.html", title="SICOOP · conciliación", report=report, error=error)
 
     return pages

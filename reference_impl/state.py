@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reference_impl.services.cash.service import CashService
+from reference_impl.flows.cash.service import CashService
 
 
 class SwitchState:
@@ -16,16 +16,13 @@ class SwitchState:
         self.cash.reset()
 
     def export(self) -> dict[str, Any]:
-        repo = self.cash.repo
-        with self.cash.auth.engine.connect() as conn:
-            counts = repo.counts(conn)
-            open_count = repo.open_count(conn)
-            latest = repo.latest(conn, 50)
+        counts, open_count, latest = self.cash.state.summary()
+        commit = self.cash.state.commit
         return {
             "sicoop": {
                 "transactions_by_status": counts,
                 "open": open_count,
                 "latest": [self.cash.view(t) for t in latest],
-                "group_commit": {"batches": self.cash.batcher.batches, "units": self.cash.batcher.units},
+                "group_commit": {"batches": commit.batches, "units": commit.units},
             }
         }

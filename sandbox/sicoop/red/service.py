@@ -1,9 +1,9 @@
-"""The cashier's flow at the collection network: call SICOOP, register, confirm or release.
+"""The collection network's use cases: the cashier's operation (call SICOOP, register, confirm or
+release), the retries of calls whose answer was lost, and what the API, pages and reports show.
 
-:class:`SicoopClient` turns the switch's HTTP answers into :class:`~.logic.SwitchReply`;
-:class:`CashierDesk` runs an operation (in the request) and retries the calls whose answer was
-lost (the ``red.pending_calls`` job), always with the same trace number (CASH-11), so every
-failure ends in a defined state (NET-06):
+:class:`RedService` runs an operation in the request and retries the calls whose answer was lost
+(the ``red.pending_calls`` job), always with the same trace number (CASH-11), so every failure ends
+in a defined state (NET-06):
 
 * no answer to the request → retried at once (same trace: the switch replays); still nothing →
   ``unknown``: the job asks SICOOP for the trace number and releases it if it was approved (the
@@ -11,6 +11,10 @@ failure ends in a defined state (NET-06):
 * the confirmation's answer lost → ``confirming``: the job confirms again (a repeated confirm is
   harmless) until SICOOP says ``confirmed`` (cash changes hands then) or refuses it (``annulled``);
 * the release's answer lost → ``releasing``: the job releases again until SICOOP acknowledges.
+
+Behaviour rules (:data:`OPERATIONS`) are applied through :meth:`sandbox.kit.behaviour.Behaviour.at`:
+at ``red.register`` (writing the answer in the network's register) an ``error`` or a ``drop`` is a
+register that failed, as a ``decline`` is; ``delay_s`` makes it slow.
 """
 
 from __future__ import annotations
@@ -19,23 +23,20 @@ import asyncio
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Any, Final, Literal
 
-import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sandbox.config import ConfigError
+from sandbox.kit.behaviour import Behaviour, Dropped
 from sandbox.kit.clock import Clock, to_us
-from sandbox.kit.errors import Conflict, InvalidInput
-from sandbox.kit.money import format_amount
-from sandbox.kit.peers import Peers
-from sandbox.kit.rules import Action
+from sandbox.kit.errors import Conflict, Forced, InvalidInput, NotFound
+from sandbox.protocols.sicoop import RegistrationItem, RegistrationsReport, check_report_day
 from sandbox.sicoop.red.logic import (
     FINAL,
     PENDING_CALLS,
     OpStatus,
-    SwitchReply,
     after_confirm,
     after_open,
     after_query,
@@ -43,12 +44,15 @@ from sandbox.sicoop.red.logic import (
     backoff_s,
 )
 from sandbox.sicoop.red.models import OperationIn
+from sandbox.sicoop.red.peers import NO_ANSWER, SwitchPeer
 from sandbox.sicoop.red.state import Operation, RedState
 
 log = logging.getLogger("sandbox.red")
 
 US = 1_000_000
-NO_ANSWER = SwitchReply(answered=False)
+
+#: Behaviour-rule operations of the collection network and the fields each exposes.
+OPERATIONS: Final[dict[str, set[str]]] = {"red.register": {"counter_id", "operation", "trace_number", "status"}}
 
 
 def new_trace_number() -> str:
@@ -56,106 +60,36 @@ def new_trace_number() -> str:
     return "R" + secrets.token_hex(6).upper()
 
 
-def _plural(operation: str) -> str:
-    return "withdrawals" if operation == "withdrawal" else "deposits"
+class RedSettings(BaseModel):
+    """``[parties.red] options``: how long the platform waits for SICOOP, and how many times it
+    retries a call at once before leaving it to the job."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    switch_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    immediate_retries: int = Field(default=2, ge=0, le=10)
 
-def _body(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-class SicoopClient:
-    def __init__(self, peers: Peers, *, timeout_s: float) -> None:
-        self._peers = peers
-        self._timeout_s = timeout_s
-
-    @property
-    def _http(self) -> httpx.AsyncClient:
-        return self._peers.client("switch", timeout_s=self._timeout_s)
-
-    async def open(self, op: Operation, soft_token: str | None) -> SwitchReply:
-        body: dict[str, Any] = {
-            "trace_number": op.trace_number,
-            "counter_id": op.counter_id,
-            "amount": format_amount(op.amount_minor, "PYG"),
-            "currency": "PYG",
-        }
-        if op.document_number is not None:
-            body["document_number"] = op.document_number
-        else:
-            body["phone"] = op.phone
-        if soft_token is not None:
-            body["soft_token"] = soft_token
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> RedSettings:
         try:
-            response = await self._http.post(f"/sicoop/v1/{_plural(op.operation)}", json=body)
-        except httpx.HTTPError:
-            return NO_ANSWER
-        data = _body(response)
-        if response.status_code in (200, 201):
-            return SwitchReply(True, data.get("status"), data.get("reason_code"), data.get("id"), data.get("message"))
-        if response.status_code == 409 and data.get("error") == "idempotency_in_progress":
-            return NO_ANSWER
-        if 400 <= response.status_code < 500:
-            return SwitchReply(True, "declined", data.get("error"), None, data.get("message"))
-        return NO_ANSWER
-
-    async def resolve(self, op: Operation, action: Literal["confirm", "release"]) -> SwitchReply:
-        try:
-            response = await self._http.post(f"/sicoop/v1/{_plural(op.operation)}/{op.switch_id}/{action}")
-        except httpx.HTTPError:
-            return NO_ANSWER
-        data = _body(response)
-        if response.status_code == 200:
-            return SwitchReply(True, data.get("status"), None, data.get("id"))
-        if response.status_code in (404, 409) and data.get("error"):
-            txn = data.get("transaction") or {}
-            return SwitchReply(True, txn.get("status"), data["error"], op.switch_id, data.get("message"))
-        return NO_ANSWER
-
-    async def find(self, op: Operation) -> tuple[SwitchReply, bool]:
-        try:
-            response = await self._http.get(
-                f"/sicoop/v1/{_plural(op.operation)}", params={"trace_number": op.trace_number}
-            )
-        except httpx.HTTPError:
-            return NO_ANSWER, False
-        if response.status_code != 200:
-            return NO_ANSWER, False
-        items = _body(response).get("items") or []
-        if not items:
-            return SwitchReply(True), False
-        item = items[0]
-        return SwitchReply(True, item.get("status"), item.get("reason_code"), item.get("id"), item.get("message")), True
+            return cls.model_validate(options)
+        except ValidationError as exc:
+            raise ConfigError(f"[parties.red] options: {exc.errors()[0]['msg']}") from None
 
 
-@dataclass(frozen=True, slots=True)
-class DeskSettings:
-    switch_timeout_s: float = 5.0
-    immediate_retries: int = 2
-
-
-class CashierDesk:
+class RedService:
     def __init__(
-        self,
-        state: RedState,
-        client: SicoopClient,
-        clock: Clock,
-        rules: Callable[[str, dict[str, Any], int], Action | None],
-        settings: DeskSettings,
+        self, state: RedState, clock: Clock, behaviour: Behaviour, switch: SwitchPeer, settings: RedSettings
     ) -> None:
         self.state = state
-        self.client = client
         self.clock = clock
-        self.rules = rules
+        self.behaviour = behaviour
+        self.switch = switch
         self.settings = settings
-        self.pending: dict[str, Operation] = {}
 
-    def reset(self) -> None:
-        self.pending.clear()
+    @property
+    def pending(self) -> dict[str, Operation]:
+        """Operations with a call to retry (the ``red.pending_calls`` job)."""
+        return self.state.pending
 
     # -- the request path -------------------------------------------------------------------------
     def validate(self, data: OperationIn) -> None:
@@ -218,7 +152,15 @@ class CashierDesk:
         for attempt in range(1 + self.settings.immediate_retries):
             if attempt:
                 await asyncio.sleep(0.05 * attempt)
-            reply = await self.client.open(op, data.soft_token)
+            reply = await self.switch.open(
+                op.operation,
+                trace_number=op.trace_number,
+                counter_id=op.counter_id,
+                amount_minor=op.amount_minor,
+                document_number=op.document_number,
+                phone=op.phone,
+                soft_token=data.soft_token,
+            )
             if reply.answered:
                 break
         if not reply.answered:
@@ -246,11 +188,12 @@ class CashierDesk:
             "trace_number": op.trace_number,
             "status": answer,
         }
-        action = self.rules("red.register", fields, op.amount_minor)
-        if action is not None and action.delay_s:
-            await asyncio.sleep(action.delay_s)
-        forced = action is not None and (action.decline is not None or action.error is not None or action.drop)
-        op.registered = counter.registration == "ok" and not forced
+        try:
+            async with self.behaviour.at("red.register", fields, amount_minor=op.amount_minor, exponent=0) as forced:
+                registered = counter.registration == "ok" and forced.decline is None
+        except (Forced, Dropped):  # the register refused, or never answered: not registered
+            registered = False
+        op.registered = registered
         op.note(self.clock.now_us(), "registrada" if op.registered else "el registro falló")
 
     # -- calls that may need retries --------------------------------------------------------------
@@ -261,7 +204,7 @@ class CashierDesk:
         for attempt in range(tries):
             if attempt:
                 await asyncio.sleep(0.05 * attempt)
-            reply = await self.client.resolve(op, action)
+            reply = await self.switch.resolve(op.operation, op.switch_id, action)
             status = decide(reply)
             if status is not waiting:
                 op.switch_status = reply.status or op.switch_status
@@ -276,7 +219,7 @@ class CashierDesk:
         now_us = self.clock.now_us()
         op.next_attempt_us = now_us + backoff_s(op.attempts) * US
         op.note(now_us, f"{text}; reintento en {backoff_s(op.attempts)} s")
-        self.pending[op.trace_number] = op
+        self.state.pending[op.trace_number] = op
 
     def _enter(self, op: Operation, status: OpStatus, text: str) -> None:
         now_us = self.clock.now_us()
@@ -297,20 +240,22 @@ class CashierDesk:
             counter.reserved_minor -= op.reserved_minor
             op.reserved_minor = 0
             op.next_attempt_us = None
-            self.pending.pop(op.trace_number, None)
+            self.state.pending.pop(op.trace_number, None)
         elif status is OpStatus.UNKNOWN:
             self._retry_later(op, "se consultará la traza")
 
     # -- the job ----------------------------------------------------------------------------------
     async def retry_pending(self, now: datetime) -> int:
         now_us = to_us(now)
-        due = [op for op in self.pending.values() if op.next_attempt_us is not None and op.next_attempt_us <= now_us]
+        due = [
+            op for op in self.state.pending.values() if op.next_attempt_us is not None and op.next_attempt_us <= now_us
+        ]
         gate = asyncio.Semaphore(16)
 
         async def one(op: Operation) -> None:
             async with gate:
                 if op.status is OpStatus.UNKNOWN:
-                    reply, found = await self.client.find(op)
+                    reply, found = await self.switch.find(op.operation, op.trace_number)
                     status = after_query(reply, found=found)
                     if status is OpStatus.UNKNOWN:
                         self._retry_later(op, "consulta de traza sin resultado")
@@ -327,3 +272,50 @@ class CashierDesk:
 
         await asyncio.gather(*(one(op) for op in due))
         return len(due)
+
+    # -- what the API, pages and control API show ------------------------------------------------
+    def operation(self, trace_number: str) -> dict[str, Any]:
+        op = self.state.operations.get(trace_number)
+        if op is None:
+            raise NotFound(f"No existe la operación {trace_number}.", code="operation_not_found", field="trace_number")
+        return self.state.view(op)
+
+    def find(self, trace_number: str) -> dict[str, Any] | None:
+        op = self.state.operations.get(trace_number)
+        return None if op is None else self.state.view(op)
+
+    def counters(self) -> list[dict[str, Any]]:
+        return [c.row() for c in self.state.counters.values()]
+
+    def counter(self, counter_id: str) -> dict[str, Any]:
+        found = self.state.counters.get(counter_id)
+        if found is None:
+            raise NotFound(f"No existe la boca {counter_id}.", code="unknown_counter", field="counter_id")
+        return found.row()
+
+    def latest(self, limit: int = 200) -> list[dict[str, Any]]:
+        return [self.state.view(op) for op in reversed(list(self.state.operations.values())[-limit:])]
+
+    def registrations_report(self, day: date, page_token: str | None, page_size: int) -> RegistrationsReport:
+        """The register of a business day: every operation started that day and where it stands."""
+        check_report_day(day)
+        found, next_token = self.state.day_operations(day, page_token, page_size)
+        return RegistrationsReport(
+            date=day.isoformat(),
+            registrations=[RegistrationItem.model_validate(self.state.report_row(op)) for op in found],
+            next_page_token=next_token,
+        )
+
+    def registrations(self, since: datetime | None, until: datetime | None, limit: int) -> dict[str, Any]:
+        """The register (the control API's ``/_sandbox/registrations``)."""
+        for name, value in (("since", since), ("until", until)):
+            if value is not None and value.tzinfo is None:
+                raise InvalidInput(f"El campo «{name}» debe incluir la zona horaria.", field=name)
+        lo = None if since is None else to_us(since)
+        hi = None if until is None else to_us(until)
+        found = [
+            self.state.registration_row(op)
+            for op in self.state.operations.values()
+            if (lo is None or op.started_us >= lo) and (hi is None or op.started_us < hi)
+        ]
+        return {"registrations": found[:limit], "count": len(found)}

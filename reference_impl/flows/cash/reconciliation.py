@@ -13,20 +13,19 @@ A difference names the transaction (``id``, ``trace_number``), the ``parties`` i
 a post or void CEIBO has not acknowledged, a confirmation the network is still retrying).
 After a run where everything settled, there are no differences (NET-02).
 
-:func:`compare` is pure; :func:`reconcile` fetches and calls it.
+Logic role (pure: no I/O, no clock): :func:`compare` takes what the three parties said and
+:func:`answer` shapes the report; :meth:`reference_impl.flows.cash.service.CashService.reconcile`
+fetches (the switch's transactions, CEIBO's settlement report, the network's register) and calls them.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from reference_impl.peers.ceibo import CeiboClient
-from reference_impl.peers.red import RedClient
-from reference_impl.store.cash import CashTransaction
+from reference_impl.flows.cash.logic import CashTransaction
 from sandbox.kit.clock import to_us
 from sandbox.kit.money import format_amount
 
@@ -289,33 +288,30 @@ def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-async def reconcile(
+def window(day: date, tz: tzinfo) -> tuple[datetime, datetime, datetime, datetime]:
+    """The day's bounds and the wider window fetched around them (``MARGIN`` on each side)."""
+    start, end = day_bounds(day, tz)
+    return start, end, start - MARGIN, end + MARGIN
+
+
+def answer(
     day: date,
     tz: tzinfo,
+    report: Report,
     *,
-    transactions: Any,
-    ceibo: CeiboClient,
-    red: RedClient,
+    ceibo_read: bool,
+    red_read: bool,
     now: datetime,
 ) -> dict[str, Any]:
-    """Fetch the three parties' records of ``day`` and compare them. ``transactions(since_us, until_us)``
-    is an async reader of the switch's transactions."""
-    start, end = day_bounds(day, tz)
-    since, until = start - MARGIN, end + MARGIN
-    txns, holds, registrations = await asyncio.gather(
-        transactions(to_us(since), to_us(until)),
-        ceibo.holds_between(since, until),
-        red.registrations_between(since, until),
-    )
-    report = compare(txns, holds, registrations, start_us=to_us(start), end_us=to_us(end))
+    """The reconciliation as the API and the page show it."""
     return {
         "date": day.isoformat(),
         "timezone": str(tz),
         "generated_at": now.isoformat(),
         "sources": {
             "switch": "ok",
-            "ceibo": "ok" if holds is not None else "unreachable",
-            "red": "ok" if registrations is not None else "unreachable",
+            "ceibo": "ok" if ceibo_read else "unreachable",
+            "red": "ok" if red_read else "unreachable",
         },
         "differences": report.differences,
         "difference_count": report.total_differences,

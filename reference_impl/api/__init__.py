@@ -1,1 +1,0 @@
-"""The switch's HTTP routers, one module per flow (``sicoop`` for cash; collections and PSE next)."""

@@ -1,0 +1,1 @@
+"""The switch's flows, one package each in the party shape (models, logic, state, service, api, pages)."""

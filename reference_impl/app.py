@@ -38,7 +38,7 @@ def build(ctx: PartyContext) -> FastAPI:
     key = settings.key_bytes(ctx.state_dir)
     engine = create_store_engine(settings.database_url, pool_size=16, max_overflow=32)
     upgrade(engine)
-    templates = make_templates(TEMPLATES)
+    templates = make_templates(TEMPLATES, ctx=ctx)
 
     # SICOOP cash: holds and per-card limits on the switch's ledger, days in Paraguay's time.
     store = AuthorizationStore(engine, otp_key=key, day_tz=settings.cash_tz)

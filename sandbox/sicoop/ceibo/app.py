@@ -68,7 +68,7 @@ def build(ctx: PartyContext) -> FastAPI:
         title="ceibo · procesador de tarjetas DIMO",
         description=(__doc__ or "").split("\n\n")[0].replace("\n", " "),
         state=state,
-        routers=[protocol, pages.router(service, make_templates(TEMPLATES), ctx.name)],
+        routers=[protocol, pages.router(service, make_templates(TEMPLATES, ctx=ctx), ctx.name)],
         extra_control=[control.router(service)],
         rules=rules,
         jobs=[Job("ceibo.expire_holds", service.expire_due)],

@@ -57,7 +57,7 @@ def build(ctx: PartyContext) -> FastAPI:
         title="red · red de cobranzas",
         description="Bocas de cobranza con caja: extracciones y depósitos SICOOP de tarjetas DIMO.",
         state=state,
-        routers=[api.router(service), pages.router(service, make_templates(TEMPLATES), ctx.name)],
+        routers=[api.router(service), pages.router(service, make_templates(TEMPLATES, ctx=ctx), ctx.name)],
         extra_control=[control.router(service)],
         rules=rules,
         jobs=[Job("red.pending_calls", service.retry_pending)],

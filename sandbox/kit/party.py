@@ -159,14 +159,14 @@ def clock_view(clock: Clock) -> dict[str, Any]:
     }
 
 
-def make_templates(*dirs: Path, ctx: PartyContext | None = None) -> Jinja2Templates:
+def make_templates(*dirs: Path, ctx: PartyContext) -> Jinja2Templates:
     """A party's templates (its folders, then the kit's), with the kit's filters (estado, motivo,
-    hora, fecha, money…: one language and one clock for people). With ``ctx`` every page also
-    knows its party, the world (login pages list their test users from it) and the peers' URLs."""
+    hora, fecha, money…: one language and one clock for people); every page knows its party, the
+    world (login pages list their test users from it) and the peers' URLs. ``ctx`` is required so
+    that no template set is built without them (a page would fail only when rendered)."""
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in (*dirs, KIT_TEMPLATES)])
     templates = Jinja2Templates(env=environment(loader))
-    if ctx is not None:
-        templates.env.globals.update(party=ctx.name, world=ctx.world, peers=ctx.peers.urls)
+    templates.env.globals.update(party=ctx.name, world=ctx.world, peers=ctx.peers.urls)
     return templates
 
 

@@ -86,6 +86,7 @@ class RowStore:
         self._committer: GroupCommit | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last: asyncio.Future[Any] | None = None
+        self._open: Callable[[Connection], None] | None = None
         self.commits = 0
         with self.engine.begin() as conn:
             raw = conn.connection.driver_connection
@@ -159,6 +160,22 @@ class RowStore:
 
         return unit
 
+    def _lazy_unit(self) -> Callable[[Connection], None]:
+        """A unit that takes what is staged when it runs (not when queued): every commit asked
+        for until then joins it (one unit, one ``executemany``, per batch). A retried batch runs
+        it again with the same rows."""
+        taken: list[Callable[[Connection], None]] = []
+
+        def unit(conn: Connection) -> None:
+            if not taken:
+                if self._open is unit_ref[0]:
+                    self._open = None  # from here on, a commit needs the next unit
+                taken.append(self._take())
+            taken[0](conn)
+
+        unit_ref: list[Any] = [unit]
+        return unit
+
     def _group(self) -> GroupCommit:
         loop = asyncio.get_running_loop()
         if self._committer is None or self._loop is not loop:
@@ -166,21 +183,25 @@ class RowStore:
             self._committer = GroupCommit.inline(self.engine, retryable=_busy, max_batch=self._max_batch, max_retries=8)
             self._loop = loop
             self._last = None
+            self._open = None
         return self._committer
 
     async def commit(self) -> None:
         """Write what is staged and return once it is on disk; with nothing staged, wait for the
-        commits already queued (what this request read may be one of them)."""
+        commits already queued (what this request read may be one of them). Commits asked for
+        while one is queued and not yet running join it."""
         committer = self._group()
         if not self.dirty:
             last = self._last
             if last is not None and not last.done():
                 await asyncio.shield(last)
             return
-        task = asyncio.ensure_future(committer.run(self._take()))
-        self._last = task
-        self.commits += 1
-        await asyncio.shield(task)
+        if self._open is None or self._last is None or self._last.done():
+            unit = self._lazy_unit()
+            self._open = unit
+            self._last = asyncio.ensure_future(committer.run(unit))
+            self.commits += 1
+        await asyncio.shield(self._last)
 
     def commit_now(self) -> None:
         """Write what is staged from synchronous code, when no event loop serves this store

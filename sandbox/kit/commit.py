@@ -68,7 +68,8 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any = None) -> None:
 
 
 class _Policy(Protocol):
-    max_retries: int
+    @property
+    def max_retries(self) -> int: ...
 
     def retryable(self, exc: BaseException) -> bool: ...
 
@@ -77,8 +78,11 @@ class UnitsRunner(Protocol):
     """What :meth:`GroupCommit.for_unit_of_work` needs of a unit of work (the switch's
     :class:`reference_impl.store.unit_of_work.UnitOfWork`)."""
 
-    engine: Engine
-    policy: _Policy
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def policy(self) -> _Policy: ...
 
     def run(self, work: Callable[[Connection], T]) -> T: ...
 

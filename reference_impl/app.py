@@ -11,24 +11,39 @@ Options: ``[parties.switch] options`` in ``sandbox.toml`` (:mod:`reference_impl.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from reference_impl.core.limits import LimitPolicy, LimitRule
 from reference_impl.flows.cash import api as cash_flow_api
 from reference_impl.flows.cash import pages as cash_flow_pages
 from reference_impl.flows.cash.directory import CardDirectory, CardPolicies
 from reference_impl.flows.cash.service import CashService
 from reference_impl.flows.cash.state import CashState
+from reference_impl.flows.pse_bank import api as pse_bank_api
 from reference_impl.flows.pse_bank import pages as pse_bank_pages
+from reference_impl.flows.pse_bank.portal import PortalDirectory
+from reference_impl.flows.pse_bank.service import OPERATIONS as PSE_BANK_OPERATIONS
+from reference_impl.flows.pse_bank.service import PseBankService, PseSettings
+from reference_impl.flows.pse_bank.state import PseState
+from reference_impl.peers.ach import AchBankPeer
 from reference_impl.peers.ceibo import CeiboPeer
+from reference_impl.peers.coop import CoopPeer
+from reference_impl.peers.notify import NotifyPeer
 from reference_impl.peers.red import RedPeer
 from reference_impl.peers.transport import peer_transport
 from reference_impl.settings import SwitchSettings
 from reference_impl.state import SwitchState
 from reference_impl.store import AuthorizationStore, create_store_engine, upgrade
+from reference_impl.store.limits import LimitPolicies
 from reference_impl.store.unit_of_work import GroupCommit
+from sandbox.kit.behaviour import Behaviour
 from sandbox.kit.party import Job, PartyContext, create_party_app, make_templates
+from sandbox.kit.rules import RuleSet
+from sandbox.protocols.colombia import network_tz
+from sandbox.world.model import LimitRule as WorldLimitRule
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -60,30 +75,87 @@ def build(ctx: PartyContext) -> FastAPI:
     )
     cash_api = cash_flow_api.router(cash)
 
+    # One RuleSet and one Behaviour for every flow of the switch (``/_sandbox/rules``).
+    rules = RuleSet({**PSE_BANK_OPERATIONS})
+    behaviour = Behaviour(rules)
+
+    # PSE payments debited from cooperative accounts: the switch as bank 1066 (Coopcentral).
+    bank_code = ctx.world.network.switch_bank_code
+    bank = ctx.world.bank(bank_code)
+    coop = CoopPeer.for_world(
+        ctx.peers.url("coop"), ctx.world, party=ctx.name, timeout_s=settings.coop_timeout_s,
+        proxy_url=ctx.peers.proxy_url,
+    )  # fmt: skip
+    ach = AchBankPeer(
+        peer_transport(ctx.peers.url("ach"), party=ctx.name, timeout_s=settings.ach_timeout_s,
+                       proxy_url=ctx.peers.proxy_url),
+        bank_code=bank_code,
+        ach_secret=bank.ach_secret if bank else None,
+    )  # fmt: skip
+    notify = NotifyPeer(peer_transport(ctx.peers.url("notify"), party=ctx.name, timeout_s=5,
+                                       proxy_url=ctx.peers.proxy_url))  # fmt: skip
+    bogota = network_tz(ctx.world.network.timezone)
+    product_rules = [r for r in ctx.world.limits if r.applies_to == "product"]
+    pse = PseBankService(
+        state=PseState(store),
+        coop=coop,
+        ach=ach,
+        notify=notify,
+        portal=PortalDirectory.from_world(ctx.world),
+        policies=LimitPolicies(limit_rules(product_rules), bogota),
+        clock=ctx.clock,
+        behaviour=behaviour,
+        world=ctx.world,
+        settings=PseSettings(bank_code=bank_code, tz=bogota, abandon_after_s=settings.pse_abandon_after_s),
+    )
+
     async def shutdown() -> None:
         await commit.close()
         await ceibo.aclose()
         await red.aclose()
+        await coop.aclose()
+        await ach.aclose()
+        await notify.aclose()
         engine.dispose()
 
     app = create_party_app(
         ctx,
         title="switch · red cooperativa",
-        description="Switch de referencia: SICOOP (efectivo con CEIBO); recaudos y pagos PSE llegan después.",
-        state=SwitchState(cash),
+        description="Switch de referencia: SICOOP (efectivo con CEIBO) y el banco PSE 1066 (Coopcentral) con el Portal de la Red.",
+        state=SwitchState(cash, pse),
         routers=[
             cash_api,
             cash_flow_pages.router(cash, templates),
-            pse_bank_pages.router(ctx.world.network.switch_bank_code, templates),
+            pse_bank_api.router(pse),
+            pse_bank_pages.router(pse, templates),
         ],
-        jobs=[Job("sicoop.expire_holds", cash.expire_due), Job("sicoop.issuer_sync", cash.sync_issuer)],
+        rules=rules,
+        jobs=[
+            Job("sicoop.expire_holds", cash.expire_due),
+            Job("sicoop.issuer_sync", cash.sync_issuer),
+            Job("pse1066.coop_sync", pse.sync_coop),
+            Job("pse1066.attempts", pse.sync_attempts),
+            Job("pse1066.ach_confirmations", pse.sync_ach),
+            Job("pse1066.abandoned", pse.sweep),
+        ],
         pages=[
             ("SICOOP: transacciones de efectivo", "/sicoop"),
             ("SICOOP: conciliación del día", "/sicoop/conciliacion"),
+            ("PSE 1066 (Coopcentral): conciliación del día", "/pse/conciliacion"),
         ],
         templates_dir=TEMPLATES,
         on_shutdown=[shutdown],
         fast_routes=cash_api.lean,
     )
-    app.description = f"{app.description}\n\n{cash_flow_api.__doc__ or ''}"  # the API guide in /docs
+    app.description = f"{app.description}\n\n{cash_flow_api.__doc__ or ''}\n\n{pse_bank_api.__doc__ or ''}"
+    app.state.behaviour = behaviour
     return app
+
+
+def limit_rules(rules: Sequence[WorldLimitRule]) -> list[LimitRule]:
+    """The world's debit limits (``applies_to: product``) as the authorization core's rules."""
+    return [
+        LimitRule(r.entity, r.product_type.value if r.product_type else None,
+                  LimitPolicy(r.per_transaction_max_minor, r.per_day_max_minor, r.per_day_count))
+        for r in rules
+    ]  # fmt: skip

@@ -18,6 +18,11 @@ option                   default      meaning
                                       soft-token's MAC in idempotency hashes; by default a random
                                       key kept in ``<state_dir>/switch-secret.key``
 ``max_batch``            ``256``      commands per group commit
+``coop_timeout_s``       ``5.0``      how long the switch waits for a cooperative's core (NET-06:
+                                      then it asks again with the same idempotency key)
+``ach_timeout_s``        ``5.0``      how long the 1066 bank front waits for ACH's bank-side API
+``pse_abandon_after_s``  ``900``      a 1066 payment left open this long is cancelled
+                                      (NOT_AUTHORIZED to ACH, its authorization voided)
 =======================  ===========  =========================================================
 
 Unknown options are refused at start, naming the option.
@@ -46,6 +51,9 @@ class SwitchSettings(BaseModel):
     cash_timezone: str = "America/Asuncion"
     secret_key: str | None = Field(default=None, min_length=16)
     max_batch: int = Field(default=256, ge=1, le=10_000)
+    coop_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    ach_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    pse_abandon_after_s: int = Field(default=900, ge=60, le=24 * 3600)
 
     @field_validator("cash_timezone")
     @classmethod

@@ -18,11 +18,12 @@ option                   default      meaning
                                       soft-token's MAC in idempotency hashes; by default a random
                                       key kept in ``<state_dir>/switch-secret.key``
 ``max_batch``            ``256``      commands per group commit
-``coop_timeout_s``       ``5.0``      how long the switch waits for a cooperative's core (NET-06:
-                                      then it asks again with the same idempotency key)
 ``ach_timeout_s``        ``5.0``      how long the 1066 bank front waits for ACH's bank-side API
 ``pse_abandon_after_s``  ``900``      a 1066 payment left open this long is cancelled
                                       (NOT_AUTHORIZED to ACH, its authorization voided)
+``coop_timeout_s``       ``5.0``      how long the switch waits for a cooperative's core banking
+                                      (the coop contract); then the outcome is ``unknown``: query
+                                      by reference or retry with the same Idempotency-Key (COOP-08)
 =======================  ===========  =========================================================
 
 Unknown options are refused at start, naming the option.

@@ -56,6 +56,7 @@ NAMING_CONVENTION = {
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 ID_LENGTH = 128
+BINDING_LENGTH = 64
 
 accounts = Table(
     "ledger_accounts",
@@ -141,6 +142,13 @@ otp_challenges = Table(
     Column("failed_attempts", Integer, nullable=False),
     Column("state", String(8), nullable=False),
     Column("sends", Integer, nullable=False),
+    Column(
+        "binding",
+        String(BINDING_LENGTH),
+        nullable=False,
+        server_default="",
+        comment="digest of what the code authorizes (NET-07); '' when unbound",
+    ),
     CheckConstraint("state IN ('active', 'used', 'locked')", name="state"),
     CheckConstraint("failed_attempts >= 0", name="failed_attempts_non_negative"),
     sqlite_with_rowid=False,

@@ -1,7 +1,7 @@
 """PSE debits at Banco Cooperativo Coopcentral (1066): payments by CUS, their attempts, portal logins.
 
 Revision ID: 0004_pse_bank
-Revises: 0002_sicoop_cash
+Revises: 0003_otp_binding
 Create Date: 2026-12-03
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_pse_bank"
-down_revision: str | None = "0002_sicoop_cash"
+down_revision: str | None = "0003_otp_binding"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -121,7 +121,10 @@ def build(ctx: PartyContext) -> FastAPI:
     app = create_party_app(
         ctx,
         title="switch · red cooperativa",
-        description="Switch de referencia: SICOOP (efectivo con CEIBO) y el banco PSE 1066 (Coopcentral) con el Portal de la Red.",
+        description=(
+            "Switch de referencia: SICOOP (efectivo con CEIBO) y el banco PSE 1066 (Coopcentral) "
+            "con el Portal de la Red."
+        ),
         state=SwitchState(cash, pse),
         routers=[
             cash_api,

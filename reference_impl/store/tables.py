@@ -332,9 +332,7 @@ pse_attempts = Table(
     Column("sync_next_us", BigInteger, nullable=True),
     Column("created_us", BigInteger, nullable=False),
     Column("resolved_us", BigInteger, nullable=True),
-    CheckConstraint(
-        "outcome IN ('pending', 'authorized', 'declined', 'unknown', 'voided', 'posted')", name="outcome"
-    ),
+    CheckConstraint("outcome IN ('pending', 'authorized', 'declined', 'unknown', 'voided', 'posted')", name="outcome"),
     CheckConstraint("sync IN ('none', 'resolve', 'void')", name="sync"),
     CheckConstraint("amount_minor > 0", name="amount_positive"),
     Index(

@@ -31,7 +31,9 @@ def router(service: PseBankService) -> APIRouter:
         return PaymentOut(**service.view(found), attempts=attempts_view(await service.attempts(cus)))
 
     @api.get("/reconciliation", response_model=ReconciliationOut)
-    async def reconciliation(day: Annotated[str | None, Query(alias="date", max_length=10)] = None) -> ReconciliationOut:
+    async def reconciliation(
+        day: Annotated[str | None, Query(alias="date", max_length=10)] = None,
+    ) -> ReconciliationOut:
         try:
             chosen = date.fromisoformat(day) if day else service.today()
         except ValueError:

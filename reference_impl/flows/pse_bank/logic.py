@@ -255,7 +255,9 @@ def decide_login(state: LoginState | None, now_us: int) -> LoginDecision:
     return LoginDecision(True)
 
 
-def login_failed(state: LoginState | None, username: str, now_us: int, policy: LoginPolicy = LOGIN_POLICY) -> LoginState:
+def login_failed(
+    state: LoginState | None, username: str, now_us: int, policy: LoginPolicy = LOGIN_POLICY
+) -> LoginState:
     """One more wrong password: a pause after the free failures, the lock at ``max_failures``."""
     before = state or LoginState(username)
     failures = before.failures + 1

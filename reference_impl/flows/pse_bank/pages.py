@@ -90,7 +90,7 @@ def router(service: PseBankService, templates: Jinja2Templates) -> APIRouter:
         return page(request, "pse1066_documento.html", status, txn=txn(p), error=error,
                     documents=[(k, DOCUMENT_NAMES[k]) for k in PERSON_DOCUMENTS], values=values or {})  # fmt: skip
 
-    @pages.get(f"/pse/banco/{{cus}}", response_class=HTMLResponse)
+    @pages.get("/pse/banco/{cus}", response_class=HTMLResponse)
     async def front(request: Request, cus: CUS) -> Response:
         try:
             p = await service.start(cus)
@@ -167,8 +167,9 @@ def router(service: PseBankService, templates: Jinja2Templates) -> APIRouter:
         if p.state is not S.IDENTIFIED or not p.entity:
             return redirect(where(p))
         if not usuario.strip():
+            missing = Refusal("username_missing", "Escriba su usuario.", "usuario")
             return page(request, "pse1066_portal.html", 422, txn=txn(p), entity=service.entity_name(p.entity),
-                        step="usuario", username="", error=Refusal("username_missing", "Escriba su usuario.", "usuario"))  # fmt: skip
+                        step="usuario", username="", error=missing)  # fmt: skip
         return page(request, "pse1066_portal.html", txn=txn(p), entity=service.entity_name(p.entity), step="clave",
                     username=usuario.strip(), error=None)  # fmt: skip
 

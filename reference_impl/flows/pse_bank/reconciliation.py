@@ -29,12 +29,20 @@ from reference_impl.flows.pse_bank.logic import PsePayment
 
 
 class CoopDebit(Protocol):
-    transaction_id: str
-    kind: str
-    status: str
-    amount_minor: int
-    reference: str
-    reversed: bool
+    """A transaction of coop's day report, as far as the comparison reads it."""
+
+    @property
+    def transaction_id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def amount_minor(self) -> int: ...
+    @property
+    def reference(self) -> str: ...
+    @property
+    def reversed(self) -> bool: ...
 
 
 @dataclass
@@ -78,7 +86,9 @@ def compare(
         by_cus.setdefault(debit.reference.removeprefix("PSE1066-"), []).append(debit)
     known = {p.cus for p in payments}
     for p in payments:
-        posted = [d for d in by_cus.get(p.cus, []) if d.status == "posted" and not d.reversed and d.transaction_id not in gone]
+        posted = [
+            d for d in by_cus.get(p.cus, []) if d.status == "posted" and not d.reversed and d.transaction_id not in gone
+        ]
         ach = ach_states.get(p.cus)
         if p.status == "approved":
             report.totals["switch_approved"].add(p.value_minor)
@@ -87,7 +97,9 @@ def compare(
         if ach == "OK":
             report.totals["ach_ok"].add(p.value_minor)
         if not _settled(p):
-            if p.entity is not None and (p.status in ("authorizing", "posting") or p.ach_sync == "due" or p.coop_sync != "none"):
+            if p.entity is not None and (
+                p.status in ("authorizing", "posting") or p.ach_sync == "due" or p.coop_sync != "none"
+            ):
                 report.in_progress.append(p.cus)
             continue
         want_posted = p.status == "approved"
@@ -99,9 +111,16 @@ def compare(
             report.differences.append(_diff(p, "ach", "transactionState", ach, "OK" if want_posted else "no OK"))
     for cus, found in by_cus.items():
         if cus not in known and any(d.status == "posted" and not d.reversed for d in found):
-            report.differences.append({"cus": cus, "party": "coop", "field": "unknown_at_switch",
-                                       "found": len(found), "expected": 0,
-                                       "message": "coop tiene un débito de un CUS que el switch no conoce"})  # fmt: skip
+            report.differences.append(
+                {
+                    "cus": cus,
+                    "party": "coop",
+                    "field": "unknown_at_switch",
+                    "found": len(found),
+                    "expected": 0,
+                    "message": "coop tiene un débito de un CUS que el switch no conoce",
+                }
+            )
     return report
 
 
@@ -115,9 +134,7 @@ def _diff(p: PsePayment, party: str, name: str, found: Any, expected: Any) -> di
             "expected": expected, "message": messages[(party, name)]}  # fmt: skip
 
 
-def answer(
-    day: date, tz: tzinfo, report: Report, *, coop_read: bool, ach_read: bool, now: datetime
-) -> dict[str, Any]:
+def answer(day: date, tz: tzinfo, report: Report, *, coop_read: bool, ach_read: bool, now: datetime) -> dict[str, Any]:
     return {
         "flow": "pse1066",
         "date": day.isoformat(),

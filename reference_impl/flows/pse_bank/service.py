@@ -78,7 +78,7 @@ from reference_impl.peers.coop import CoopPeer, CoopProduct
 from reference_impl.peers.notify import NotifyPeer
 from reference_impl.store.limits import LimitPolicies
 from sandbox.kit.behaviour import Behaviour
-from sandbox.kit.clock import Clock
+from sandbox.kit.clock import Clock, to_us
 from sandbox.kit.money import format_amount, format_display, parse_amount
 from sandbox.world.model import World
 
@@ -206,18 +206,27 @@ class PseBankService:
         if existing is not None:
             return existing
         if not self.ach.has_credential:
-            raise PsePageError(503, "Banco sin conexión a PSE", "El banco 1066 no tiene credencial ante ACH en el mundo.")
+            raise PsePageError(
+                503, "Banco sin conexión a PSE", "El banco 1066 no tiene credencial ante ACH en el mundo."
+            )
         answer = await self.ach.information(cus)
         if not answer.reachable:
-            raise PsePageError(503, "PSE no responde",
-                               "No pudimos consultar la transacción en PSE. Intente de nuevo en un momento.")  # fmt: skip
+            raise PsePageError(
+                503, "PSE no responde", "No pudimos consultar la transacción en PSE. Intente de nuevo en un momento."
+            )
         if not answer.ok:
-            raise PsePageError(404, "Transacción no encontrada", f"PSE no reconoce la transacción {cus} ({answer.code}).")
+            raise PsePageError(
+                404, "Transacción no encontrada", f"PSE no reconoce la transacción {cus} ({answer.code})."
+            )
         info = answer.body
         back = str(info.get("entityurl") or "") or None
         if info.get("transactionState") != "PENDING":
-            raise PsePageError(409, "La transacción ya no está pendiente",
-                               f"PSE informa la transacción {cus} en estado {info.get('transactionState')}.", back)  # fmt: skip
+            raise PsePageError(
+                409,
+                "La transacción ya no está pendiente",
+                f"PSE informa la transacción {cus} en estado {info.get('transactionState')}.",
+                back,
+            )
         now_us = self.clock.now_us()
         payment = PsePayment(
             cus=cus,
@@ -365,8 +374,12 @@ class PseBankService:
         if user is not None:
             member = await self.coop.lookup(payment.entity, user.document_type, user.document_number)
             if not member.ok or member.value is None:
-                raise self._page_error(payment, 503, "Su cooperativa no responde",
-                                       "No pudimos consultar su vínculo con la cooperativa. Intente de nuevo.")  # fmt: skip
+                raise self._page_error(
+                    payment,
+                    503,
+                    "Su cooperativa no responde",
+                    "No pudimos consultar su vínculo con la cooperativa. Intente de nuevo.",
+                )
             member_id = member.value.member_id
         token = secrets.token_urlsafe(24)
 
@@ -399,7 +412,8 @@ class PseBankService:
 
     # -- 4. accounts, "Pagar" (PSE-07, PSE-08, PSE-09, PSE-12) --------------------------------------------
     async def _products(self, payment: PsePayment) -> list[CoopProduct]:
-        assert payment.entity is not None and payment.member_id is not None
+        assert payment.entity is not None
+        assert payment.member_id is not None
         answer = await self.coop.products(payment.entity, payment.member_id)
         if not answer.ok or answer.value is None:
             raise self._page_error(payment, 503, "Su cooperativa no responde",
@@ -468,8 +482,10 @@ class PseBankService:
                 moved = move(current, S.AUTHENTICATED, now_us, attempt_seq=seq, reason_code=refusal)
                 if not remaining(offered, [*declined, product.product_id]):
                     moved = close(moved, S.DECLINED, "no_accounts_left", now_us)
-                return self.state.payments.update(conn, current, moved), None, Refusal(
-                    refusal, reason_message(refusal), "producto"
+                return (
+                    self.state.payments.update(conn, current, moved),
+                    None,
+                    Refusal(refusal, reason_message(refusal), "producto"),
                 )
             assert after is not None
             self.state.counters.write(conn, before, after)
@@ -497,7 +513,8 @@ class PseBankService:
         def phase_b(conn: Connection) -> tuple[PsePayment, Refusal | None]:
             current = self.state.payments.get(conn, cus, lock=True)
             row = self.state.payments.attempt(conn, cus, attempt.seq)
-            assert current is not None and row is not None
+            assert current is not None
+            assert row is not None
             if answer.ok and answer.value is not None:
                 debit = answer.value
                 self.state.payments.update_attempt(conn, row, replace(row, outcome=AttemptOutcome.AUTHORIZED.value,
@@ -611,35 +628,46 @@ class PseBankService:
         if not is_well_formed(code):
             return payment, Refusal("invalid_code", "El código de seguridad tiene 6 dígitos.", "codigo")
         now_us = self.clock.now_us()
-        try:
-            await asyncio.to_thread(
-                self.state.otp.verify_otp, self._otp_ref(payment), code, now_us, binding=self._binding(payment)
-            )
-        except OtpUsed:
-            return await self.require(cus), None
-        except OtpLocked as exc:
-            payment = await self._end(cus, "otp_locked")
-            return payment, Refusal(exc.code, _otp_message(exc), "codigo")
-        except DomainError as exc:
-            return payment, Refusal(exc.code, _otp_message(exc), "codigo")
+        ref, binding = self._otp_ref(payment), self._binding(payment)
 
-        def work(conn: Connection) -> PsePayment:
+        def work(conn: Connection) -> tuple[PsePayment, DomainError | None]:
             current = self.state.payments.get(conn, cus, lock=True)
             assert current is not None
             if current.state is not S.AUTHORIZED:
-                return current
+                return current, None  # another tab confirmed (or cancelled) first
+            # the code's use and the payment's move commit together: a second tab finds both
+            refused = self.state.otp.verify_in(conn, ref, code, now_us, binding=binding)
+            if isinstance(refused, OtpLocked):
+                moved = close(current, S.DECLINED, "otp_locked", now_us)
+                moved = replace(moved, coop_sync="void", coop_next_us=now_us, coop_attempts=0)
+                return self.state.payments.update(conn, current, moved), refused
+            if refused is not None:
+                return current, refused
             moved = move(current, S.POSTING, now_us, coop_sync="post", coop_next_us=now_us, coop_attempts=0,
                          authorization_id=_authorization_id())  # fmt: skip
-            return self.state.payments.update(conn, current, moved)
+            return self.state.payments.update(conn, current, moved), None
 
-        payment = await self._run(work)
+        try:
+            payment, refused = await self._run(work)
+        except OtpUsed:
+            return await self.require(cus), None
+        except DomainError as exc:  # expired, not found, binding mismatch: nothing written
+            return payment, Refusal(exc.code, _otp_message(exc), "codigo")
+        if refused is not None:
+            if payment.coop_sync == "void":
+                payment = await self._void(payment)
+            if payment.ach_sync == "due":
+                await self.deliver(cus)
+                payment = await self.require(cus)
+            return payment, Refusal(refused.code, _otp_message(refused), "codigo")
         if payment.state is S.POSTING:
             payment = await self._post(payment)
         return payment, None
 
     # -- 6. post, void, reverse at coop (PSE-12, NET-06) -------------------------------------------------
     async def _post(self, payment: PsePayment) -> PsePayment:
-        assert payment.entity is not None and payment.debit_id is not None
+        assert payment.entity is not None
+        assert payment.debit_id is not None
         answer = await self.coop.post_debit(
             payment.entity, payment.debit_id, idempotency_key=f"{payment.idempotency_base}:post"
         )
@@ -665,8 +693,13 @@ class PseBankService:
                 return current
             if outcome == "unknown":
                 attempts = current.coop_attempts + 1
-                moved = replace(current, coop_attempts=attempts, coop_result=answer.error,
-                                coop_next_us=now_us + retry_delay_s(attempts) * 1_000_000, updated_us=now_us)  # fmt: skip
+                moved = replace(
+                    current,
+                    coop_attempts=attempts,
+                    coop_result=answer.error,
+                    coop_next_us=now_us + retry_delay_s(attempts) * 1_000_000,
+                    updated_us=now_us,
+                )
                 return self.state.payments.update(conn, current, moved)
             row = self.state.payments.attempt(conn, current.cus, current.attempt_seq)
             if outcome == "posted":
@@ -691,7 +724,8 @@ class PseBankService:
 
     async def _void(self, payment: PsePayment) -> PsePayment:
         """Release the payment's authorization at coop (cancelled, OTP locked, abandoned)."""
-        assert payment.entity is not None and payment.debit_id is not None
+        assert payment.entity is not None
+        assert payment.debit_id is not None
         answer = await self.coop.void_debit(
             payment.entity, payment.debit_id, idempotency_key=f"{payment.idempotency_base}:void:{payment.attempt_seq}"
         )
@@ -724,20 +758,15 @@ class PseBankService:
         """ACH refused the OK for good: give the member's money back at coop (NET-06)."""
         assert payment.entity is not None
         now_us = self.clock.now_us()
-        if payment.transaction_id is None:
+        transaction_id = payment.transaction_id
+        if transaction_id is None:
             found = await self.coop.transactions_by_reference(payment.entity, payment.reference)
             txn = next((t for t in (found.value or ()) if t.kind == "debit"), None) if found.ok else None
-            if txn is None:
-                answer_unknown = True
-            else:
-                payment = replace(payment, transaction_id=txn.transaction_id)
-                answer_unknown = False
-        else:
-            answer_unknown = False
+            transaction_id = None if txn is None else txn.transaction_id
         answer = None
-        if not answer_unknown and payment.transaction_id is not None:
+        if transaction_id is not None:
             answer = await self.coop.reverse(
-                payment.entity, payment.transaction_id, reason="ach_refused",
+                payment.entity, transaction_id, reason="ach_refused",
                 idempotency_key=f"{payment.idempotency_base}:reverse", reference=payment.reference,
             )  # fmt: skip
         done = answer is not None and (answer.ok or answer.error == "already_reversed")
@@ -753,7 +782,7 @@ class PseBankService:
                                 coop_next_us=now_us + retry_delay_s(attempts) * 1_000_000)  # fmt: skip
                 return self.state.payments.update(conn, current, moved)
             moved = move(current, S.REVERSED, now_us, coop_sync="none", coop_next_us=None, coop_result="reversed",
-                         reason_code="ach_refused", transaction_id=payment.transaction_id)  # fmt: skip
+                         reason_code="ach_refused", transaction_id=transaction_id)  # fmt: skip
             return self.state.payments.update(conn, current, moved)
 
         updated: PsePayment = await self._run(work)
@@ -901,9 +930,16 @@ class PseBankService:
             if row is None or row.sync == "none":
                 return
             tries = row.sync_attempts + 1
-            self.state.payments.update_attempt(conn, row, replace(row, debit_id=attempt.debit_id or row.debit_id,
-                                                                  sync_attempts=tries,
-                                                                  sync_next_us=now_us + retry_delay_s(tries) * 1_000_000))  # fmt: skip
+            self.state.payments.update_attempt(
+                conn,
+                row,
+                replace(
+                    row,
+                    debit_id=attempt.debit_id or row.debit_id,
+                    sync_attempts=tries,
+                    sync_next_us=now_us + retry_delay_s(tries) * 1_000_000,
+                ),
+            )
 
         await self._run(work)
 
@@ -968,10 +1004,10 @@ class PseBankService:
 
     async def reconcile(self, day: date) -> dict[str, Any]:
         """The day's differences between the switch, coop and ACH for this flow (NET-02)."""
-        start, end, since, until = reconciliation.window(day, self.settings.tz)
+        _, _, since, until = reconciliation.window(day, self.settings.tz)
         payments: list[PsePayment] = await asyncio.to_thread(
             self.state.read,
-            lambda c: self.state.payments.between(c, int(since.timestamp() * 1e6), int(until.timestamp() * 1e6)),
+            lambda c: self.state.payments.between(c, to_us(since), to_us(until)),
         )
         entities = sorted({p.entity for p in payments if p.entity} | set(self._entities))
         coop_days = await asyncio.gather(*(self.coop.transactions_on(e, day) for e in entities))
@@ -991,9 +1027,7 @@ class PseBankService:
             if t.kind == "reversal" and t.reverses
         }
         infos = await asyncio.gather(*(self.ach.information(p.cus) for p in payments if p.entity))
-        ach_states = {
-            str(a.body.get("trazabilityCode")): str(a.body.get("transactionState")) for a in infos if a.ok
-        }
+        ach_states = {str(a.body.get("trazabilityCode")): str(a.body.get("transactionState")) for a in infos if a.ok}
         ach_read = all(a.reachable for a in infos)
         report = reconciliation.compare(payments, debits, reversals, ach_states)
         return reconciliation.answer(day, self.settings.tz, report, coop_read=coop_read, ach_read=ach_read,

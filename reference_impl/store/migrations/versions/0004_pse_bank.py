@@ -74,9 +74,7 @@ def upgrade() -> None:
         sa.CheckConstraint(f"status IN ({_STATUSES})", name=op.f("ck_pse_payments_status")),
         sa.CheckConstraint("value_minor > 0", name=op.f("ck_pse_payments_value_positive")),
         sa.CheckConstraint("ach_sync IN ('none', 'due', 'done', 'refused')", name=op.f("ck_pse_payments_ach_sync")),
-        sa.CheckConstraint(
-            "coop_sync IN ('none', 'post', 'void', 'reverse')", name=op.f("ck_pse_payments_coop_sync")
-        ),
+        sa.CheckConstraint("coop_sync IN ('none', 'post', 'void', 'reverse')", name=op.f("ck_pse_payments_coop_sync")),
         sqlite_with_rowid=False,
     )
     op.create_index("ix_pse_payments_created_us", "pse_payments", ["created_us"])

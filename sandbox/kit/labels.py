@@ -93,6 +93,11 @@ STATUS_LABELS: Mapping[str, str] = {
     "blocked": "Bloqueada",
     "ok": "Disponible",
     "unavailable": "No disponible",
+    # PSE 1066 (Coopcentral) at the switch: a payment's steps
+    "started": "Iniciada",
+    "identified": "Identificada",
+    "authenticated": "Autenticada",
+    "posting": "Debitando",
     # coop: products and movements (core banking)
     "authorized": "Autorizada",
     "applied": "Aplicada",

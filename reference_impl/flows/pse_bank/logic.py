@@ -142,6 +142,22 @@ _REASONS: Final[dict[str, str]] = {
 }
 
 
+_SHORT: Final[dict[str, str]] = {
+    "insufficient_funds": "sin fondos suficientes",
+    "over_cap": "supera el tope de la cuenta",
+    "over_transaction_cap": "supera el tope",
+    "over_daily_cap": "supera el tope diario",
+    "over_frequency": "supera la frecuencia del día",
+    "product_inactive": "inactiva",
+    "product_not_debitable": "no admite débitos PSE",
+}
+
+
+def reason_short(code: str | None) -> str:
+    """A few words for a declined account's badge."""
+    return "" if code is None else _SHORT.get(code, "rechazada")
+
+
 def reason_message(code: str | None) -> str:
     """The Spanish sentence a member reads for a decline or cancellation code."""
     if code is None:

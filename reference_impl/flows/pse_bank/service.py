@@ -68,6 +68,7 @@ from reference_impl.flows.pse_bank.logic import (
     move,
     parse_document,
     reason_message,
+    reason_short,
     remaining,
     retry_delay_s,
 )
@@ -122,6 +123,10 @@ class Account:
     masked: str
     available_minor: int
     declined: str | None  # the reason it already declined this payment
+
+    @property
+    def declined_text(self) -> str:
+        return reason_short(self.declined)
 
 
 def session_hash(token: str) -> str:

@@ -230,7 +230,7 @@ class FakeCoop:
                 d["reversed"],
                 None,
                 None,
-            )  # fmt: skip
+            )
             for debit_id, d in self.debits.items()
             if entity is None or d["entity"] == entity
         )

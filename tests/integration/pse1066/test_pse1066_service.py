@@ -159,7 +159,7 @@ async def test_declined_for_funds_then_another_account_is_approved(pse: Pse) -> 
     assert counter(pse, AV_6764) == 0  # the count is given back
     accounts = {a.masked: a.declined for a in await pse.service.accounts(payment)}
     assert accounts == {"****7756": None, "****6764": "insufficient_funds", "****7626": None}
-    again, refusal = await pse.service.pay(cus, token, AV_6764)
+    _, refusal = await pse.service.pay(cus, token, AV_6764)
     assert refusal is not None
     assert refusal.code == "product_declined"
     payment, refusal = await pse.service.pay(cus, token, AV_7756)
@@ -183,7 +183,7 @@ async def test_over_the_networks_cap_is_declined_and_another_account_pays(pse: P
     assert "authorize" not in pse.coop.calls  # the network's limits come before coop
     accounts = {a.masked: a.declined for a in await pse.service.accounts(await pse.service.require(cus))}
     assert accounts["****7626"] == "over_transaction_cap"
-    payment, refusal = await pse.service.pay(cus, token, AV_7756)  # 2.500.000 < 2.900.000: no funds either
+    _, refusal = await pse.service.pay(cus, token, AV_7756)  # 2.500.000 < 2.900.000: no funds either
     assert refusal is not None
     assert refusal.code == "insufficient_funds"
 
@@ -262,7 +262,8 @@ async def test_a_double_pagar_asks_coop_once(pse: Pse) -> None:
     second = asyncio.create_task(pse.service.pay(cus, token, AV_6764))
     await asyncio.sleep(0.05)
     pse.coop.gate.set()
-    (p1, r1), (p2, r2) = await asyncio.gather(first, second)
+    results = await asyncio.gather(first, second)
+    assert sum(p.status == "authorized" for p, _ in results) >= 1
     assert pse.coop.calls.count("authorize") == 1
     assert len(pse.coop.debits) == 1
     assert (await pse.service.require(cus)).status == "authorized"

@@ -26,7 +26,7 @@ PARTIES: dict[str, tuple[int, str, str]] = {
     ),
     "ach": (8001, "sandbox.ach.app:build", "ACH Colombia PSE"),
     "bank": (8002, "sandbox.bank.app:build", "Bancos PSE (banca en línea)"),
-    "coop": (8003, "sandbox.coop.app:build", "Core bancario de las cooperativas (pendiente: solo API de control)"),
+    "coop": (8003, "sandbox.coop.app:build", "Core bancario de las cooperativas"),
     "ceibo": (8004, "sandbox.sicoop.ceibo:build", "CEIBO, procesador de tarjetas DIMO"),
     "red": (8005, "sandbox.sicoop.red:build", "Red de Cobranzas (bocas de cobranza)"),
     "gateway": (8006, "sandbox.gateway.app:build", "Pasarela de pagos (Zona Pagos / PayU)"),

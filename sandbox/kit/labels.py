@@ -93,6 +93,12 @@ STATUS_LABELS: Mapping[str, str] = {
     "blocked": "Bloqueada",
     "ok": "Disponible",
     "unavailable": "No disponible",
+    # coop: products and movements (core banking)
+    "authorized": "Autorizada",
+    "applied": "Aplicada",
+    "reversed": "Reversada",
+    "inactive": "Inactiva",
+    "closed": "Cerrada",
     # invoices
     "open": "Pendiente",
     "paid": "Pagada",

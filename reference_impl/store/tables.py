@@ -302,13 +302,15 @@ collection_items = Table(
     Column("number_masked", String(32), nullable=False),
     Column("payment_option", String(8), nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
-    Column("credit_state", String(10), nullable=False),
+    Column("credit_state", String(16), nullable=False),
     Column("coop_transaction_id", String(64), nullable=True),
     Column("attempts", Integer, nullable=False),
     Column("next_us", BigInteger, nullable=True, comment="when to (re)try the credit; NULL: nothing to do"),
     Column("last_error", String(64), nullable=True),
     Column("applied_us", BigInteger, nullable=True),
-    CheckConstraint("credit_state IN ('waiting', 'applying', 'applied', 'refused', 'void')", name="credit_state"),
+    CheckConstraint(
+        "credit_state IN ('waiting', 'applying', 'applied', 'refused', 'not_applicable')", name="credit_state"
+    ),
     CheckConstraint("amount_minor > 0", name="amount_positive"),
     Index("ix_collection_items_next_us", "next_us"),
     sqlite_with_rowid=False,

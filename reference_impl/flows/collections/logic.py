@@ -359,7 +359,7 @@ class CreditState(StrEnum):
     APPLYING = "applying"  # approved; the credit is to be applied (or retried: its outcome was unknown)
     APPLIED = "applied"
     REFUSED = "refused"  # coop refused it: money received, product not credited (an operator's case)
-    VOID = "void"  # the payment was not approved: nothing to apply
+    VOID = "not_applicable"  # the payment was not approved: nothing to apply
 
 
 @dataclass(frozen=True, slots=True)

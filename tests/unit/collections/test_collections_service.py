@@ -220,7 +220,7 @@ def test_not_authorized_or_failed_credits_nothing(world: Any, state: str) -> Non
     confirm(service, reference, "21800.00", "6" if state == "DECLINED" else "104")
     payment = service.payment(reference)
     assert payment.state.value == ("declined" if state == "DECLINED" else "failed")
-    assert {i.credit_state.value for i in payment.items} == {"void"} and coop.calls == []
+    assert {i.credit_state.value for i in payment.items} == {"not_applicable"} and coop.calls == []
 
 
 def test_pending_is_requeried_by_the_job_at_7_then_every_12_minutes(world: Any) -> None:

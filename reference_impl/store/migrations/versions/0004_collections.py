@@ -75,7 +75,7 @@ def upgrade() -> None:
         sa.Column("number_masked", sa.String(32), nullable=False),
         sa.Column("payment_option", sa.String(8), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
-        sa.Column("credit_state", sa.String(10), nullable=False),
+        sa.Column("credit_state", sa.String(16), nullable=False),
         sa.Column("coop_transaction_id", sa.String(64), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_us", sa.BigInteger(), nullable=True, comment="when to (re)try the credit; NULL: nothing to do"),
@@ -88,7 +88,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("reference", "seq", name=op.f("pk_collection_items")),
         sa.CheckConstraint(
-            "credit_state IN ('waiting', 'applying', 'applied', 'refused', 'void')",
+            "credit_state IN ('waiting', 'applying', 'applied', 'refused', 'not_applicable')",
             name=op.f("ck_collection_items_credit_state"),
         ),
         sa.CheckConstraint("amount_minor > 0", name=op.f("ck_collection_items_amount_positive")),

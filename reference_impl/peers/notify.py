@@ -1,6 +1,6 @@
-"""The switch's client of notify's outbox (``POST {notify}/messages``, the protocol of
-:mod:`sandbox.protocols.notify`), over the switch's one HTTP stack. One-time codes travel in
-``secret`` (masked in every journal and log), the text says ``{secret}`` where the code goes."""
+"""The switch's client of notify (``POST /messages``, :mod:`sandbox.protocols.notify`): SMS and
+e-mails to members (the collections OTP, COL-05), over the switch's one HTTP stack. The code travels
+in ``secret`` (a field every journal and capture masks, NET-05) and the text holds ``{secret}``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ class NotifyPeer:
         await self._transport.aclose()
 
     async def send(self, message: dict[str, Any]) -> bool:
-        """True when notify took the message; False when it refused it or could not be reached."""
+        """Hand one message to notify; True when notify took it (201), False otherwise (logged
+        without the message's secret)."""
         what = message.get("reference") or message.get("kind")
         try:
             response = await self._transport.request("POST", "/messages", json_body=message)

@@ -1,7 +1,7 @@
 """PSE debits at Banco Cooperativo Coopcentral (1066): payments by CUS, their attempts, portal logins.
 
-Revision ID: 0004_pse_bank
-Revises: 0003_otp_binding
+Revision ID: 0005_pse_bank
+Revises: 0004_collections
 Create Date: 2026-12-03
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_pse_bank"
-down_revision: str | None = "0003_otp_binding"
+revision: str = "0005_pse_bank"
+down_revision: str | None = "0004_collections"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

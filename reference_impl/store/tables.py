@@ -358,9 +358,11 @@ portal_logins = Table(
     Column("next_allowed_us", BigInteger, nullable=False),
     Column("version", Integer, nullable=False),
     CheckConstraint("failures >= 0", name="failures_non_negative"),
+    sqlite_with_rowid=False,
+)
 
 
-# -- collections, RedCoop Pagos PSE (migration 0005) --------------------------------------------
+# -- collections, RedCoop Pagos PSE (migration 0004) --------------------------------------------
 # A member's visit (document → OTP → products → selection), kept until it expires: its values
 # (entity, member, masked contacts, the selection and the payer) as JSON.
 collection_sessions = Table(

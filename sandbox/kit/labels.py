@@ -93,8 +93,7 @@ STATUS_LABELS: Mapping[str, str] = {
     "blocked": "Bloqueada",
     "ok": "Disponible",
     "unavailable": "No disponible",
-    # PSE 1066 (Coopcentral) at the switch: a payment's steps
-    "started": "Iniciada",
+    # PSE 1066 (Coopcentral) at the switch: a payment's steps (and "started", below)
     "identified": "Identificada",
     "authenticated": "Autenticada",
     "posting": "Debitando",

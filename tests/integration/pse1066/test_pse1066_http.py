@@ -31,7 +31,7 @@ def create(sandbox: SandboxHandle, value: str) -> tuple[PseClient, str, str]:
             solicited=sandbox.client.now("ach"),
             email="nick.rivera@example.com",
             entityurl=f"{sandbox.url('merchant')}/pse/retorno",
-        )  # fmt: skip
+        )
     )
     assert answer.code == "SUCCESS", answer.body
     return pse, answer.body["trazabilityCode"], answer.body["pseURL"]

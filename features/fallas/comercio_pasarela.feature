@@ -13,6 +13,7 @@ Característica: Fallas entre el comercio y la pasarela al reembolsar
   Esquema del escenario: Una falla en la solicitud de reembolso del comercio a la pasarela
     Dado que el proxy aplica una vez la falla "<falla>" de "merchant" a "gateway" en "POST /payments-api/4.0/service.cgi"
     Cuando el comercio pide el reembolso del pago "P-000001" desde su administración hasta que se confirme
+    Y pasan 10 minutos
     Entonces el proxy aplicó la falla una vez
     Y la orden queda "REFUNDED" con un solo reembolso, el saldo de la cuenta "512321" en "0.00" y la factura "FV-1001" "open"
 

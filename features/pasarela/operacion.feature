@@ -29,10 +29,13 @@ Característica: Operación del comercio en la pasarela: antifraude, reembolsos 
 
   @GW-05
   Escenario: El comercio reembolsa por completo un pago aprobado, una sola vez, y la factura vuelve a deberse
+    # PayU responde un reembolso PENDING (en revisión); la pasarela lo aprueba a los 10 minutos del reloj del
+    # sandbox y lo confirma al comercio (transaction_type REFUND), que reabre la factura.
     Cuando el cliente con documento "79555111" paga la factura "FV-1001" con PayU en el banco "1022"
     Y el banco "1022" aprueba el pago en PSE
     Y el cliente vuelve de PSE a la pasarela y pulsa «Regresar al comercio»
     Y el comercio reembolsa el pago "P-000001" desde su administración
+    Y pasan 10 minutos
     Entonces la orden queda "REFUNDED" en la pasarela y el saldo de la cuenta "512321" vuelve a "0.00"
     Y la factura "FV-1001" está "open"
     Cuando el comercio reembolsa el pago "P-000001" desde su administración

@@ -33,7 +33,9 @@ Hierarchy::
     │   ├── OtpInvalid                        otp_invalid
     │   ├── OtpLocked                         otp_locked
     │   ├── OtpUsed                           otp_used
-    │   └── OtpResendTooSoon                  otp_resend_too_soon
+    │   ├── OtpResendTooSoon                  otp_resend_too_soon
+    │   ├── OtpResendLimit                    otp_resend_limit
+    │   └── OtpBindingMismatch                otp_binding_mismatch
     └── IdempotencyError
         ├── IdempotencyConflict               idempotency_conflict
         └── IdempotencyInProgress             idempotency_in_progress
@@ -69,11 +71,13 @@ __all__ = [
     "InvalidIdempotencyKey",
     "InvalidRequest",
     "InvalidTimeout",
+    "OtpBindingMismatch",
     "OtpError",
     "OtpExpired",
     "OtpInvalid",
     "OtpLocked",
     "OtpNotFound",
+    "OtpResendLimit",
     "OtpResendTooSoon",
     "OtpUsed",
     "OverDailyCap",
@@ -271,6 +275,18 @@ class OtpUsed(OtpError):
 class OtpResendTooSoon(OtpError):
     code = "otp_resend_too_soon"
     default_message = "A new code can be requested only once every 30 seconds."
+
+
+class OtpResendLimit(OtpError):
+    code = "otp_resend_limit"
+    default_message = "Too many codes were requested for this transaction; start again."
+
+
+class OtpBindingMismatch(OtpError):
+    """NET-07: the code was issued for other data (member, products, amounts, merchant)."""
+
+    code = "otp_binding_mismatch"
+    default_message = "The code was issued for other data (amounts or products changed); request a new code."
 
 
 # -- idempotency -------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ A request that changes money carries a key (for cash: the trace number) in a ``s
 canonical JSON (sorted keys, no spaces, UTF-8, no NaN).
 
 * unknown key → **proceed**: the key is claimed (``in_progress``) with a lease;
-* same key, different body → ``idempotency_conflict``;
+* same key, different body → ``idempotency_conflict`` (its ``details["in_flight"]`` says whether the
+  first request is still unanswered: HTTP shells answer 409 then, 422 once it is answered — as the
+  IETF ``Idempotency-Key`` draft and COOP-06 say);
 * same key, same body, answered → **replay** the first answer (status and body);
 * same key, same body, still in progress → ``idempotency_in_progress`` (retry later),
   unless its lease ran out (the worker died): then the new request takes it over.
@@ -103,7 +105,8 @@ def decide_claim(
         record = IdempotencyRecord(scope, key, body_hash, IdempotencyState.IN_PROGRESS, now_us, lease_expires_us)
         return IdempotencyDecision(record, replay=False)
     if existing.body_hash != body_hash:
-        raise IdempotencyConflict(field="idempotency_key")
+        in_flight = existing.state is IdempotencyState.IN_PROGRESS
+        raise IdempotencyConflict(field="idempotency_key", details={"in_flight": in_flight})
     if existing.state is IdempotencyState.COMPLETED:
         return IdempotencyDecision(existing, replay=True)
     if now_us < existing.lease_expires_us:

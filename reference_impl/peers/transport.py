@@ -25,6 +25,7 @@ import json
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any, Protocol, cast
 from urllib.parse import urlencode, urlsplit
 
@@ -49,9 +50,15 @@ class PeerUnavailable(PeerError):
 class PeerResponse:
     status: int
     body: Any  # parsed JSON, or None
+    #: The answer's headers (names in lower case), kept only by a transport built with
+    #: ``response_headers=True`` (the coop peer reads ``Idempotent-Replayed``); empty otherwise.
+    headers: Mapping[str, str] = dc_field(default_factory=dict)
 
     def field(self, name: str) -> Any:
         return self.body.get(name) if isinstance(self.body, dict) else None
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
 
 
 class PeerTransport(Protocol):
@@ -65,6 +72,7 @@ class PeerTransport(Protocol):
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
         timeout_s: float | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> PeerResponse: ...
 
     async def aclose(self) -> None: ...
@@ -121,6 +129,20 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
 
 
+class _HeaderConnection(_Connection):
+    """A connection that also keeps the answer's headers (for peers whose protocol uses them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headers: dict[str, str] = {}
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_message_begin(self) -> None:
+        self.headers = {}
+
+
 class _Tunnel(asyncio.Protocol):
     """The proxy's answer to ``CONNECT`` (its head only: what follows is the peer's TLS)."""
 
@@ -162,6 +184,7 @@ class HttpTransport:
         max_idle_s: float = 2.0,
         proxy_url: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        response_headers: bool = False,
     ) -> None:
         url = urlsplit(base_url)
         if url.scheme not in ("http", "https") or not url.hostname:
@@ -185,6 +208,7 @@ class HttpTransport:
         # through a proxy, a plain peer is asked in absolute form; a TLS peer through a tunnel
         self._target_prefix = f"http://{url.netloc}" if self._proxy and not self.tls else ""
         self._idle: list[_Connection] = []
+        self._conn_class: type[_Connection] = _HeaderConnection if response_headers else _Connection
 
     async def _connect(self, deadline: float) -> _Connection:
         loop = asyncio.get_running_loop()
@@ -192,14 +216,14 @@ class HttpTransport:
             async with asyncio.timeout_at(deadline):
                 if self._proxy is None:
                     _, conn = await loop.create_connection(
-                        _Connection,
+                        self._conn_class,
                         self.host,
                         self.port,
                         ssl=self._ssl,
                         server_hostname=self.host if self.tls else None,
                     )
                 elif not self.tls:
-                    _, conn = await loop.create_connection(_Connection, *self._proxy)
+                    _, conn = await loop.create_connection(self._conn_class, *self._proxy)
                 else:
                     conn = await self._tunnel(loop)
         except TimeoutError as exc:
@@ -221,7 +245,7 @@ class HttpTransport:
             status = line.split(b" ")
             if len(status) < 2 or status[1] != b"200":
                 raise PeerUnavailable(f"the proxy refused the tunnel: {line!r}")
-            conn = _Connection()
+            conn = self._conn_class()
             tls = await loop.start_tls(raw, conn, self._ssl, server_hostname=self.host)
         except BaseException:
             raw.close()
@@ -247,6 +271,7 @@ class HttpTransport:
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
         timeout_s: float | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> PeerResponse:
         target = self._target_prefix + self.prefix + path
         if params:
@@ -256,6 +281,11 @@ class HttpTransport:
             f"{method} {target} HTTP/1.1\r\nHost: {self._host_header}\r\n"
             f"{REQUEST_ID_HEADER}: {rid}\r\n{PARTY_HEADER}: {self.party}\r\n"
         )
+        if headers:
+            for name, value in headers.items():
+                if any(c in name or c in value for c in "\r\n\0") or ":" in name:
+                    raise ValueError(f"a header that would break the request: {name!r}")
+                head += f"{name}: {value}\r\n"
         if json_body is None:
             payload = (head + "Content-Length: 0\r\n\r\n").encode("latin-1")
         else:
@@ -271,6 +301,8 @@ class HttpTransport:
         if not conn.closed:
             conn.idle_since = loop.time()
             self._idle.append(conn)
+        if isinstance(conn, _HeaderConnection):
+            return PeerResponse(status, _parse(raw), conn.headers)
         return PeerResponse(status, _parse(raw))
 
     async def _exchange(self, conn: _Connection, payload: bytes, deadline: float) -> tuple[int, bytes]:
@@ -302,9 +334,18 @@ def peer_transport(
     timeout_s: float,
     proxy_url: str | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    response_headers: bool = False,
 ) -> HttpTransport:
-    """The transport of calls to the peer at ``base_url`` (TLS for https, the proxy if configured)."""
-    return HttpTransport(base_url, party=party, timeout_s=timeout_s, proxy_url=proxy_url, ssl_context=ssl_context)
+    """The transport of calls to the peer at ``base_url`` (TLS for https, the proxy if configured);
+    ``response_headers=True`` keeps each answer's headers in :attr:`PeerResponse.headers`."""
+    return HttpTransport(
+        base_url,
+        party=party,
+        timeout_s=timeout_s,
+        proxy_url=proxy_url,
+        ssl_context=ssl_context,
+        response_headers=response_headers,
+    )
 
 
 def _parse(raw: bytes) -> Any:

@@ -225,11 +225,13 @@ class AuthorizationStore:
 
     # -- one-time codes (:class:`.otp.OtpStore`) -----------------------------------------------
 
-    def issue_otp(self, transaction_ref: str, now: Timestamp, *, code: str | None = None) -> IssuedOtp:
-        return self.otp.issue_otp(transaction_ref, now, code=code)
+    def issue_otp(
+        self, transaction_ref: str, now: Timestamp, *, code: str | None = None, binding: str = ""
+    ) -> IssuedOtp:
+        return self.otp.issue_otp(transaction_ref, now, code=code, binding=binding)
 
-    def verify_otp(self, transaction_ref: str, code: str, now: Timestamp) -> None:
-        self.otp.verify_otp(transaction_ref, code, now)
+    def verify_otp(self, transaction_ref: str, code: str, now: Timestamp, *, binding: str = "") -> None:
+        self.otp.verify_otp(transaction_ref, code, now, binding=binding)
 
     def get_otp(self, transaction_ref: str) -> OtpChallenge | None:
         return self.otp.get_otp(transaction_ref)

@@ -26,7 +26,7 @@ from reference_impl.core.otp import (
 )
 from reference_impl.store.journal import LedgerJournal
 from reference_impl.store.sql import Statement, locked
-from reference_impl.store.tables import otp_challenges
+from reference_impl.store.tables import BINDING_LENGTH, otp_challenges
 from reference_impl.store.unit_of_work import UnitOfWork
 
 __all__ = ["IssuedOtp", "OtpStore", "generate_otp_code"]
@@ -49,6 +49,11 @@ def generate_otp_code(digits: int = 6) -> str:
     return f"{secrets.randbelow(10**digits):0{digits}d}"
 
 
+def _check_binding(binding: str) -> None:
+    if len(binding) > BINDING_LENGTH:
+        raise ValueError(f"a binding is a digest of at most {BINDING_LENGTH} characters")
+
+
 def _challenge(r: tuple[Any, ...]) -> OtpChallenge:
     row = dict(zip(_COLUMNS, r, strict=True))
     return OtpChallenge(
@@ -59,6 +64,7 @@ def _challenge(r: tuple[Any, ...]) -> OtpChallenge:
         failed_attempts=row["failed_attempts"],
         state=OtpState(row["state"]),
         sends=row["sends"],
+        binding=row["binding"],
     )
 
 
@@ -101,16 +107,18 @@ class OtpStore:
             ),
         )
 
-    def issue_otp(self, transaction_ref: str, now: Any, *, code: str | None = None) -> IssuedOtp:
-        """Issue (or re-issue, replacing) the code of ``transaction_ref``; returns the plain
-        code to send. ``code`` is for tests; by default it comes from ``secrets``.
-        Raises ``otp_resend_too_soon``, ``otp_used``, ``otp_locked``."""
+    def issue_otp(self, transaction_ref: str, now: Any, *, code: str | None = None, binding: str = "") -> IssuedOtp:
+        """Issue (or re-issue, replacing) the code of ``transaction_ref`` for ``binding`` (the
+        :func:`reference_impl.core.otp.binding_digest` of what it authorizes, NET-07); returns the
+        plain code to send. ``code`` is for tests; by default it comes from ``secrets``.
+        Raises ``otp_resend_too_soon``, ``otp_resend_limit``, ``otp_used``, ``otp_locked``."""
         check_id("transaction_ref", transaction_ref)
+        _check_binding(binding)
         now_us = to_epoch_us(now)
         plain = generate_otp_code(self._policy.digits) if code is None else code
         if not is_well_formed(plain, self._policy):
             raise ValueError(f"an OTP code has exactly {self._policy.digits} digits")
-        code_hash = hash_otp(self._key, transaction_ref, plain)
+        code_hash = hash_otp(self._key, transaction_ref, plain, binding)
 
         def work(conn: Connection) -> OtpChallenge:
             existing = self._load(conn, transaction_ref)
@@ -120,6 +128,7 @@ class OtpStore:
                 code_hash=code_hash,
                 now_us=now_us,
                 policy=self._policy,
+                binding=binding,
             )
             self._write(conn, existing, challenge)
             self._journal.line(conn, now_us, "otp_issued", transaction_ref)
@@ -128,16 +137,20 @@ class OtpStore:
         challenge = self._uow.run(work)
         return IssuedOtp(transaction_ref, plain, challenge.expires_us, challenge.sends)
 
-    def verify_otp(self, transaction_ref: str, code: str, now: Any) -> None:
-        """Accept the code (marks it used) or raise ``otp_invalid`` (attempt counted),
-        ``otp_locked``, ``otp_expired``, ``otp_used``, ``otp_not_found``."""
+    def verify_otp(self, transaction_ref: str, code: str, now: Any, *, binding: str = "") -> None:
+        """Accept the code for ``binding`` (marks it used) or raise ``otp_invalid`` (attempt
+        counted), ``otp_locked``, ``otp_expired``, ``otp_used``, ``otp_not_found``,
+        ``otp_binding_mismatch`` (issued for other data: a new code is needed)."""
         check_id("transaction_ref", transaction_ref)
+        _check_binding(binding)
         now_us = to_epoch_us(now)
-        candidate_hash = hash_otp(self._key, transaction_ref, code)
+        candidate_hash = hash_otp(self._key, transaction_ref, code, binding)
 
         def work(conn: Connection) -> DomainError | None:
             existing = self._load(conn, transaction_ref)
-            verdict = decide_verify(existing, candidate_hash=candidate_hash, now_us=now_us, policy=self._policy)
+            verdict = decide_verify(
+                existing, candidate_hash=candidate_hash, now_us=now_us, policy=self._policy, binding=binding
+            )
             self._write(conn, existing, verdict.challenge)
             operation = "otp_verified" if verdict.error is None else f"otp_refused_{verdict.error.code}"
             self._journal.line(conn, now_us, operation[:32], transaction_ref)
@@ -165,6 +178,7 @@ class OtpStore:
             after.failed_attempts,
             after.state.value,
             after.sends,
+            after.binding,
         )
         if before is None:
             self._insert.execute(conn, values)

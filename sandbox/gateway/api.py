@@ -1,6 +1,7 @@
-"""The gateway's protocol routes: PayU's JSON API (``/payments-api/4.0/service.cgi`` and its alias
-``/reports-api/4.0/service.cgi``) and the transaction report (``/reports/v1/transactions``, GW-07).
-Thin: parse, authenticate, call the service, answer."""
+"""The gateway's protocol routes: PayU's JSON API (``/payments-api/4.0/service.cgi`` and
+``/reports-api/4.0/service.cgi``; each takes every command, as the sandbox's merchants used both)
+and the transaction report (``/reports/v1/transactions``, GW-07). Thin: parse, authenticate, call
+the service, answer in PayU's envelope (:mod:`sandbox.protocols.payu.wire`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from pydantic import BaseModel, ValidationError
 from sandbox.gateway import reports
 from sandbox.gateway.models import ServiceRequest
 from sandbox.gateway.service import GatewayService
-from sandbox.kit.errors import InvalidInput, SandboxError, validation_error_body
+from sandbox.kit.errors import Forced, InvalidInput, SandboxError, validation_error_body
+from sandbox.protocols.payu import wire
 from sandbox.world.model import GatewayAccount
 
 MAX_BODY_BYTES = 64 * 1024
@@ -39,6 +41,15 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "127.0.0.1"
 
 
+class PayuResponse(Response):
+    """A JSON answer of PayU's API: HTTP 200, amounts as exact JSON numbers (:func:`wire.dumps`)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return wire.dumps(content)
+
+
 def csv_response(text: str, account_id: str, period: reports.Period) -> Response:
     """A report as a CSV download (UTF-8 with BOM, for spreadsheets)."""
     name = f"transacciones_{account_id}_{period.start.isoformat()}_{period.end.isoformat()}.csv"
@@ -52,14 +63,27 @@ def csv_response(text: str, account_id: str, period: reports.Period) -> Response
 def router(service: GatewayService) -> APIRouter:
     api = APIRouter(tags=["pasarela (API de comercios)"])
 
-    async def service_cgi(request: Request) -> JSONResponse:
+    async def service_cgi(request: Request) -> Response:
+        """PayU's answer, always HTTP 200: SUCCESS with the command's body, or ERROR with the
+        reason as text (the sandbox's code and field ride in ``X-Sandbox-Error`` /
+        ``X-Sandbox-Field`` headers). A behaviour rule's forced HTTP error stays an HTTP error."""
+        queries = request.url.path == wire.QUERIES_PATH
+        command: str | None = None
         try:
-            return JSONResponse(await _service(request))
-        except SandboxError as exc:
-            exc.extra.setdefault("code", "ERROR")
+            data = await _read(request)
+            command = data.get("command") if isinstance(data.get("command"), str) else None
+            req = validate(ServiceRequest, data)
+            return PayuResponse(await service.api_command(req, client_ip(request), queries=queries))
+        except Forced:
             raise
+        except SandboxError as exc:
+            headers = {"X-Sandbox-Error": exc.code}
+            if exc.field:
+                headers["X-Sandbox-Field"] = exc.field
+            body = wire.error(exc.message, query=wire.is_query(command, request.url.path))
+            return PayuResponse(body, headers=headers)
 
-    async def _service(request: Request) -> dict[str, Any]:
+    async def _read(request: Request) -> dict[str, Any]:
         raw = await request.body()
         if len(raw) > MAX_BODY_BYTES:
             raise SandboxError("La solicitud es demasiado grande.", code="payload_too_large", status=413)
@@ -69,7 +93,7 @@ def router(service: GatewayService) -> APIRouter:
             raise InvalidInput("El cuerpo de la solicitud no es un JSON válido.", code="malformed_json") from None
         if not isinstance(data, dict):
             raise InvalidInput("El cuerpo de la solicitud debe ser un objeto JSON.", code="invalid_field")
-        return await service.api_command(validate(ServiceRequest, data), client_ip(request))
+        return data
 
     api.add_api_route("/payments-api/4.0/service.cgi", service_cgi, methods=["POST"], summary="API de pagos (PayU)")
     api.add_api_route("/reports-api/4.0/service.cgi", service_cgi, methods=["POST"], summary="API de consultas (PayU)")

@@ -89,6 +89,7 @@ def build(ctx: PartyContext) -> FastAPI:
         jobs=[
             Job("pse_requery", service.job_requery),
             Job("ach_finalize", service.job_finalize),
+            Job("refunds", service.job_refunds),
             Job("confirmations", service.job_confirmations),
         ],
         pages=[("Panel del comercio (transacciones, reportes y reembolsos)", "/panel")],

@@ -2,7 +2,7 @@
 
 Transaction states and their numbers (``state_pol``) are PayU's::
 
-    PENDING 7 ──ACH OK──────────────▶ APPROVED 4 ──refund──▶ (order REFUNDED)
+    PENDING 7 ──ACH OK──────────────▶ APPROVED 4 ──refund (PENDING, reviewed)──▶ (order REFUNDED)
        │    ──ACH NOT_AUTHORIZED────▶ DECLINED 6
        │    ──ACH FAILED────────────▶ EXPIRED 5   (payer abandoned or the bank session lapsed)
        └──  ──ACH PENDING───────────▶ PENDING 7   (queried again later)
@@ -143,19 +143,34 @@ class RefundDecision:
 
 
 def decide_refund(
-    *, states: list[TxState], already_refunded: bool, balance_minor: int, amount_minor: int
+    *,
+    states: list[TxState],
+    already_refunded: bool,
+    balance_minor: int | None,
+    amount_minor: int,
+    refund_pending: bool = False,
 ) -> RefundDecision:
-    """GW-05: only a full refund of an approved payment, once, out of the account's balance."""
+    """GW-05: only a full refund of an approved payment, once, out of the account's balance.
+
+    A request is checked without the balance (``balance_minor=None``): PayU answers it PENDING
+    and the review (the ``refunds`` job) approves it only when the balance covers it."""
     if TxState.APPROVED not in states:
         return RefundDecision(False, "not_approved", "Solo se puede reembolsar un pago aprobado.")
     if already_refunded:
         return RefundDecision(False, "already_refunded", "Este pago ya fue reembolsado.")
-    if balance_minor < amount_minor:
+    if refund_pending:
+        return RefundDecision(False, "refund_in_progress", "Ya hay un reembolso en revisión para esta orden.")
+    if balance_minor is not None and balance_minor < amount_minor:
         return RefundDecision(False, "insufficient_balance", "El saldo de la cuenta no cubre el reembolso.")
     return RefundDecision(True, "APPROVED", "Reembolso aprobado.")
 
 
 # --- schedules ----------------------------------------------------------------------------
+#: How long a refund stays PENDING (under review) before the ``refunds`` job resolves it on the
+#: sandbox clock. PayU reviews refunds in 1 to 3 days; the sandbox takes 10 minutes so that a
+#: scenario can wait for it (``clock advance 10m``).
+REFUND_REVIEW = timedelta(minutes=10)
+
 MAX_CONFIRMATION_ATTEMPTS = 9
 #: Wait after failed attempt n (1-based) before attempt n+1: 1, 2, 5, 10, 30 min, 1, 2, 4 h.
 CONFIRMATION_BACKOFF_S: tuple[int, ...] = (60, 120, 300, 600, 1800, 3600, 7200, 14400)

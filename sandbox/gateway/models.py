@@ -28,8 +28,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from sandbox.gateway.records import Order, Transaction
 from sandbox.kit.money import format_amount
-from sandbox.protocols.payu.codes import STATE_POL, TxState, response_code_pol, response_message
-from sandbox.protocols.payu.signatures import confirmation_signature
+from sandbox.protocols.payu.codes import (
+    POL_TRANSACTION_STATE,
+    STATE_POL,
+    TxState,
+    response_code_pol,
+    response_message,
+)
+from sandbox.protocols.payu.signatures import confirmation_signature, response_page_signature
+from sandbox.protocols.payu.wire import COMMANDS, epoch_ms, money
 from sandbox.world.model import GatewayAccount
 
 
@@ -46,6 +53,10 @@ IdText = Annotated[str, BeforeValidator(_to_text), Field(min_length=1, max_lengt
 #: An amount as text: a JSON number (read as Decimal) or a decimal string. Never a float.
 AmountText = Annotated[str, BeforeValidator(_to_text), Field(min_length=1, max_length=24)]
 Currency = Literal["COP"]
+
+
+def _none_as_empty(value: object) -> object:
+    return {} if value is None else value
 
 
 class _Wire(BaseModel):
@@ -76,22 +87,27 @@ class OrderIn(_Wire):
     accountId: IdText | None = None
     referenceCode: str | None = Field(default=None, min_length=1, max_length=255)
     description: str | None = Field(default=None, min_length=1, max_length=255)
-    language: str = "es"
+    language: str | None = "es"
     signature: str | None = Field(default=None, max_length=128)
     notifyUrl: str | None = Field(default=None, max_length=300)
-    additionalValues: dict[str, Money] = Field(default_factory=dict)
+    additionalValues: Annotated[dict[str, Money], BeforeValidator(_none_as_empty)] = Field(default_factory=dict)
     buyer: Person | None = None
+
+
+#: An object a client may send as ``null`` (PayU's SDKs serialize unset fields as null).
+Extra = Annotated[dict[str, Any], BeforeValidator(_none_as_empty)]
 
 
 class TransactionIn(_Wire):
     order: OrderIn
     payer: Person | None = None
-    extraParameters: dict[str, Any] = Field(default_factory=dict)
-    type: Literal["AUTHORIZATION_AND_CAPTURE", "REFUND"] = "AUTHORIZATION_AND_CAPTURE"
+    extraParameters: Extra = Field(default_factory=dict)
+    #: Checked by the service (an unsupported type is PayU's ERROR, not a validation error).
+    type: str = Field(default="AUTHORIZATION_AND_CAPTURE", max_length=32)
     paymentMethod: str | None = None
     paymentCountry: str | None = None
     ipAddress: str | None = Field(default=None, max_length=45)
-    parentTransactionId: str | None = Field(default=None, max_length=64)
+    parentTransactionId: IdText | None = None
     reason: str | None = Field(default=None, max_length=255)
     algorithmSignature: str | None = None
 
@@ -104,24 +120,21 @@ class TransactionIn(_Wire):
         return {k: _to_text(v) for k, v in value.items()}
 
 
-Command = Literal[
-    "PING",
-    "GET_BANKS_LIST",
-    "SUBMIT_TRANSACTION",
-    "ORDER_DETAIL",
-    "ORDER_DETAIL_BY_REFERENCE_CODE",
-    "TRANSACTION_RESPONSE_DETAIL",
-]
-
-
 class ServiceRequest(_Wire):
-    language: str = "es"
-    command: Command
+    """One request of PayU's JSON API. ``command`` is checked by the service against
+    :data:`~sandbox.protocols.payu.wire.COMMANDS` (an unknown one is PayU's ERROR answer)."""
+
+    language: str | None = "es"
+    command: str = Field(min_length=1, max_length=40)
     merchant: MerchantAuth
-    test: bool = False
+    test: bool | None = False
     transaction: TransactionIn | None = None
-    details: dict[str, Any] = Field(default_factory=dict)
-    bankListInformation: dict[str, Any] = Field(default_factory=dict)
+    details: Extra = Field(default_factory=dict)
+    bankListInformation: Extra = Field(default_factory=dict)
+
+    @property
+    def known_command(self) -> bool:
+        return self.command in COMMANDS
 
 
 class CheckoutForm(_Wire):
@@ -173,90 +186,146 @@ class PayForm(_Wire):
 
 
 # --- what goes out ------------------------------------------------------------------------------
-#: PayU's ids for PSE (payment_method / payment_method_type).
+#: PayU's ids for PSE: ``payment_method`` (the method's id, also GET_PAYMENT_METHODS' ``id``) and
+#: ``payment_method_type`` / ``payment_method_id`` / ``polPaymentMethodType`` (4 = PSE).
 PSE_METHOD_ID = "25"
 PSE_METHOD_TYPE = "4"
 
 
 def _local(moment: datetime | None, tz: tzinfo) -> str | None:
+    """Form fields' dates (confirmation and response pages): local text, as PayU posts them."""
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if moment else None
 
 
-def transaction_response(order: Order, tx: Transaction, tz: tzinfo) -> dict[str, Any]:
-    """``transactionResponse`` of SUBMIT_TRANSACTION (and of each transaction in ORDER_DETAIL)."""
+def _network_code(tx: Transaction) -> str | None:
+    """What the financial network (ACH PSE) answered: its transaction state, or the return code
+    with which it refused to create the payment. Never a code of the gateway's own."""
+    if tx.ach_state:
+        return tx.ach_state
+    if tx.ach_return_code and tx.ach_return_code.startswith("FAIL_"):
+        return tx.ach_return_code
+    return None
+
+
+def _pending_reason(tx: Transaction) -> str | None:
+    if tx.state is not TxState.PENDING:
+        return None
+    return "PENDING_REVIEW" if tx.type == "REFUND" else "AWAITING_NOTIFICATION"
+
+
+def transaction_response(order: Order, tx: Transaction, *, ids: bool = True) -> dict[str, Any]:
+    """PayU's ``transactionResponse``: with ``orderId``/``transactionId`` in a SUBMIT_TRANSACTION
+    answer, without them inside ORDER_DETAIL's transactions and TRANSACTION_RESPONSE_DETAIL."""
     extra: dict[str, Any] = {}
-    if tx.bank_url and tx.state is TxState.PENDING:
-        extra["BANK_URL"] = tx.bank_url
     if tx.cycle is not None:
         extra["TRANSACTION_CYCLE"] = str(tx.cycle)
-    return {
-        "orderId": order.order_id,
-        "transactionId": tx.id,
+    if tx.bank_url and tx.state is TxState.PENDING:
+        extra["BANK_URL"] = tx.bank_url
+    pending_refund = tx.type == "REFUND" and tx.state is TxState.PENDING
+    message = str(order.order_id) if pending_refund else (tx.message or response_message(tx.response_code))
+    body: dict[str, Any] = {"orderId": order.order_id, "transactionId": tx.id} if ids else {}
+    body |= {
         "state": tx.state.value,
-        "paymentNetworkResponseCode": tx.ach_state,
-        "paymentNetworkResponseErrorMessage": tx.antifraud_reason or tx.ach_return_code,
+        "paymentNetworkResponseCode": _network_code(tx),
+        "paymentNetworkResponseErrorMessage": tx.network_message,
         "trazabilityCode": tx.cus,
         "authorizationCode": tx.authorization_id,
-        "pendingReason": "AWAITING_NOTIFICATION" if tx.state is TxState.PENDING else None,
-        "responseCode": tx.response_code,
+        "pendingReason": _pending_reason(tx),
+        # A refund under review has no response code yet; PayU names the order in the message.
+        "responseCode": None if pending_refund else tx.response_code,
         "errorCode": None,
-        "responseMessage": tx.message or response_message(tx.response_code),
-        "transactionDate": _local(tx.created_at, tz),
-        "operationDate": _local(tx.final_at, tz),
+        "responseMessage": message,
+        "transactionDate": None,
+        "transactionTime": None,
+        "operationDate": epoch_ms(tx.final_at or tx.updated_at),
+        "referenceQuestionnaire": None,
         "extraParameters": extra or None,
-        "additionalInfo": {"transactionType": tx.type, "parentTransactionId": tx.parent_id},
+        "additionalInfo": {
+            "paymentNetwork": "PSE",
+            "rejectionType": "NONE",
+            "responseNetworkMessage": None,
+            "travelAgencyAuthorizationCode": None,
+            "cardType": None,
+            "transactionType": tx.type,
+        },
     }
+    return body
 
 
-def transaction_detail(order: Order, tx: Transaction, tz: tzinfo) -> dict[str, Any]:
+def transaction_detail(order: Order, tx: Transaction) -> dict[str, Any]:
+    """One transaction of ORDER_DETAIL (``result.payload.transactions[]``)."""
+    extra: dict[str, str | None] = {
+        "RESPONSE_URL": order.response_url,
+        "FINANCIAL_INSTITUTION_CODE": tx.bank_code,
+        "FINANCIAL_INSTITUTION_NAME": tx.bank_name,
+        "USER_TYPE": tx.user_type,
+        "PSE_REFERENCE1": tx.payer_ip,
+        "PSE_REFERENCE2": tx.document_type,
+        "PSE_REFERENCE3": tx.document_number,
+    }
     return {
         "id": tx.id,
+        "order": None,
+        "creditCard": None,
         "type": tx.type,
-        "paymentMethod": tx.payment_method,
-        "paymentCountry": "CO",
-        "source": "WEB" if order.source == "checkout" else "API",
         "parentTransactionId": tx.parent_id,
-        "transactionResponse": transaction_response(order, tx, tz),
+        "paymentMethod": tx.payment_method,
+        "source": None,
+        "paymentCountry": "CO",
+        "transactionResponse": transaction_response(order, tx, ids=False),
+        "deviceSessionId": None,
+        "ipAddress": tx.payer_ip,
+        "cookie": None,
+        "userAgent": None,
+        "expirationDate": None,
         "payer": {
+            "merchantPayerId": None,
             "fullName": tx.payer_name,
+            "billingAddress": None,
             "emailAddress": tx.payer_email,
-            "dniType": tx.document_type,
+            "contactPhone": tx.payer_phone,
             "dniNumber": tx.document_number,
-        },
-        "extraParameters": {
-            "FINANCIAL_INSTITUTION_CODE": tx.bank_code,
-            "FINANCIAL_INSTITUTION_NAME": tx.bank_name,
-            "USER_TYPE": tx.user_type,
-            "PSE_REFERENCE1": tx.payer_ip,
-            "PSE_REFERENCE2": tx.document_type,
-            "PSE_REFERENCE3": tx.document_number,
+            "dniType": tx.document_type,
         },
         "additionalValues": {
-            "TX_VALUE": {"value": format_amount(tx.amount_minor, tx.currency), "currency": tx.currency},
-            "TX_TAX": {"value": format_amount(tx.tax_minor, tx.currency), "currency": tx.currency},
+            "TX_VALUE": money(tx.amount_minor, tx.currency),
+            "TX_TAX": money(tx.tax_minor, tx.currency),
         },
+        "extraParameters": {k: v for k, v in extra.items() if v is not None},
     }
 
 
-def order_detail(order: Order, status: str, transactions: list[Transaction], tz: tzinfo) -> dict[str, Any]:
+def order_detail(order: Order, status: str, transactions: list[Transaction]) -> dict[str, Any]:
+    """ORDER_DETAIL's ``result.payload`` (one element of ORDER_DETAIL_BY_REFERENCE_CODE's list)."""
     return {
         "id": order.order_id,
         "accountId": int(order.account_id),
         "status": status,
         "referenceCode": order.reference_code,
         "description": order.description,
+        "airlineCode": None,
         "language": order.language,
-        "buyer": {"emailAddress": order.buyer_email, "fullName": order.buyer_name},
-        "additionalValues": {
-            "TX_VALUE": {"value": format_amount(order.amount_minor, order.currency), "currency": order.currency},
-            "TX_TAX": {"value": format_amount(order.tax_minor, order.currency), "currency": order.currency},
-            "TX_TAX_RETURN_BASE": {
-                "value": format_amount(order.tax_return_base_minor, order.currency),
-                "currency": order.currency,
-            },
+        "notifyUrl": order.confirmation_url,
+        "shippingAddress": None,
+        "buyer": {
+            "merchantBuyerId": None,
+            "fullName": order.buyer_name,
+            "emailAddress": order.buyer_email,
+            "contactPhone": order.buyer_phone,
         },
-        "transactions": [transaction_detail(order, t, tz) for t in transactions],
+        "transactions": [transaction_detail(order, t) for t in transactions],
+        "additionalValues": {
+            "TX_VALUE": money(order.amount_minor, order.currency),
+            "TX_TAX": money(order.tax_minor, order.currency),
+            "TX_TAX_RETURN_BASE": money(order.tax_return_base_minor, order.currency),
+        },
     }
+
+
+#: GET_PAYMENT_METHODS: what this gateway processes (PSE in Colombia, nothing else).
+PAYMENT_METHODS: tuple[dict[str, Any], ...] = (
+    {"id": PSE_METHOD_ID, "description": "PSE", "country": "CO", "enabled": True, "reason": None},
+)
 
 
 def confirmation_form(
@@ -267,6 +336,7 @@ def confirmation_form(
     sign = confirmation_signature(
         account.api_key, account.merchant_id, order.reference_code, tx.amount_minor, tx.currency, state_pol
     )
+    when = _local(tx.final_at or tx.updated_at, tz)
     fields: dict[str, str | None] = {
         "merchant_id": account.merchant_id,
         "account_id": account.account_id,
@@ -282,10 +352,12 @@ def confirmation_form(
         "transaction_id": tx.id,
         "transaction_type": tx.type,
         "parent_transaction_id": tx.parent_id,
-        "transaction_date": _local(tx.final_at or tx.updated_at, tz),
+        "transaction_date": when,
+        "date": when.replace("-", ".") if when else None,
         "description": order.description,
         "email_buyer": order.buyer_email,
         "payment_method": PSE_METHOD_ID,
+        "payment_method_id": PSE_METHOD_TYPE,
         "payment_method_type": PSE_METHOD_TYPE,
         "payment_method_name": tx.payment_method,
         "cus": tx.cus,
@@ -294,7 +366,8 @@ def confirmation_form(
         "pse_reference2": tx.document_type,
         "pse_reference3": tx.document_number,
         "authorization_code": tx.authorization_id,
-        "antifraud_reason": tx.antifraud_reason,
+        "error_code_bank": _network_code(tx) if tx.state is not TxState.APPROVED else None,
+        "error_message_bank": tx.network_message,
         "extra1": order.extra1,
         "extra2": order.extra2,
         "extra3": order.extra3,
@@ -305,9 +378,10 @@ def confirmation_form(
 
 
 def response_params(account: GatewayAccount, order: Order, tx: Transaction, tz: tzinfo) -> dict[str, str]:
-    """Query parameters of the merchant's response page (``responseUrl``), PayU style."""
+    """Query parameters of the merchant's response page (``responseUrl``), PayU style, signed
+    with the response page's rule (value rounded to one decimal, half to even)."""
     state_pol = STATE_POL[tx.state]
-    signature = confirmation_signature(
+    signature = response_page_signature(
         account.api_key, account.merchant_id, order.reference_code, tx.amount_minor, tx.currency, state_pol
     )
     fields: dict[str, str | None] = {
@@ -315,6 +389,7 @@ def response_params(account: GatewayAccount, order: Order, tx: Transaction, tz: 
         "merchant_name": account.name,
         "transactionState": str(state_pol),
         "lapTransactionState": tx.state.value,
+        "polTransactionState": str(POL_TRANSACTION_STATE[tx.state]),
         "polResponseCode": str(response_code_pol(tx.response_code)),
         "lapResponseCode": tx.response_code,
         "message": tx.state.value,
@@ -322,9 +397,11 @@ def response_params(account: GatewayAccount, order: Order, tx: Transaction, tz: 
         "reference_pol": str(order.order_id),
         "transactionId": tx.id,
         "description": order.description,
+        "trazabilityCode": tx.cus,
         "TX_VALUE": format_amount(tx.amount_minor, tx.currency),
         "TX_TAX": format_amount(tx.tax_minor, tx.currency),
         "currency": tx.currency,
+        "lng": order.language,
         "buyerEmail": order.buyer_email,
         "cus": tx.cus,
         "pseBank": tx.bank_name,
@@ -332,7 +409,11 @@ def response_params(account: GatewayAccount, order: Order, tx: Transaction, tz: 
         "pseReference1": tx.payer_ip,
         "pseReference2": tx.document_type,
         "pseReference3": tx.document_number,
+        "authorizationCode": tx.authorization_id,
+        "polPaymentMethod": PSE_METHOD_ID,
         "lapPaymentMethod": tx.payment_method,
+        "polPaymentMethodType": PSE_METHOD_TYPE,
+        "lapPaymentMethodType": "PSE",
         "processingDate": _local(tx.final_at or tx.updated_at, tz),
         "extra1": order.extra1,
         "extra2": order.extra2,

@@ -262,6 +262,6 @@ def router(service: GatewayService, templates: Jinja2Templates) -> APIRouter:
             await service.refund(order, (form.get("motivo") or "Reembolso desde el panel")[:255])
         except SandboxError as exc:
             return error_page(request, exc)
-        return RedirectResponse(f"/panel?aviso=Reembolso+aprobado+de+la+orden+{order_id}", status_code=303)
+        return RedirectResponse(f"/panel?aviso=Reembolso+de+la+orden+{order_id}+en+revisión", status_code=303)
 
     return pages

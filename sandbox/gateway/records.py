@@ -38,6 +38,7 @@ class Order:
     test: bool = False
     language: str = "es"
     transaction_ids: list[str] = field(default_factory=list)
+    #: The approved refund (the order is REFUNDED).
     refund_id: str | None = None
 
 
@@ -64,8 +65,12 @@ class Transaction:
     payer_phone: str | None = None
     payer_ip: str | None = None
     ticket_id: int | None = None
+    #: The anti-fraud rule that refused the payment (the sandbox's own code: state and reports
+    #: only, never a PayU field).
     antifraud_reason: str | None = None
     message: str | None = None
+    #: The financial network's own error text (ACH's ``errorDetails`` on a refused creation).
+    network_message: str | None = None
     final_at: datetime | None = None
     # ACH
     cus: str | None = None
@@ -84,6 +89,8 @@ class Transaction:
     # refunds
     parent_id: str | None = None
     reason: str | None = None
+    #: A PENDING refund is resolved (approved or declined) by the ``refunds`` job at this moment.
+    review_at: datetime | None = None
 
     @property
     def is_final(self) -> bool:

@@ -31,6 +31,7 @@ from sandbox.kit.behaviour import Behaviour, Dropped
 from sandbox.kit.clock import Clock
 from sandbox.kit.errors import Conflict, Forced, InvalidInput, NotFound, SandboxError
 from sandbox.kit.money import AmountError, format_amount, parse_amount
+from sandbox.protocols.payu import wire
 from sandbox.protocols.payu.codes import TxState
 from sandbox.protocols.payu.signatures import verify_request_signature
 from sandbox.protocols.pse.codes import USER_TYPE as ACH_USER_TYPE
@@ -406,6 +407,7 @@ class GatewayService:
         if not result.ok:
             state, code = logic.ach_create_failure(result.return_code)
             tx.message = result.error_details
+            tx.network_message = result.error_details
             await self._finish(order, tx, state, code)
             return
         tx.cus = result.cus
@@ -533,70 +535,104 @@ class GatewayService:
             return "forced:answer_lost", False
 
     # -- refunds (GW-05) ---------------------------------------------------------------------
-    async def refund(self, order: Order, reason: str) -> Transaction:
+    async def refund(self, order: Order, reason: str, parent_id: str | None = None) -> Transaction:
+        """A full refund of the order's approved payment, answered PENDING as PayU does: the
+        ``refunds`` job reviews it on the sandbox clock (:data:`~.logic.REFUND_REVIEW`) and approves
+        or declines it, then confirms it to the merchant (GW-04)."""
         async with self.store.locks[f"order:{order.order_id}"]:
             payment = self.store.approved_payment(order)
-            if payment is None or order.refund_id is not None:
-                decision = logic.decide_refund(
-                    states=[t.state for t in self.store.payments(order)],
-                    already_refunded=order.refund_id is not None,
-                    balance_minor=self.store.balances[order.account_id],
-                    amount_minor=order.amount_minor,
+            decision = logic.decide_refund(
+                states=[t.state for t in self.store.payments(order)],
+                already_refunded=order.refund_id is not None,
+                refund_pending=self.store.pending_refund(order) is not None,
+                balance_minor=None,
+                amount_minor=order.amount_minor,
+            )
+            if payment is None or not decision.allowed:
+                raise Conflict(decision.message, code=decision.code, field="transaction.order.id")
+            if parent_id and parent_id != payment.id:
+                raise InvalidInput(
+                    "parentTransactionId no es el pago aprobado de la orden.",
+                    code="invalid_parent_transaction",
+                    field="transaction.parentTransactionId",
                 )
-                raise Conflict(decision.message, code=decision.code, field="order.id")
+            now = self.clock.now()
+            refund = Transaction(
+                id=self.store.new_transaction_id(),
+                order_id=order.order_id,
+                type="REFUND",
+                state=TxState.PENDING,
+                response_code="PENDING_TRANSACTION_REVIEW",
+                created_at=now,
+                updated_at=now,
+                amount_minor=payment.amount_minor,
+                tax_minor=payment.tax_minor,
+                currency=payment.currency,
+                bank_code=payment.bank_code,
+                bank_name=payment.bank_name,
+                user_type=payment.user_type,
+                document_type=payment.document_type,
+                document_number=payment.document_number,
+                payer_name=payment.payer_name,
+                payer_email=payment.payer_email,
+                cus=payment.cus,
+                parent_id=payment.id,
+                reason=reason,
+                review_at=now + logic.REFUND_REVIEW,
+                message="Reembolso total en revisión.",
+            )
+            self.store.add_transaction(refund)
+            return refund
+
+    async def review_refund(self, order: Order, refund: Transaction) -> None:
+        """Resolve a PENDING refund (the ``refunds`` job): the rule ``gateway.refund`` may decline
+        it (that code) or keep it pending; otherwise it is approved when the account's balance
+        covers it. Either way the merchant gets a confirmation of the final state."""
+        async with self.store.locks[f"order:{order.order_id}"]:
+            if refund.state is not TxState.PENDING:
+                return
+            now = self.clock.now()
             fields = {
                 "merchant_id": order.merchant_id,
                 "account_id": order.account_id,
                 "reference_code": order.reference_code,
             }
-            async with self.behaviour.at("gateway.refund", fields, amount_minor=payment.amount_minor) as forced:
-                if forced.decline:
-                    raise Conflict(
-                        forced.message or "El reembolso fue rechazado.", code=forced.decline, field="order.id"
+            try:
+                async with self.behaviour.at("gateway.refund", fields, amount_minor=refund.amount_minor) as forced:
+                    if forced.pending:
+                        refund.review_at = now + logic.REFUND_REVIEW
+                        return
+                    if forced.decline:
+                        refund.message = forced.message or "El reembolso fue rechazado."
+                        await self._close_refund(order, refund, TxState.DECLINED, forced.decline)
+                        return
+                    decision = logic.decide_refund(
+                        states=[t.state for t in self.store.payments(order)],
+                        already_refunded=order.refund_id is not None,
+                        balance_minor=self.store.balances[order.account_id],
+                        amount_minor=refund.amount_minor,
                     )
-                return await self._refund(order, payment, reason)
+                    if not decision.allowed:
+                        refund.message = decision.message
+                        await self._close_refund(order, refund, TxState.DECLINED, "NOT_ACCEPTED_TRANSACTION")
+                        return
+                    refund.message = "Reembolso total aprobado; el dinero vuelve al pagador por transferencia."
+                    order.refund_id = refund.id
+                    self.store.balances[order.account_id] -= refund.amount_minor
+                    self.store.refunded[order.account_id] += refund.amount_minor
+                    await self._close_refund(order, refund, TxState.APPROVED, "APPROVED")
+            except Forced as exc:  # the review failed: it is tried again later
+                log.warning("refund review of %s failed (%s); trying again", refund.id, exc.code)
+                refund.review_at = now + logic.REFUND_REVIEW
+            except Dropped:
+                pass  # the review was done; nobody waits for an answer
 
-    async def _refund(self, order: Order, payment: Transaction, reason: str) -> Transaction:
-        """A full refund of the approved ``payment`` (the caller holds the order's lock)."""
-        decision = logic.decide_refund(
-            states=[t.state for t in self.store.payments(order)],
-            already_refunded=False,
-            balance_minor=self.store.balances[order.account_id],
-            amount_minor=payment.amount_minor,
-        )
-        if not decision.allowed:
-            raise Conflict(decision.message, code=decision.code, field="order.id")
+    async def _close_refund(self, order: Order, refund: Transaction, state: TxState, code: str) -> None:
         now = self.clock.now()
-        refund = Transaction(
-            id=self.store.new_transaction_id(),
-            order_id=order.order_id,
-            type="REFUND",
-            state=TxState.APPROVED,
-            response_code="APPROVED",
-            created_at=now,
-            updated_at=now,
-            final_at=now,
-            amount_minor=payment.amount_minor,
-            tax_minor=payment.tax_minor,
-            currency=payment.currency,
-            bank_code=payment.bank_code,
-            bank_name=payment.bank_name,
-            user_type=payment.user_type,
-            document_type=payment.document_type,
-            document_number=payment.document_number,
-            payer_name=payment.payer_name,
-            payer_email=payment.payer_email,
-            cus=payment.cus,
-            parent_id=payment.id,
-            reason=reason,
-            message="Reembolso total aprobado; el dinero vuelve al pagador por transferencia.",
-        )
-        self.store.add_transaction(refund)
-        order.refund_id = refund.id
-        self.store.balances[order.account_id] -= refund.amount_minor
-        self.store.refunded[order.account_id] += refund.amount_minor
+        refund.state, refund.response_code = state, code
+        refund.updated_at = refund.final_at = now
+        refund.review_at = None
         await self._confirm(order, refund)
-        return refund
 
     # -- background work -----------------------------------------------------------------------
     async def job_requery(self, now: datetime) -> int:
@@ -616,6 +652,14 @@ class GatewayService:
                     done += 1
         return done
 
+    async def job_refunds(self, now: datetime) -> int:
+        """Review every refund whose review is due (PENDING → APPROVED or DECLINED)."""
+        done = 0
+        for refund in self.store.due_refunds(now):
+            await self.review_refund(self.store.orders[refund.order_id], refund)
+            done += 1
+        return done
+
     async def job_confirmations(self, now: datetime) -> int:
         """Every attempt due by ``now`` (several per delivery when the clock jumped)."""
         done = 0
@@ -629,26 +673,36 @@ class GatewayService:
         return done
 
     # -- the PayU API (service.cgi) ------------------------------------------------------------
-    async def api_command(self, req: ServiceRequest, client_ip: str) -> dict[str, Any]:
-        """One command of the JSON API, authenticated by ``merchant``; the answer body."""
+    async def api_command(self, req: ServiceRequest, client_ip: str, *, queries: bool = False) -> dict[str, Any]:
+        """One command of the JSON API, authenticated by ``merchant``; the SUCCESS answer's body.
+        A refusal is a :class:`SandboxError` (the route writes it as PayU's ERROR envelope).
+        ``queries`` says the request came to the queries API's path (PING answers ``result``)."""
         account = self.authenticate(req.merchant.apiLogin, req.merchant.apiKey)
+        if not req.known_command:
+            raise InvalidInput(f"Comando no soportado: {req.command[:40]}.", code="invalid_command", field="command")
         if req.command == "PING":
-            return {"code": "SUCCESS", "error": None, "transactionResponse": None}
+            return wire.success(**({"result": None} if queries else {"transactionResponse": None}))
+        if req.command == "GET_PAYMENT_METHODS":
+            return wire.success(paymentMethods=[dict(m) for m in models.PAYMENT_METHODS])
         if req.command == "GET_BANKS_LIST":
+            info = req.bankListInformation
+            method, country = str(info.get("paymentMethod") or "PSE"), str(info.get("paymentCountry") or "CO")
+            if method.upper() != "PSE" or country.upper() != "CO":
+                raise InvalidInput(
+                    "La lista de bancos existe solo para PSE en Colombia (paymentMethod PSE, paymentCountry CO).",
+                    code="invalid_field",
+                    field="bankListInformation.paymentMethod",
+                )
             banks = await self.banks(account)
-            return {
-                "code": "SUCCESS",
-                "error": None,
-                "banks": [
-                    {"id": str(n), "description": b.name, "pseCode": b.code}
-                    for n, b in enumerate([PLACEHOLDER, *banks])
-                ],
-            }
+            listed = [PLACEHOLDER, *banks]
+            return wire.success(
+                banks=[{"id": str(n), "description": b.name, "pseCode": b.code} for n, b in enumerate(listed)]
+            )
         if req.command == "SUBMIT_TRANSACTION":
             return await self._api_submit(req, account, client_ip)
         if req.command == "ORDER_DETAIL":
-            order = self.order_of(str(req.details.get("orderId", "")), account.merchant_id, "details.orderId")
-            return {"code": "SUCCESS", "error": None, "result": {"payload": self._order_view(order)}}
+            order = self.order_of(str(req.details.get("orderId") or ""), account.merchant_id, "details.orderId")
+            return wire.success(result={"payload": self._order_view(order)})
         if req.command == "ORDER_DETAIL_BY_REFERENCE_CODE":
             reference = str(req.details.get("referenceCode") or "")
             if not reference:
@@ -656,28 +710,24 @@ class GatewayService:
                     "Indique details.referenceCode.", code="missing_field", field="details.referenceCode"
                 )
             orders = self.store.orders_by_reference(account.merchant_id, reference)
-            return {"code": "SUCCESS", "error": None, "result": {"payload": [self._order_view(o) for o in orders]}}
+            return wire.success(result={"payload": [self._order_view(o) for o in orders]})
         # TRANSACTION_RESPONSE_DETAIL
         tx_id = str(req.details.get("transactionId") or "")
         found = self.store.transactions.get(tx_id)
         if found is None or self.store.orders[found.order_id].merchant_id != account.merchant_id:
             raise NotFound("No existe la transacción.", code="transaction_not_found", field="details.transactionId")
-        order, tx = self.store.orders[found.order_id], found
-        return {
-            "code": "SUCCESS",
-            "error": None,
-            "result": {"payload": models.transaction_response(order, tx, self.tz)},
-        }
+        order = self.store.orders[found.order_id]
+        return wire.success(result={"payload": models.transaction_response(order, found, ids=False)})
 
     def order_of(self, order_id: str, merchant_id: str, field: str) -> Order:
         """The merchant's order by id (404 naming ``field`` when it is not one of its orders)."""
-        order = self.store.orders.get(int(order_id)) if order_id.isdigit() else None
+        order = self.store.orders.get(int(order_id)) if order_id.isdigit() and len(order_id) < 19 else None
         if order is None or order.merchant_id != merchant_id:
             raise NotFound("No existe la orden.", code="order_not_found", field=field)
         return order
 
     def _order_view(self, order: Order) -> dict[str, Any]:
-        return models.order_detail(order, self.store.status(order).value, self.store.all_transactions(order), self.tz)
+        return models.order_detail(order, self.store.status(order).value, self.store.all_transactions(order))
 
     async def _api_submit(self, req: ServiceRequest, account: GatewayAccount, client_ip: str) -> dict[str, Any]:
         tx_in = req.transaction
@@ -685,19 +735,17 @@ class GatewayService:
             raise InvalidInput("Falta el bloque transaction.", code="missing_field", field="transaction")
         if tx_in.type == "REFUND":
             order = self.order_of(tx_in.order.id or "", account.merchant_id, "transaction.order.id")
-            payment = self.store.approved_payment(order)
-            if tx_in.parentTransactionId and (payment is None or payment.id != tx_in.parentTransactionId):
-                raise InvalidInput(
-                    "parentTransactionId no es el pago aprobado de la orden.",
-                    code="invalid_parent_transaction",
-                    field="transaction.parentTransactionId",
-                )
-            refund = await self.refund(order, tx_in.reason or "Reembolso solicitado por el comercio")
-            return {
-                "code": "SUCCESS",
-                "error": None,
-                "transactionResponse": models.transaction_response(order, refund, self.tz),
-            }
+            refund = await self.refund(
+                order, tx_in.reason or "Reembolso solicitado por el comercio", tx_in.parentTransactionId
+            )
+            return wire.success(transactionResponse=models.transaction_response(order, refund))
+        if tx_in.type != "AUTHORIZATION_AND_CAPTURE":
+            raise InvalidInput(
+                f"Tipo de transacción no soportado: {tx_in.type}. Esta pasarela procesa "
+                "AUTHORIZATION_AND_CAPTURE (pago PSE) y REFUND (reembolso total).",
+                code="unsupported_transaction_type",
+                field="transaction.type",
+            )
         o = tx_in.order
         if o.accountId != account.account_id:
             raise InvalidInput(
@@ -754,17 +802,13 @@ class GatewayService:
                 source="api",
                 response_url=extra.get("RESPONSE_URL"),
                 confirmation_url=o.notifyUrl,
-                test=req.test,
-                language=o.language,
+                test=bool(req.test),
+                language=o.language or req.language or "es",
             ),
             API_FIELDS,
         )
         tx = await self.pay(order, payer)
-        return {
-            "code": "SUCCESS",
-            "error": None,
-            "transactionResponse": models.transaction_response(order, tx, self.tz),
-        }
+        return wire.success(transactionResponse=models.transaction_response(order, tx))
 
     # -- reports (GW-07) -------------------------------------------------------------------------
     def period(self, start: date | None, end: date | None) -> reports.Period:

@@ -98,6 +98,21 @@ class GatewayStore:
     def approved_payment(self, order: Order) -> Transaction | None:
         return next((t for t in self.payments(order) if t.state is TxState.APPROVED), None)
 
+    def pending_refund(self, order: Order) -> Transaction | None:
+        txs = (self.transactions[t] for t in order.transaction_ids)
+        return next((t for t in txs if t.type == "REFUND" and t.state is TxState.PENDING), None)
+
+    def due_refunds(self, now: datetime) -> list[Transaction]:
+        """PENDING refunds whose review is due, oldest first."""
+        return sorted(
+            (
+                t
+                for t in self.transactions.values()
+                if t.type == "REFUND" and t.state is TxState.PENDING and t.review_at is not None and t.review_at <= now
+            ),
+            key=lambda t: t.review_at or now,
+        )
+
     def account_transactions(self, account_id: str) -> Iterator[tuple[Order, Transaction]]:
         for order in self.orders.values():
             if order.account_id == account_id:

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from sandbox.kit.errors import InvalidInput, NotFound, SandboxError
-from sandbox.merchant.logic import LABELS
+from sandbox.merchant.logic import LABELS, PayState
 from sandbox.merchant.records import PaymentRecord
 from sandbox.merchant.service import MerchantService
 from sandbox.protocols.colombia import DOCUMENT_NAMES
@@ -234,6 +234,7 @@ def router(service: MerchantService, templates: Jinja2Templates, *, merchants: S
             await service.refund(payment, (form.get("motivo") or "Reembolso solicitado por el comercio")[:255])
         except SandboxError as exc:
             return error_page(request, exc, back=f"/admin/{merchant_id}")
-        return RedirectResponse(f"/admin/{merchant_id}?aviso=Pago+{payment_id}+reembolsado", status_code=303)
+        done = "reembolsado" if payment.state is PayState.REFUNDED else "con+reembolso+en+revisión+en+la+pasarela"
+        return RedirectResponse(f"/admin/{merchant_id}?aviso=Pago+{payment_id}+{done}", status_code=303)
 
     return pages

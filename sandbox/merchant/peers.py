@@ -44,21 +44,23 @@ class GatewayPeer:
                 "La pasarela respondió algo inesperado.", code="gateway_unavailable", status=502
             ) from None
         if response.status_code != 200 or not isinstance(data, dict) or data.get("code") != "SUCCESS":
-            message = data.get("message") if isinstance(data, dict) else None
-            code = data.get("error") if isinstance(data, dict) else None
+            # PayU refuses with HTTP 200, ``code: ERROR`` and the reason as text in ``error``.
+            message = data.get("error") if isinstance(data, dict) else None
             raise SandboxError(
                 str(message or "La pasarela rechazó la solicitud."),
-                code=str(code or "gateway_error"),
-                status=409 if response.status_code == 409 else 502,
+                code=response.headers.get("x-sandbox-error") or "gateway_error",
+                status=502,
             )
         return data
 
-    async def submit(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        """``SUBMIT_TRANSACTION``: the HTTP status and the JSON answer (``{}`` when not JSON);
+    async def submit(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], str | None]:
+        """``SUBMIT_TRANSACTION``: the HTTP status, the JSON answer (``{}`` when not JSON) and the
+        sandbox's code of a refusal (``X-Sandbox-Error``; PayU's ``error`` is only text);
         :class:`GatewayUnreachable` when there was no answer."""
         try:
             response = await self.peers.client("gateway").post(PAYMENTS_PATH, json=body)
             answer = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
         except (httpx.HTTPError, ValueError) as exc:
             raise GatewayUnreachable(type(exc).__name__) from exc
-        return response.status_code, answer if isinstance(answer, dict) else {}
+        code = response.headers.get("x-sandbox-error")
+        return response.status_code, answer if isinstance(answer, dict) else {}, code

@@ -48,6 +48,9 @@ class PaymentRecord:
     pse_url: str | None = None
     authorization_id: str | None = None
     requires_refund: bool = False
+    #: A refund was asked to the gateway and is under review there (PayU answers PENDING); its
+    #: confirmation makes the payment REFUNDED.
+    refund_requested: bool = False
     #: Who told us the current state: "confirmation", "gateway_query", "ach_query".
     source: str | None = None
     next_query_at: datetime | None = None

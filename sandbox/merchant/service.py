@@ -34,7 +34,7 @@ from sandbox.merchant.models import (
 from sandbox.merchant.peers import AchPeer, GatewayPeer, GatewayUnreachable, NotifyPeer
 from sandbox.merchant.records import ConfirmationRecord, InvoiceRecord, PaymentRecord
 from sandbox.merchant.state import MerchantStore
-from sandbox.protocols.payu.signatures import verify_confirmation_signature
+from sandbox.protocols.payu.signatures import verify_confirmation_signature, verify_response_page_signature
 from sandbox.protocols.pse.codes import USER_TYPE as ACH_USER_TYPE
 from sandbox.protocols.pse.codes import create_refusal
 from sandbox.protocols.pse.collecting import AchUnavailable, EntitySession
@@ -193,14 +193,14 @@ class MerchantService:
         account = self.gateway_account(merchant)
         try:
             value_minor = parse_amount(params.get("TX_VALUE", ""), params.get("currency", "COP"))
-            signed = verify_confirmation_signature(
+            signed = verify_response_page_signature(
                 params.get("signature", ""),
                 api_key=account.api_key,
                 merchant_id=account.merchant_id,
-                reference_sale=reference,
+                reference_code=reference,
                 amount_minor=value_minor,
                 currency=params.get("currency", "COP"),
-                state_pol=params.get("transactionState", ""),
+                transaction_state=params.get("transactionState", ""),
             )
         except AmountError:
             signed = False
@@ -415,6 +415,11 @@ class MerchantService:
             else:
                 for order in await self._gateway_orders(merchant, payment.reference_code):
                     for tx in order.get("transactions") or []:
+                        if (
+                            tx.get("type") == "REFUND"
+                            and (tx.get("transactionResponse") or {}).get("state") == "PENDING"
+                        ):
+                            payment.refund_requested = True
                         reports.extend(
                             self._reports_from_response(
                                 tx.get("transactionResponse") or {}, tx.get("id"), order.get("id")
@@ -635,22 +640,19 @@ class MerchantService:
             parent_transaction_id=payment.gateway_transaction_id,
         )
         try:
-            status, answer = await self.gateway.submit(body)
+            status, answer, code = await self.gateway.submit(body)
         except GatewayUnreachable:
             # The gateway may or may not have applied the refund (NET-06): ask it, never guess.
             return await self._settle_unknown_refund(payment, "La pasarela no respondió al reembolso.")
         if status != 200 or answer.get("code") != "SUCCESS":
-            if status >= 500 or answer.get("error") == "already_refunded":
-                return await self._settle_unknown_refund(
-                    payment, str(answer.get("message") or "La pasarela no pudo procesar el reembolso.")
-                )
-            raise SandboxError(
-                str(answer.get("message") or "La pasarela rechazó el reembolso."),
-                code=str(answer.get("error") or "refund_refused"),
-                status=409,
-            )
+            reason = str(answer.get("error") or "La pasarela no pudo procesar el reembolso.")
+            if status >= 500 or code in ("already_refunded", "refund_in_progress"):
+                return await self._settle_unknown_refund(payment, reason)
+            raise SandboxError(reason, code=code or "refund_refused", status=409)
         tx = answer.get("transactionResponse") or {}
         async with self.store.locks[f"invoice:{merchant.id}:{payment.invoice_number}"]:
+            # PayU answers a refund PENDING (under review); its confirmation (transaction_type
+            # REFUND) reopens the invoice when it is approved. An APPROVED answer is applied now.
             if tx.get("state") == "APPROVED":
                 self._apply(
                     merchant,
@@ -658,6 +660,8 @@ class MerchantService:
                     Report(PayState.REFUNDED, transaction_id=str(tx.get("transactionId")), source="refund",
                            response_code="REFUNDED"),
                 )  # fmt: skip
+            elif tx.get("state") == "PENDING":
+                payment.refund_requested = True
         await self.send_email_if_due(payment)
         return payment
 
@@ -665,7 +669,7 @@ class MerchantService:
         """After a refund call whose outcome is unknown, query the gateway: a refund it applied is
         applied here (once); otherwise the admin gets a defined error and may try again."""
         await self.refresh_payu(payment, None)
-        if payment.state is PayState.REFUNDED:
+        if payment.state is PayState.REFUNDED or payment.refund_requested:
             return payment
         raise SandboxError(
             f"{reason} El reembolso no quedó aplicado; puede intentarlo de nuevo.",

@@ -26,6 +26,7 @@ import requests
 
 from sandbox.kit.money import parse_amount
 from sandbox.protocols.payu.signatures import request_signature, verify_confirmation_signature
+from sandbox.protocols.payu.wire import PAYMENTS_PATH, QUERIES_PATH, QUERY_COMMANDS
 from sandbox.world.model import GatewayAccount
 
 TIMEOUT_S = 15.0
@@ -44,11 +45,14 @@ class PayuClient:
     def merchant(self) -> dict[str, str]:
         return {"apiLogin": self.account.api_login, "apiKey": self.account.api_key}
 
-    def call(self, body: dict[str, Any], path: str = "/payments-api/4.0/service.cgi") -> requests.Response:
+    def call(self, body: dict[str, Any], path: str = PAYMENTS_PATH) -> requests.Response:
         return self.http.post(self.base_url + path, json=body, timeout=TIMEOUT_S)
 
     def command(self, command: str, **extra: Any) -> requests.Response:
-        return self.call({"language": "es", "command": command, "merchant": self.merchant, "test": True, **extra})
+        """A command to its API: the queries path for ORDER_DETAIL & co., the payments path otherwise."""
+        path = QUERIES_PATH if command in QUERY_COMMANDS else PAYMENTS_PATH
+        body = {"language": "es", "command": command, "merchant": self.merchant, "test": True, **extra}
+        return self.call(body, path)
 
     def payment_body(
         self,
@@ -108,27 +112,36 @@ class PayuClient:
     def submit_pse(self, reference: str, amount: str, **kwargs: Any) -> requests.Response:
         return self.call(self.payment_body(reference, amount, **kwargs))
 
-    def refund(self, order_id: int | str, reason: str = "Devolución") -> requests.Response:
+    def refund(
+        self, order_id: int | str, reason: str = "Devolución", parent_transaction_id: str | None = None
+    ) -> requests.Response:
+        transaction: dict[str, Any] = {"order": {"id": order_id}, "type": "REFUND", "reason": reason}
+        if parent_transaction_id:
+            transaction["parentTransactionId"] = parent_transaction_id
         return self.call(
             {
                 "language": "es",
                 "command": "SUBMIT_TRANSACTION",
                 "merchant": self.merchant,
                 "test": True,
-                "transaction": {"order": {"id": order_id}, "type": "REFUND", "reason": reason},
+                "transaction": transaction,
             }
         )
 
     def order_by_reference(self, reference: str) -> list[dict[str, Any]]:
         answer = self.command("ORDER_DETAIL_BY_REFERENCE_CODE", details={"referenceCode": reference})
-        answer.raise_for_status()
-        orders: list[dict[str, Any]] = answer.json()["result"]["payload"]
+        orders: list[dict[str, Any]] = _success(answer)["result"]["payload"]
         return orders
+
+    def order(self, order_id: int | str) -> dict[str, Any]:
+        detail: dict[str, Any] = _success(self.command("ORDER_DETAIL", details={"orderId": order_id}))["result"][
+            "payload"
+        ]
+        return detail
 
     def transaction(self, transaction_id: str) -> dict[str, Any]:
         answer = self.command("TRANSACTION_RESPONSE_DETAIL", details={"transactionId": transaction_id})
-        answer.raise_for_status()
-        detail: dict[str, Any] = answer.json()["result"]["payload"]
+        detail: dict[str, Any] = _success(answer)["result"]["payload"]
         return detail
 
     def report(self, start: str, end: str | None = None, fmt: str = "json") -> requests.Response:
@@ -139,6 +152,15 @@ class PayuClient:
             auth=(self.account.api_login, self.account.api_key),
             timeout=TIMEOUT_S,
         )
+
+
+def _success(answer: requests.Response) -> dict[str, Any]:
+    """The body of a SUCCESS answer; ``AssertionError`` naming PayU's ``error`` otherwise."""
+    answer.raise_for_status()
+    body: dict[str, Any] = answer.json()
+    if body.get("code") != "SUCCESS":
+        raise AssertionError(f"PayU answered {body.get('code')}: {body.get('error')}")
+    return body
 
 
 class ConfirmationInbox:

@@ -120,6 +120,15 @@ class Entity(_Model):
     otp_channels: tuple[Literal["sms", "email"], ...] = ("sms", "email")
     service_email: Email | None = None
     service_phone: str | None = None
+    #: The key of the entity's core-banking API (the coop contract: ``Authorization: Bearer <key>``);
+    #: default ``coop-<code in lower case>-key``. Sandbox test data, never logged.
+    core_api_key: str = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _default_core_api_key(self) -> Entity:
+        if not self.core_api_key:
+            object.__setattr__(self, "core_api_key", f"coop-{self.code.lower()}-key")
+        return self
 
 
 class ProductLimits(_Model):
@@ -149,6 +158,8 @@ class Product(_Model):
     #: For a credit line, the available credit; for accounts the balance is what counts.
     credit_available_minor: Cop | None = Field(default=None, alias="credit_available")
     limits: ProductLimits | None = None
+    #: Accepts payments / deposits through the network (coop's ``accepts_credit``).
+    accepts_credit: bool = True
 
     @property
     def is_credit(self) -> bool:
@@ -451,6 +462,7 @@ def _reference_problems(world: World) -> Iterator[str]:
     gateway_ids = {g.merchant_id for g in world.gateway_accounts}
     checks = {
         "entities.code": [e.code for e in world.entities],
+        "entities.core_api_key": [e.core_api_key for e in world.entities],
         "members.id": [m.id for m in world.members],
         "members.document": [f"{m.document_type}:{m.document_number}" for m in world.members],
         "products.number": [p.number for m in world.members for p in m.products],

@@ -12,8 +12,10 @@
 =============================================  =================================================
 
 A new transaction is ``201``; the same trace number with the same body answers the first answer
-again (``201``, header ``Idempotent-Replayed: true``), with another body ``409
-idempotency_conflict`` (CASH-11, NET-01). A declined transaction is an answer like any other
+again (``201``, header ``Idempotent-Replayed: true``), with another body ``422
+idempotency_conflict`` (``409`` while the first is still unanswered; CASH-11, NET-01, as the IETF
+``Idempotency-Key`` draft). The same body while the first is in flight in another worker is
+``409 idempotency_in_progress`` (retry it). A declined transaction is an answer like any other
 (``status: declined`` with ``reason_code``), remembered under its trace number.
 Confirm and release are idempotent; a second, different resolution is ``409`` with
 ``expired``, ``already_confirmed``, ``already_released``, ``transaction_declined`` or
@@ -56,7 +58,14 @@ def _actor(caller: str | None, counter_id: str | None = None) -> str:
 
 def _domain(exc: DomainError) -> SandboxError:
     if isinstance(exc, IdempotencyConflict):
-        return Conflict(
+        if exc.details.get("in_flight"):  # the first request is still unanswered: 409, as COOP-06
+            return Conflict(
+                "El número de traza está en uso por otra solicitud con otros datos, todavía en curso; "
+                "use un número de traza nuevo.",
+                code=exc.code,
+                field="trace_number",
+            )
+        return InvalidInput(
             "El número de traza ya se usó con otros datos; use un número de traza nuevo.",
             code=exc.code,
             field="trace_number",
@@ -152,7 +161,10 @@ def router(service: CashService) -> HotRouter:
         status_code=201,
         response_model=TransactionOut,
         summary="Withdrawal (extracción): hold the amount on the holder's DIMO card",
-        responses={409: {"description": "idempotency_conflict / idempotency_in_progress"}},
+        responses={
+            409: {"description": "idempotency_in_progress; idempotency_conflict while the first is in flight"},
+            422: {"description": "idempotency_conflict: the trace number was answered for another body"},
+        },
     )
     async def withdraw(call: Call[WithdrawalIn]) -> Reply:
         return await open_transaction(CashKind.WITHDRAWAL, call)
@@ -164,7 +176,10 @@ def router(service: CashService) -> HotRouter:
         status_code=201,
         response_model=TransactionOut,
         summary="Deposit (depósito): a pending credit on the holder's DIMO card",
-        responses={409: {"description": "idempotency_conflict / idempotency_in_progress"}},
+        responses={
+            409: {"description": "idempotency_in_progress; idempotency_conflict while the first is in flight"},
+            422: {"description": "idempotency_conflict: the trace number was answered for another body"},
+        },
     )
     async def deposit(call: Call[DepositIn]) -> Reply:
         return await open_transaction(CashKind.DEPOSIT, call)

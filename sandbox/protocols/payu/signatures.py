@@ -10,17 +10,27 @@ from ``algorithmSignature`` when the merchant sends it, otherwise from the diges
 ``"150000.00"``, ``"150000.0"``) are accepted as well, because merchants format amounts in
 different ways (what matters is the key and that the amount is the same).
 
-Confirmation and response-page signature (what the gateway sends to the merchant)::
+Confirmation signature (``sign`` of the form posted to the merchant's confirmation page)::
 
     md5(apiKey~merchant_id~reference_sale~new_value~currency~state_pol)
 
 where ``new_value`` is the value with two decimals, shortened to one decimal when the second
 is zero: ``150.00 → 150.0``, ``150.50 → 150.5``, ``150.26 → 150.26``.
 
+Response-page signature (``signature`` of the merchant's response page, ``responseUrl``)::
+
+    md5(apiKey~merchantId~referenceCode~New_value~currency~transactionState)
+
+where ``New_value`` is ``TX_VALUE`` rounded to one decimal, half to even (banker's rounding):
+``150.25 → 150.2``, ``150.35 → 150.4``, ``150.26 → 150.3``, ``150.00 → 150.0``. The two rules
+differ: a value whose second decimal is not 0 signs differently on each page.
+
 >>> new_value(15000, "COP")
 '150.0'
 >>> new_value(15026, "COP")
 '150.26'
+>>> response_page_value(15025, "COP"), response_page_value(15035, "COP"), response_page_value(15026, "COP")
+('150.2', '150.4', '150.3')
 >>> request_signature("4Vj8eK4rloUd272L48hsrarnUA", "508029", "FV-1001-1", "350000.00", "COP")
 '9f6c019cc78cca87184075a4727f198a'
 """
@@ -29,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Literal
 
 from sandbox.kit.money import AmountError, exponent, format_amount, parse_amount
@@ -150,4 +161,53 @@ def verify_confirmation_signature(
     if algo is None:
         return False
     expected = confirmation_signature(api_key, merchant_id, reference_sale, amount_minor, currency, state_pol, algo)
+    return hmac.compare_digest(expected, given)
+
+
+def response_page_value(amount_minor: int, currency: str) -> str:
+    """PayU's ``New_value`` of the response page: one decimal, rounded half to even."""
+    exp = exponent(currency)
+    value = Decimal(amount_minor).scaleb(-exp)
+    return str(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN))
+
+
+def response_page_text(
+    api_key: str, merchant_id: str, reference_code: str, amount_minor: int, currency: str, transaction_state: int | str
+) -> str:
+    value = response_page_value(amount_minor, currency)
+    return f"{api_key}~{merchant_id}~{reference_code}~{value}~{currency}~{transaction_state}"
+
+
+def response_page_signature(
+    api_key: str,
+    merchant_id: str,
+    reference_code: str,
+    amount_minor: int,
+    currency: str,
+    transaction_state: int | str,
+    algorithm: Algorithm = "MD5",
+) -> str:
+    """``signature`` of the response page's parameters."""
+    text = response_page_text(api_key, merchant_id, reference_code, amount_minor, currency, transaction_state)
+    return digest(text, algorithm)
+
+
+def verify_response_page_signature(
+    signature: str,
+    *,
+    api_key: str,
+    merchant_id: str,
+    reference_code: str,
+    amount_minor: int,
+    currency: str,
+    transaction_state: int | str,
+) -> bool:
+    """What a merchant's response page does with ``signature`` (MD5 or SHA-256 by length)."""
+    given = signature.strip().lower()
+    algo = _BY_LENGTH.get(len(given))
+    if algo is None:
+        return False
+    expected = response_page_signature(
+        api_key, merchant_id, reference_code, amount_minor, currency, transaction_state, algo
+    )
     return hmac.compare_digest(expected, given)

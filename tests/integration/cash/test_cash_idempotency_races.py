@@ -78,7 +78,7 @@ async def test_after_the_first_answer_exact_retries_replay_it_and_conflicts_chan
     results = await _race(calls)
     exact, conflicting = results[1::2], results[0::2]
     assert all(isinstance(r, Answer) and r.replayed and r.body == first.body for r in exact), exact
-    assert all(isinstance(r, IdempotencyConflict) for r in conflicting), conflicting
+    assert all(isinstance(r, IdempotencyConflict) and not r.details["in_flight"] for r in conflicting), conflicting
     assert rows(cash) == before == (1, 1, before[2])
     assert cash.ceibo.calls.count("hold") == 1
 
@@ -93,7 +93,7 @@ async def test_while_the_first_is_in_flight_exact_retries_get_its_answer_and_con
     conflicting = [cash.service.open(withdrawal(amount_minor=200_000)) for _ in range(4)]
     conflicting += [other.open(withdrawal(amount_minor=200_000)) for _ in range(4)]
     refused = await _race(conflicting)  # answered at once, while the first is still in flight
-    assert all(isinstance(r, IdempotencyConflict) for r in refused), refused
+    assert all(isinstance(r, IdempotencyConflict) and r.details["in_flight"] for r in refused), refused
     elsewhere = await _race([other.open(withdrawal()) for _ in range(3)])  # another worker: not yet
     assert all(isinstance(r, IdempotencyInProgress) for r in elsewhere), elsewhere
     retries = [asyncio.create_task(cash.service.open(withdrawal())) for _ in range(4)]

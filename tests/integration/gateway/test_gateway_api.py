@@ -21,6 +21,17 @@ def submit(payu: PayuClient, reference: str, amount: str = "150000.00", **kwargs
     return dict(body["transactionResponse"])
 
 
+def refused(answer: requests.Response) -> tuple[str | None, str | None]:
+    """PayU's refusal: HTTP 200, ``{"code": "ERROR", "error": text, <slot>: null}``; the sandbox's
+    code and field in headers."""
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["code"] == "ERROR" and isinstance(body["error"], str) and body["error"], body
+    slot = set(body) - {"code", "error"}
+    assert len(slot) == 1 and body[slot.pop()] is None, body
+    return answer.headers.get("x-sandbox-error"), answer.headers.get("x-sandbox-field")
+
+
 def ach_transaction(sandbox: SandboxHandle, cus: str) -> dict[str, Any]:
     txns = sandbox.client.party("ach").state()["transactions"]
     return next(t for t in txns if t["trazabilityCode"] == cus)
@@ -28,6 +39,12 @@ def ach_transaction(sandbox: SandboxHandle, cus: str) -> dict[str, Any]:
 
 def gateway_state(sandbox: SandboxHandle) -> dict[str, Any]:
     return sandbox.client.party("gateway").state()
+
+
+def antifraud_reason(sandbox: SandboxHandle, tx_id: str) -> str | None:
+    """The anti-fraud rule that refused a payment: the sandbox's own code, in its state only."""
+    txs = [t for o in gateway_state(sandbox)["orders"] for t in o["transactions"]]
+    return next(t["antifraud_reason"] for t in txs if t["id"] == tx_id)
 
 
 def test_bank_list_starts_with_the_placeholder_and_is_cached_for_the_day(
@@ -87,10 +104,8 @@ def test_an_approved_payment_is_confirmed_once_signed_and_finalized_at_ach(
 def test_a_wrong_signature_is_refused_and_nothing_reaches_ach(fresh_sandbox: SandboxHandle, payu: PayuClient) -> None:
     body = payu.payment_body("API-SIG-1", "150000.00", signature="0" * 32)
     answer = payu.call(body)
-    assert answer.status_code == 403
-    err = answer.json()
-    assert err["code"] == "ERROR" and err["error"] == "invalid_signature"
-    assert err["field"] == "transaction.order.signature" and "md5" in err["message"]
+    assert refused(answer) == ("invalid_signature", "transaction.order.signature")
+    assert "md5" in answer.json()["error"] and answer.json()["transactionResponse"] is None
     assert fresh_sandbox.client.party("ach").state()["transactions"] == []
     assert gateway_state(fresh_sandbox)["orders"] == []
 
@@ -114,32 +129,29 @@ def test_wrong_credentials_are_refused(fresh_sandbox: SandboxHandle, login: str,
         json={"command": "PING", "merchant": {"apiLogin": login, "apiKey": key}},
         timeout=10,
     )
-    assert answer.status_code == 401
-    assert answer.json()["error"] == "invalid_credentials" and answer.json()["field"] == "merchant.apiKey"
+    assert refused(answer) == ("invalid_credentials", "merchant.apiKey")
 
 
 def test_below_the_accounts_minimum_is_refused(fresh_sandbox: SandboxHandle, payu: PayuClient) -> None:
     answer = payu.submit_pse("API-MIN-1", "9999.99")
-    assert answer.status_code == 422
-    body = answer.json()
-    assert body["error"] == "amount_below_minimum"
-    assert body["field"] == "transaction.order.additionalValues.TX_VALUE.value"
+    assert refused(answer) == ("amount_below_minimum", "transaction.order.additionalValues.TX_VALUE.value")
     assert submit(payu, "API-MIN-2", "10000.00")["state"] == "PENDING"  # the minimum itself is payable
 
 
 @pytest.mark.parametrize(
-    ("body", "status", "code", "field"),
+    ("body", "code", "field"),
     [
-        ("no es json", 422, "malformed_json", None),
-        ('{"command": "SUBMIT_TRANSACTION"}', 422, "missing_field", "merchant"),
-        ('{"command": "BORRAR", "merchant": {"apiLogin": "a", "apiKey": "b"}}', 422, "invalid_field", "command"),
-        ("[1, 2]", 422, "invalid_field", None),
-        pytest.param("[" * 30_000, 422, "malformed_json", None, id="deeply-nested"),
-        pytest.param('{"x": "' + "a" * 70_000 + '"}', 413, "payload_too_large", None, id="too-large"),
+        ("no es json", "malformed_json", None),
+        ('{"command": "SUBMIT_TRANSACTION"}', "missing_field", "merchant"),
+        ('{"command": "BORRAR", "merchant": {"apiLogin": "pRRXKOl8ikMmt9u", "apiKey": "4Vj8eK4rloUd272L48hsrarnUA"}}',
+         "invalid_command", "command"),
+        ("[1, 2]", "invalid_field", None),
+        pytest.param("[" * 30_000, "malformed_json", None, id="deeply-nested"),
+        pytest.param('{"x": "' + "a" * 70_000 + '"}', "payload_too_large", None, id="too-large"),
     ],
-)
-def test_malformed_requests_get_a_4xx_naming_the_field(
-    fresh_sandbox: SandboxHandle, body: str, status: int, code: str, field: str | None
+)  # fmt: skip
+def test_malformed_requests_get_payus_error_naming_the_field(
+    fresh_sandbox: SandboxHandle, body: str, code: str, field: str | None
 ) -> None:
     answer = requests.post(
         f"{fresh_sandbox.url('gateway')}/payments-api/4.0/service.cgi",
@@ -147,8 +159,7 @@ def test_malformed_requests_get_a_4xx_naming_the_field(
         headers={"Content-Type": "application/json"},
         timeout=10,
     )
-    assert answer.status_code == status, answer.text
-    assert answer.json()["error"] == code and answer.json()["field"] == field and answer.json()["message"]
+    assert refused(answer) == (code, field)
 
 
 @pytest.mark.parametrize(
@@ -166,8 +177,7 @@ def test_a_bad_payer_is_refused_before_ach(
     fresh_sandbox: SandboxHandle, payu: PayuClient, changes: dict[str, str], code: str, field: str
 ) -> None:
     answer = payu.submit_pse("API-PAYER", "150000.00", **changes)
-    assert answer.status_code == 422, answer.text
-    assert (answer.json()["error"], answer.json()["field"]) == (code, field)
+    assert refused(answer) == (code, field)
     assert fresh_sandbox.client.party("ach").state()["transactions"] == []
 
 
@@ -179,7 +189,7 @@ def test_a_second_submit_of_a_pending_reference_returns_the_same_attempt(
     assert again["transactionId"] == first["transactionId"]
     assert len(fresh_sandbox.client.party("ach").state()["transactions"]) == 1
     other_amount = payu.submit_pse("API-DUP-1", "160000.00")
-    assert other_amount.status_code == 409 and other_amount.json()["error"] == "duplicate_reference"
+    assert refused(other_amount) == ("duplicate_reference", "transaction.order.referenceCode")
 
 
 @pytest.mark.parametrize(
@@ -195,10 +205,13 @@ def test_antifraud_refuses_before_the_bank(
 ) -> None:  # fmt: skip
     tx = submit(payu, reference, amount, document=document, notify_url=inbox.url)
     assert (tx["state"], tx["responseCode"]) == ("DECLINED", "ANTIFRAUD_REJECTED")
-    assert tx["paymentNetworkResponseErrorMessage"] == reason and tx["trazabilityCode"] is None
+    # PayU's fields carry PayU's codes: nothing came from the network, the rule is the sandbox's own.
+    assert tx["paymentNetworkResponseCode"] is None and tx["paymentNetworkResponseErrorMessage"] is None
+    assert tx["trazabilityCode"] is None
+    assert antifraud_reason(fresh_sandbox, tx["transactionId"]) == reason
     assert fresh_sandbox.client.party("ach").state()["transactions"] == []
-    assert [(f["state_pol"], f["response_code_pol"], f["antifraud_reason"]) for f in inbox.received] == [
-        ("6", "23", reason)
+    assert [(f["state_pol"], f["response_code_pol"], f["response_message_pol"]) for f in inbox.received] == [
+        ("6", "23", "ANTIFRAUD_REJECTED")
     ]
 
 
@@ -207,7 +220,7 @@ def test_antifraud_velocity_per_document(fresh_sandbox: SandboxHandle, payu: Pay
         assert submit(payu, f"AF-VEL-{n}", email=f"pagador{n}@example.com")["state"] == "PENDING"
     sixth = submit(payu, "AF-VEL-5", email="pagador5@example.com")
     assert (sixth["state"], sixth["responseCode"]) == ("DECLINED", "ANTIFRAUD_REJECTED")
-    assert sixth["paymentNetworkResponseErrorMessage"] == "velocity_document"
+    assert antifraud_reason(fresh_sandbox, sixth["transactionId"]) == "velocity_document"
     assert len(fresh_sandbox.client.party("ach").state()["transactions"]) == 5
     fresh_sandbox.client.advance_clock(3600)
     assert submit(payu, "AF-VEL-6", email="pagador6@example.com")["state"] == "PENDING"
@@ -261,7 +274,7 @@ def test_a_customer_who_never_returns_ends_expired(
         fresh_sandbox.client.advance_clock(12 * 60)
     detail = payu.transaction(tx["transactionId"])
     assert (detail["state"], detail["responseCode"]) == ("EXPIRED", "EXPIRED_TRANSACTION")
-    assert [(f["state_pol"], f["response_code_pol"]) for f in inbox.received] == [("5", "50")]
+    assert [(f["state_pol"], f["response_code_pol"]) for f in inbox.received] == [("5", "20")]
 
 
 def test_confirmations_are_retried_with_back_off_until_acknowledged(
@@ -303,28 +316,66 @@ def test_confirmations_stop_after_9_attempts(
     assert delivery["status"] == "failed" and delivery["next_at"] is None
 
 
-def test_full_refund_of_an_approved_payment_once(
+def test_full_refund_is_pending_then_approved_on_the_sandbox_clock_once(
     fresh_sandbox: SandboxHandle, payu: PayuClient, inbox: ConfirmationInbox, bank_1022: BankStandIn
 ) -> None:
     tx = submit(payu, "REF-1", "250000.00", notify_url=inbox.url)
-    early = payu.refund(tx["orderId"])
-    assert early.status_code == 409 and early.json()["error"] == "not_approved"
+    assert refused(payu.refund(tx["orderId"])) == ("not_approved", "transaction.order.id")
     bank_1022.confirm(tx["trazabilityCode"], "OK", when=fresh_sandbox.client.now("ach"))
     requests.get(f"{fresh_sandbox.url('gateway')}/pse/retorno/{tx['transactionId']}", timeout=10)
     assert gateway_state(fresh_sandbox)["balances"]["512321"] == {"balance_minor": 25000000, "refunded_minor": 0}
+    assert refused(payu.refund(tx["orderId"], parent_transaction_id="otra")) == (
+        "invalid_parent_transaction", "transaction.parentTransactionId",
+    )  # fmt: skip
 
-    refund = payu.refund(tx["orderId"], "Producto devuelto")
+    refund = payu.refund(tx["orderId"], "Producto devuelto", parent_transaction_id=tx["transactionId"])
     assert refund.status_code == 200, refund.text
     r = refund.json()["transactionResponse"]
-    assert r["state"] == "APPROVED" and r["additionalInfo"] == {
-        "transactionType": "REFUND", "parentTransactionId": tx["transactionId"],
-    }  # fmt: skip
-    assert payu.order_by_reference("REF-1")[0]["status"] == "REFUNDED"
+    assert (r["state"], r["pendingReason"], r["responseCode"], r["responseMessage"]) == (
+        "PENDING", "PENDING_REVIEW", None, str(tx["orderId"]),
+    )  # fmt: skip
+    assert r["additionalInfo"]["transactionType"] == "REFUND"
+    assert payu.order(tx["orderId"])["status"] == "CAPTURED"  # under review: the money has not moved
+    assert refused(payu.refund(tx["orderId"])) == ("refund_in_progress", "transaction.order.id")
+    confirmations = len(inbox.received)
+
+    fresh_sandbox.client.advance_clock(9 * 60 + 59)
+    assert payu.transaction(r["transactionId"])["state"] == "PENDING" and len(inbox.received) == confirmations
+    fresh_sandbox.client.advance_clock(1)  # 10 minutes: the refunds job reviews it
+    detail = payu.transaction(r["transactionId"])
+    assert (detail["state"], detail["responseCode"], detail["pendingReason"]) == ("APPROVED", "APPROVED", None)
+    order = payu.order_by_reference("REF-1")[0]
+    assert order["status"] == "REFUNDED"
+    refund_tx = next(t for t in order["transactions"] if t["type"] == "REFUND")
+    assert refund_tx["parentTransactionId"] == tx["transactionId"] and refund_tx["id"] == r["transactionId"]
     assert gateway_state(fresh_sandbox)["balances"]["512321"] == {"balance_minor": 0, "refunded_minor": 25000000}
     refund_conf = inbox.received[-1]
-    assert refund_conf["transaction_type"] == "REFUND" and refund_conf["parent_transaction_id"] == tx["transactionId"]
+    assert (refund_conf["transaction_type"], refund_conf["state_pol"]) == ("REFUND", "4")
+    assert refund_conf["parent_transaction_id"] == tx["transactionId"]
     assert refund_conf["transaction_id"] == r["transactionId"] and inbox.valid(refund_conf)
 
-    again = payu.refund(tx["orderId"])
-    assert again.status_code == 409 and again.json()["error"] == "already_refunded"
+    assert refused(payu.refund(tx["orderId"])) == ("already_refunded", "transaction.order.id")
+    fresh_sandbox.client.advance_clock(3600)
     assert gateway_state(fresh_sandbox)["balances"]["512321"]["refunded_minor"] == 25000000
+    assert len(inbox.received) == confirmations + 1
+
+
+def test_a_refund_the_review_declines_leaves_the_order_captured(
+    fresh_sandbox: SandboxHandle, payu: PayuClient, inbox: ConfirmationInbox, bank_1022: BankStandIn
+) -> None:
+    tx = submit(payu, "REF-2", "250000.00", notify_url=inbox.url)
+    bank_1022.confirm(tx["trazabilityCode"], "OK", when=fresh_sandbox.client.now("ach"))
+    requests.get(f"{fresh_sandbox.url('gateway')}/pse/retorno/{tx['transactionId']}", timeout=10)
+    fresh_sandbox.client.party("gateway").add_rule(
+        {"match": {"operation": "gateway.refund"}, "action": {"decline": "NOT_ACCEPTED_TRANSACTION"}, "times": 1}
+    )
+    r = payu.refund(tx["orderId"]).json()["transactionResponse"]
+    assert r["state"] == "PENDING"
+    fresh_sandbox.client.advance_clock(600)
+    assert payu.transaction(r["transactionId"])["state"] == "DECLINED"
+    assert payu.order(tx["orderId"])["status"] == "CAPTURED"
+    assert [(f["transaction_type"], f["state_pol"]) for f in inbox.received][-1] == ("REFUND", "6")
+    assert gateway_state(fresh_sandbox)["balances"]["512321"]["balance_minor"] == 25000000
+    again = payu.refund(tx["orderId"]).json()["transactionResponse"]  # a new request may follow
+    fresh_sandbox.client.advance_clock(600)
+    assert payu.transaction(again["transactionId"])["state"] == "APPROVED"

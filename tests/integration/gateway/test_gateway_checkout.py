@@ -245,7 +245,13 @@ def test_the_merchant_panel_lists_exports_and_refunds(
     refund_form = panel.form(action_contains=f"/ordenes/{tx['orderId']}/reembolso")
     forged = browser.submit(refund_form, panel.url, csrf="forged")
     assert forged.status == 403 and forged.attr("error") == "invalid_csrf"
-    after = browser.submit(refund_form, panel.url, motivo="Cliente devolvió el producto")
+    asked = browser.submit(refund_form, panel.url, motivo="Cliente devolvió el producto")
+    assert asked.status == 200 and "revisión" in asked.text  # PayU answers a refund PENDING
+    assert [d["data-status"] for d in asked.attrs("order")] == ["CAPTURED"]
+    twice = browser.submit(refund_form, panel.url)
+    assert twice.status == 409 and twice.attr("error") == "refund_in_progress"
+    fresh_sandbox.client.advance_clock(600)  # the refunds job reviews it
+    after = browser.get(f"{panel_url}?desde=2026-01-15&hasta=2026-01-15")
     assert after.status == 200 and [d["data-status"] for d in after.attrs("order")] == ["REFUNDED"]
     assert after.attr("balance") == "0.00" and after.attr("refunded") == "120000.00"
     again = browser.submit(refund_form, panel.url)

@@ -180,7 +180,12 @@ def test_a_refund_reopens_the_invoice(
     pay_with_payu(fresh_sandbox, shopper, bank_stand_in)
     admin = shopper.browser.get(f"{fresh_sandbox.url('merchant')}/admin/tornillo")
     done = shopper.browser.submit(admin.form(action_contains="/pagos/P-000001/reembolso"), admin.url, motivo="Devuelto")
-    assert done.status == 200 and "reembolsado" in done.text
+    assert done.status == 200 and "reembolso en revisión" in done.text  # PayU answers a refund PENDING
+    assert invoice(fresh_sandbox, "FV-1001")["status"] == "paid"
+    assert [p["state"] for p in merchant_state(fresh_sandbox)["payments"]] == ["APPROVED"]
+    twice = shopper.browser.submit(admin.form(action_contains="/pagos/P-000001/reembolso"), admin.url)
+    assert twice.status == 200 and "reembolso en revisión" in twice.text  # asked again: still the one refund
+    fresh_sandbox.client.advance_clock(600)  # the gateway's review approves it and confirms it
     assert invoice(fresh_sandbox, "FV-1001")["status"] == "open"
     assert [p["state"] for p in merchant_state(fresh_sandbox)["payments"]] == ["REFUNDED"]
     orders = fresh_sandbox.client.party("gateway").state()["orders"]
@@ -188,7 +193,7 @@ def test_a_refund_reopens_the_invoice(
     refund_confirmation = next(
         c for c in merchant_state(fresh_sandbox)["confirmations"] if c["transaction_type"] == "REFUND"
     )
-    assert refund_confirmation["applied"] is True  # the gateway's REFUND confirmation arrived first
+    assert refund_confirmation["applied"] is True  # the gateway's REFUND confirmation applied it
     copies = [m["subject"] for m in fresh_sandbox.client.notify.messages(EMAIL) if m["from_party"] == "merchant"]
     assert copies.count("Pago de la factura FV-1001: Reembolsado") == 1  # the refund's answer changed nothing more
     statement = shopper.statement(ALEJANDRO)

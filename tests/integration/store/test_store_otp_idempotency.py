@@ -10,7 +10,7 @@ from store_helpers import OTP_KEY, T0, journal_rows
 
 from reference_impl.core import errors
 from reference_impl.core.idempotency import body_hash
-from reference_impl.core.otp import OtpState, hash_otp
+from reference_impl.core.otp import OtpState, binding_digest, hash_otp
 from reference_impl.store import AuthorizationStore, generate_otp_code
 from reference_impl.store.tables import otp_challenges
 
@@ -78,6 +78,35 @@ def test_issue_refuses_malformed_codes_and_refs(store: AuthorizationStore) -> No
     with pytest.raises(errors.InvalidRequest):
         store.issue_otp("", T0)
     assert store.get_otp("tx") is None
+
+
+def test_a_bound_code_is_stored_with_its_binding_and_refused_for_other_data(
+    store: AuthorizationStore, db_engine: Engine
+) -> None:
+    """NET-07: the code authorizes one set of data; other data needs a new code."""
+    bound = binding_digest({"member": "M-1", "items": [["P-1", 2_000_000]]})
+    changed = binding_digest({"member": "M-1", "items": [["P-1", 2_500_000]]})
+    store.issue_otp("col:R-1", T0, code="123456", binding=bound)
+    with db_engine.connect() as conn:
+        row = conn.execute(select(otp_challenges)).one()
+    assert (row.binding, row.code_hash) == (bound, hash_otp(OTP_KEY, "col:R-1", "123456", bound))
+    with pytest.raises(errors.OtpBindingMismatch):
+        store.verify_otp("col:R-1", "123456", T0 + SEC, binding=changed)
+    assert store.get_otp("col:R-1").failed_attempts == 0  # type: ignore[union-attr]
+    store.issue_otp("col:R-1", T0 + 30 * SEC, code="654321", binding=changed)
+    with pytest.raises(errors.OtpInvalid):
+        store.verify_otp("col:R-1", "123456", T0 + 31 * SEC, binding=changed)
+    store.verify_otp("col:R-1", "654321", T0 + 32 * SEC, binding=changed)
+    with pytest.raises(ValueError, match="digest"):
+        store.issue_otp("col:R-2", T0, binding="x" * 65)
+
+
+def test_at_most_five_codes_per_transaction(store: AuthorizationStore) -> None:
+    for n in range(5):
+        store.issue_otp("tx", T0 + n * 30 * SEC)
+    with pytest.raises(errors.OtpResendLimit):
+        store.issue_otp("tx", T0 + 300 * SEC)
+    assert store.get_otp("tx").sends == 5  # type: ignore[union-attr]
 
 
 BODY = {"trace_number": "000123", "amount": "150000", "counter": "C-9"}

@@ -32,6 +32,8 @@ DOCUMENTED_CODES = {
     "otp_locked",
     "otp_used",
     "otp_resend_too_soon",
+    "otp_resend_limit",
+    "otp_binding_mismatch",
     "idempotency_conflict",
     "idempotency_in_progress",
 }

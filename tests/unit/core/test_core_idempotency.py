@@ -74,6 +74,18 @@ def test_claim_table(existing: IdempotencyRecord | None, body: str, at_us: int, 
         assert decision.record.response_json == '{"ok":true}'
 
 
+@pytest.mark.parametrize(("existing", "in_flight"), [(claimed(), True), (completed(), False)])
+def test_a_conflict_says_whether_the_first_request_is_still_in_flight(
+    existing: IdempotencyRecord, in_flight: bool
+) -> None:
+    """HTTP shells answer 409 while the first is unanswered, 422 after (COOP-06, the IETF draft);
+    an expired lease is still the first request's, unanswered."""
+    for at_us in (T0 + 10 * S, T0 + 31 * S):
+        with pytest.raises(errors.IdempotencyConflict) as refused:
+            decide_claim(existing, scope="withdrawals", key="000123", body_hash=H2, now_us=at_us)
+        assert refused.value.details == {"in_flight": in_flight}
+
+
 def test_complete_keeps_the_first_answer() -> None:
     first = completed()
     again = decide_complete(

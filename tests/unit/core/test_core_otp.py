@@ -9,6 +9,7 @@ from reference_impl.core.otp import (
     DEFAULT_OTP_POLICY,
     OtpChallenge,
     OtpState,
+    binding_digest,
     decide_issue,
     decide_verify,
     hash_otp,
@@ -135,3 +136,57 @@ def test_a_used_code_is_single_use() -> None:
     used = decide_verify(issued(), candidate_hash=GOOD, now_us=T0).challenge
     with pytest.raises(errors.OtpUsed):
         decide_verify(used, candidate_hash=GOOD, now_us=T0 + S)
+
+
+# -- NET-07: dynamic linking, and the cap on codes per transaction -----------------------------
+
+ITEMS = {"entity": "ALIANZA", "member": "M-1", "items": [["P-1", 2_000_000], ["P-2", 150_000]]}
+
+
+def test_the_binding_digest_is_canonical_and_changes_with_any_field() -> None:
+    digest = binding_digest(ITEMS)
+    assert len(digest) == 64
+    assert binding_digest(dict(reversed(list(ITEMS.items())))) == digest  # key order does not matter
+    assert binding_digest({**ITEMS, "items": [["P-1", 2_000_001], ["P-2", 150_000]]}) != digest
+    assert binding_digest({**ITEMS, "items": [["P-1", 2_000_000]]}) != digest
+    assert binding_digest({**ITEMS, "member": "M-2"}) != digest
+    assert binding_digest({"merchant": "M", "amount_minor": 100}) != binding_digest(
+        {"merchant": "M", "amount_minor": 101}
+    )
+    with pytest.raises(TypeError, match="floats"):
+        binding_digest({"amount": 1.5})
+
+
+def test_the_hash_covers_the_binding() -> None:
+    digest = binding_digest(ITEMS)
+    assert hash_otp(KEY, REF, "123456", digest) != GOOD
+    assert hash_otp(KEY, REF, "123456", "") == GOOD
+
+
+def test_a_code_verifies_only_for_its_binding_and_a_mismatch_counts_no_attempt() -> None:
+    bound = binding_digest(ITEMS)
+    changed = binding_digest({**ITEMS, "items": [["P-1", 2_500_000], ["P-2", 150_000]]})
+    good = hash_otp(KEY, REF, "123456", bound)
+    ch = decide_issue(None, transaction_ref=REF, code_hash=good, now_us=T0, binding=bound)
+    assert ch.binding == bound
+    with pytest.raises(errors.OtpBindingMismatch):
+        decide_verify(ch, candidate_hash=hash_otp(KEY, REF, "123456", changed), now_us=T0 + S, binding=changed)
+    with pytest.raises(errors.OtpBindingMismatch):
+        decide_verify(ch, candidate_hash=GOOD, now_us=T0 + S)  # unbound check of a bound code
+    # a new code for the new data (a resend after 30 s) is the way on; the old one is gone
+    renewed = hash_otp(KEY, REF, "654321", changed)
+    ch2 = decide_issue(ch, transaction_ref=REF, code_hash=renewed, now_us=T0 + 30 * S, binding=changed)
+    assert (ch2.binding, ch2.failed_attempts, ch2.sends) == (changed, 0, 2)
+    with pytest.raises(errors.OtpBindingMismatch):
+        decide_verify(ch2, candidate_hash=good, now_us=T0 + 31 * S, binding=bound)
+    assert decide_verify(ch2, candidate_hash=renewed, now_us=T0 + 31 * S, binding=changed).error is None
+
+
+def test_at_most_five_codes_per_transaction() -> None:
+    ch = issued()
+    for n in range(2, 6):
+        ch = decide_issue(ch, transaction_ref=REF, code_hash=GOOD, now_us=T0 + (n - 1) * 30 * S)
+        assert ch.sends == n
+    with pytest.raises(errors.OtpResendLimit) as caught:
+        decide_issue(ch, transaction_ref=REF, code_hash=GOOD, now_us=T0 + 10 * 30 * S)
+    assert caught.value.details["max_sends"] == DEFAULT_OTP_POLICY.max_sends == 5

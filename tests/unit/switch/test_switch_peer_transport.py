@@ -306,3 +306,34 @@ def test_through_the_proxy_an_https_peer_is_reached_through_a_connect_tunnel(tls
     asyncio.run(run())
     assert tunnels[0] == f"CONNECT 127.0.0.1:{tunnels[0].split(':')[1].split(' ')[0]} HTTP/1.1"
     assert len(tunnels) == 2  # the keep-alive connection carried both requests; then the refused one
+
+
+def test_extra_request_headers_go_out_and_answer_headers_are_kept_when_asked() -> None:
+    seen: list[dict[str, str]] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                request = await _read_request(reader)
+                assert request is not None
+                seen.append(request[1])
+                raw = b"{}"
+                writer.write(b"HTTP/1.1 201 X\r\nIdempotent-Replayed: true\r\nContent-Length: 2\r\n\r\n" + raw)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    async def test(url: str) -> None:
+        keeping = peer_transport(url, party="switch", timeout_s=2, response_headers=True)
+        got = await keeping.request("POST", "/x", json_body={}, headers={"Idempotency-Key": "k-1"})
+        assert got.header("Idempotent-Replayed") == "true"
+        with pytest.raises(ValueError, match="break the request"):
+            await keeping.request("GET", "/x", headers={"X-Evil": "a\r\nInjected: 1"})
+        await keeping.aclose()
+        plain = peer_transport(url, party="switch", timeout_s=2)
+        assert (await plain.request("GET", "/x")).headers == {}
+        await plain.aclose()
+
+    asyncio.run(_with_server(handler, test))
+    assert seen[0]["idempotency-key"] == "k-1"
+    assert all("injected" not in h for h in seen)

@@ -37,7 +37,7 @@ def _free_port() -> int:
 def adapter(tmp_path: Path, *args: str) -> Iterator[str]:
     port = _free_port()
     log = (tmp_path / "adapter.log").open("wb")
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [sys.executable, "-m", "examples.coop_adapter", "--port", str(port), "--db", str(tmp_path / "core.sqlite3"), *args],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
@@ -89,7 +89,9 @@ def test_the_example_adapter_conforms_and_the_report_is_complete(tmp_path: Path)
     cucumber = json.loads((folder / "cucumber.json").read_text())
     assert cucumber and cucumber[0]["elements"]
     facts = json.loads((folder / "run.json").read_text())
-    assert facts["versions"]["coop-sandbox"] and facts["world"]["sha256"] and facts["command"].startswith("coop-sandbox")
+    assert (
+        facts["versions"]["coop-sandbox"] and facts["world"]["sha256"] and facts["command"].startswith("coop-sandbox")
+    )
     everything = "".join(p.read_text(errors="replace") for p in folder.rglob("*") if p.is_file())
     assert "coop-alianza-key" not in everything, "the API key must be masked in every report file (NET-05)"
     assert "4001237756" not in everything, "no full account number in the report (NET-05)"

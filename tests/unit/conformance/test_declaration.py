@@ -71,7 +71,10 @@ def test_without_a_file_everything_is_declared() -> None:
         ("waivers:\n  - reason: una razón suficiente\n", "debe nombrar un escenario"),
         ("waivers:\n  - scenario: X\n    reason: corta\n", "reason"),
         ("waivers:\n  - rule: COOP-1\n    reason: una razón suficiente\n", "waivers.0.rule"),
-        ("waivers:\n  - scenario: X\n    reason: una razón suficiente\n    hasta: 2026-01-01\n", "hasta: campo desconocido"),
+        (
+            "waivers:\n  - scenario: X\n    reason: una razón suficiente\n    hasta: 2026-01-01\n",
+            "hasta: campo desconocido",
+        ),
     ],
 )
 def test_a_bad_waiver_says_where_and_why(tmp_path: Path, text: str, expected: str) -> None:
@@ -81,7 +84,9 @@ def test_a_bad_waiver_says_where_and_why(tmp_path: Path, text: str, expected: st
 
 
 def test_a_waiver_matches_by_scenario_glob_rule_and_test_and_expires() -> None:
-    waiver = Waiver(scenario="Un débito *", rule="COOP-03", reason="conocida desde la versión 2.3", until=date(2026, 3, 31))
+    waiver = Waiver(
+        scenario="Un débito *", rule="COOP-03", reason="conocida desde la versión 2.3", until=date(2026, 3, 31)
+    )
     assert waiver.matches(scenario="Un débito anulado", rules=["COOP-03"], test="t::x")
     assert not waiver.matches(scenario="Un débito anulado", rules=["COOP-06"], test="t::x")
     assert not waiver.matches(scenario="Un abono", rules=["COOP-03"], test="t::x")
@@ -111,5 +116,8 @@ def test_requests_to_the_participant_are_named_by_operation(
 
 
 def test_a_participant_under_a_path_prefix() -> None:
-    assert classify("coop", "http://gw/core", "POST", "http://gw/core/coop/v1/entities/A/credits") == ("coop.credit", "A")
+    assert classify("coop", "http://gw/core", "POST", "http://gw/core/coop/v1/entities/A/credits") == (
+        "coop.credit",
+        "A",
+    )
     assert classify("coop", "http://gw/core", "POST", "http://gw/other/coop/v1/entities/A/credits") == (None, None)

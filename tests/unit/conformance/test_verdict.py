@@ -11,8 +11,7 @@ TODAY = date(2026, 1, 15)
 
 
 def case(name: str, outcome: str, rules: list[str], ops: list[str] | None = None, **kw: object) -> Case:
-    return Case(test=f"t::{name}", feature="f", scenario=name, rules=rules, outcome=outcome,
-                operations=ops or [], **kw)  # type: ignore[arg-type]
+    return Case(test=f"t::{name}", feature="f", scenario=name, rules=rules, outcome=outcome, operations=ops or [], **kw)  # type: ignore[arg-type]
 
 
 def test_all_passed_is_conforming() -> None:
@@ -23,7 +22,10 @@ def test_all_passed_is_conforming() -> None:
 
 
 def test_a_failure_fails_the_run_and_its_rule_and_operation() -> None:
-    cases = [case("a", "passed", ["COOP-03"], ["coop.debit"]), case("b", "failed", ["COOP-03"], ["coop.debit", "coop.post"])]
+    cases = [
+        case("a", "passed", ["COOP-03"], ["coop.debit"]),
+        case("b", "failed", ["COOP-03"], ["coop.debit", "coop.post"]),
+    ]
     verdict = judge(cases, everything("coop"), Waivers(), TODAY)
     assert not verdict.ok and verdict.headline == "NO CONFORME"
     assert verdict.rules["COOP-03"].status == "failed"
@@ -33,8 +35,10 @@ def test_a_failure_fails_the_run_and_its_rule_and_operation() -> None:
 
 def test_undeclared_is_skipped_never_passed_and_the_operation_is_listed() -> None:
     declaration = Declaration(operations=("lookup", "debit"))
-    cases = [case("a", "passed", ["COOP-01"]),
-             case("b", "skipped", ["COOP-05"], ["coop.reversal"], undeclared=True, skip_reason="no declarada: x")]
+    cases = [
+        case("a", "passed", ["COOP-01"]),
+        case("b", "skipped", ["COOP-05"], ["coop.reversal"], undeclared=True, skip_reason="no declarada: x"),
+    ]
     verdict = judge(cases, declaration, Waivers(), TODAY)
     assert verdict.ok
     assert verdict.rules["COOP-05"].status == "skipped"

@@ -32,12 +32,19 @@ from sqlalchemy import (
 
 __all__ = [
     "accounts",
+    "collection_confirmations",
+    "collection_items",
+    "collection_payments",
+    "collection_sessions",
     "holds",
     "idempotency_keys",
     "journal",
     "limit_counters",
     "metadata",
     "otp_challenges",
+    "portal_logins",
+    "pse_attempts",
+    "pse_payments",
     "sicoop_events",
     "sicoop_transactions",
 ]
@@ -235,4 +242,208 @@ sicoop_events = Table(
     Column("detail", Text, nullable=True),
     Index("ix_sicoop_events_transaction_id", "transaction_id"),
     Index("ix_sicoop_events_at_us", "at_us"),
+)
+
+
+# -- PSE debits at Banco Cooperativo Coopcentral, 1066 (migration 0005) -----------------------------
+# One row per CUS that landed on the switch's bank front. ``ach_sync`` says whether ACH must still be
+# told the result (``due``, retried by a job until ACH answers); ``coop_sync`` what coop must still
+# be told (``post``, ``void``, ``reverse``, retried with the same idempotency key until known).
+PSE_STATUSES = (
+    "'started', 'identified', 'authenticated', 'authorizing', 'authorized', 'posting', 'approved', "
+    "'declined', 'reversed'"
+)
+pse_payments = Table(
+    "pse_payments",
+    metadata,
+    Column("cus", String(40), primary_key=True),
+    Column("ach_entity_code", String(20), nullable=False),
+    Column("ach_entity_name", String(120), nullable=False),
+    Column("entity_url", String(300), nullable=False),
+    Column("ticket_id", BigInteger, nullable=False),
+    Column("description", String(200), nullable=False),
+    Column("value_minor", BigInteger, nullable=False),
+    Column("vat_minor", BigInteger, nullable=False),
+    Column("solicite_date", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason_code", String(40), nullable=True),
+    Column("document_type", String(4), nullable=True),
+    Column("document_number", String(20), nullable=True),
+    Column("candidates", String(400), nullable=True, comment="entities with active products, comma separated"),
+    Column("entity", String(64), nullable=True),
+    Column("member_id", String(ID_LENGTH), nullable=True),
+    Column("username", String(64), nullable=True),
+    Column("session_hash", String(64), nullable=True, comment="SHA-256 of the browser's session token"),
+    Column("attempt_seq", Integer, nullable=False),
+    Column("debit_id", String(ID_LENGTH), nullable=True),
+    Column("product_id", String(ID_LENGTH), nullable=True),
+    Column("product_masked", String(16), nullable=True),
+    Column("product_type", String(4), nullable=True),
+    Column("transaction_id", String(ID_LENGTH), nullable=True),
+    Column("authorization_id", String(40), nullable=True),
+    Column("ach_report", String(16), nullable=True),
+    Column("ach_sync", String(8), nullable=False),
+    Column("ach_attempts", Integer, nullable=False),
+    Column("ach_next_us", BigInteger, nullable=True),
+    Column("ach_result", String(40), nullable=True),
+    Column("coop_sync", String(8), nullable=False),
+    Column("coop_attempts", Integer, nullable=False),
+    Column("coop_next_us", BigInteger, nullable=True),
+    Column("coop_result", String(40), nullable=True),
+    Column("created_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Column("resolved_us", BigInteger, nullable=True),
+    Column("version", Integer, nullable=False),
+    CheckConstraint(f"status IN ({PSE_STATUSES})", name="status"),
+    CheckConstraint("value_minor > 0", name="value_positive"),
+    CheckConstraint("ach_sync IN ('none', 'due', 'done', 'refused')", name="ach_sync"),
+    CheckConstraint("coop_sync IN ('none', 'post', 'void', 'reverse')", name="coop_sync"),
+    Index("ix_pse_payments_created_us", "created_us"),
+    Index(
+        "ix_pse_payments_ach_next_us",
+        "ach_next_us",
+        sqlite_where=text("ach_sync = 'due'"),
+        postgresql_where=text("ach_sync = 'due'"),
+    ),
+    Index(
+        "ix_pse_payments_coop_next_us",
+        "coop_next_us",
+        sqlite_where=text("coop_sync <> 'none'"),
+        postgresql_where=text("coop_sync <> 'none'"),
+    ),
+    sqlite_with_rowid=False,
+)
+
+# Every "Pagar" with one account: the limits counted and the authorization asked of coop, under
+# the idempotency key ``pse1066:<cus>:<seq>`` (a lost answer is asked again with it, then voided).
+pse_attempts = Table(
+    "pse_attempts",
+    metadata,
+    Column("cus", String(40), ForeignKey("pse_payments.cus"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("entity", String(64), nullable=False),
+    Column("product_id", String(ID_LENGTH), nullable=False),
+    Column("product_type", String(4), nullable=False),
+    Column("product_masked", String(16), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("outcome", String(12), nullable=False),
+    Column("reason_code", String(40), nullable=True),
+    Column("debit_id", String(ID_LENGTH), nullable=True),
+    Column("limit_subject", String(ID_LENGTH), nullable=True),
+    Column("limit_day", Date, nullable=True),
+    Column("sync", String(8), nullable=False, comment="none | resolve (ask again, then void) | void"),
+    Column("sync_attempts", Integer, nullable=False),
+    Column("sync_next_us", BigInteger, nullable=True),
+    Column("created_us", BigInteger, nullable=False),
+    Column("resolved_us", BigInteger, nullable=True),
+    CheckConstraint("outcome IN ('pending', 'authorized', 'declined', 'unknown', 'voided', 'posted')", name="outcome"),
+    CheckConstraint("sync IN ('none', 'resolve', 'void')", name="sync"),
+    CheckConstraint("amount_minor > 0", name="amount_positive"),
+    Index(
+        "ix_pse_attempts_sync_next_us",
+        "sync_next_us",
+        sqlite_where=text("sync <> 'none'"),
+        postgresql_where=text("sync <> 'none'"),
+    ),
+    sqlite_with_rowid=False,
+)
+
+# The network portal's failed logins (PSE-06): throttled after 2 failures, locked at the 5th.
+portal_logins = Table(
+    "portal_logins",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("locked", Boolean, nullable=False),
+    Column("next_allowed_us", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("failures >= 0", name="failures_non_negative"),
+    sqlite_with_rowid=False,
+)
+
+
+# -- collections, RedCoop Pagos PSE (migration 0004) --------------------------------------------
+# A member's visit (document → OTP → products → selection), kept until it expires: its values
+# (entity, member, masked contacts, the selection and the payer) as JSON.
+collection_sessions = Table(
+    "collection_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True, comment="opaque, from secrets"),
+    Column("state", String(16), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("expires_us", BigInteger, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("state IN ('identifying', 'verified', 'confirming', 'started')", name="state"),
+    sqlite_with_rowid=False,
+)
+
+# One payment sent to the gateway (COL-15), by its unique reference (COL-14); its state is what the
+# gateway reports (COL-19), moved forward only; ``next_query_us`` while it is not final.
+collection_payments = Table(
+    "collection_payments",
+    metadata,
+    Column("reference", String(20), primary_key=True),
+    Column("session_id", String(64), nullable=False),
+    Column("entity", String(64), nullable=False),
+    Column("member_id", String(ID_LENGTH), nullable=False),
+    Column("member_name", String(200), nullable=False),
+    Column("payer", Text, nullable=False, comment="JSON: who pays (COL-04, COL-13)"),
+    Column("description", String(140), nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("gateway_transaction_id", String(64), nullable=True),
+    Column("response_code", String(64), nullable=True),
+    Column("cus", String(64), nullable=True),
+    Column("bank", String(120), nullable=True),
+    Column("created_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Column("final_us", BigInteger, nullable=True),
+    Column("next_query_us", BigInteger, nullable=True),
+    Column("queries", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("state IN ('created', 'pending', 'approved', 'declined', 'failed', 'expired')", name="state"),
+    CheckConstraint("total_minor > 0", name="total_positive"),
+    Index("ix_collection_payments_next_query_us", "next_query_us"),
+    Index("ix_collection_payments_created_us", "created_us"),
+    sqlite_with_rowid=False,
+)
+
+# Each product of a payment and its credit at coop (COL-20: applied once, with one idempotency key).
+collection_items = Table(
+    "collection_items",
+    metadata,
+    Column("reference", String(20), ForeignKey("collection_payments.reference"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("product_id", String(64), nullable=False),
+    Column("product_type", String(4), nullable=False),
+    Column("type_name", String(64), nullable=False),
+    Column("number_masked", String(32), nullable=False),
+    Column("payment_option", String(8), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("credit_state", String(16), nullable=False),
+    Column("coop_transaction_id", String(64), nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("next_us", BigInteger, nullable=True, comment="when to (re)try the credit; NULL: nothing to do"),
+    Column("last_error", String(64), nullable=True),
+    Column("applied_us", BigInteger, nullable=True),
+    CheckConstraint(
+        "credit_state IN ('waiting', 'applying', 'applied', 'refused', 'not_applicable')", name="credit_state"
+    ),
+    CheckConstraint("amount_minor > 0", name="amount_positive"),
+    Index("ix_collection_items_next_us", "next_us"),
+    sqlite_with_rowid=False,
+)
+
+# Every signed confirmation received, once per (transaction, state): duplicates only count.
+collection_confirmations = Table(
+    "collection_confirmations",
+    metadata,
+    Column("transaction_id", String(64), primary_key=True),
+    Column("state_pol", String(8), primary_key=True),
+    Column("reference", String(20), nullable=False),
+    Column("first_us", BigInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+    sqlite_with_rowid=False,
 )

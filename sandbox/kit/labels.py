@@ -93,9 +93,21 @@ STATUS_LABELS: Mapping[str, str] = {
     "blocked": "Bloqueada",
     "ok": "Disponible",
     "unavailable": "No disponible",
+    # PSE 1066 (Coopcentral) at the switch: a payment's steps (and "started", below)
+    "identified": "Identificada",
+    "authenticated": "Autenticada",
+    "posting": "Debitando",
     # coop: products and movements (core banking)
     "authorized": "Autorizada",
     "applied": "Aplicada",
+    # collections (RedCoop Pagos PSE): a visit, and each product's credit at the cooperative
+    "identifying": "Verificando identidad",
+    "verified": "Identidad verificada",
+    "started": "Iniciada",
+    "waiting": "En espera del pago",
+    "applying": "Por abonar",
+    "refused": "Rechazado por la cooperativa",
+    "not_applicable": "Sin abono (pago no aprobado)",
     "reversed": "Reversada",
     "inactive": "Inactiva",
     "closed": "Cerrada",

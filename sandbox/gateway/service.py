@@ -6,7 +6,8 @@ Every change to an order and its attempts happens under that order's lock, so a 
 
 Behaviour rules (:data:`OPERATIONS`) go through :meth:`sandbox.kit.behaviour.Behaviour.at`:
 ``gateway.submit`` (``decline`` → DECLINED with that response code, without going to ACH),
-``gateway.refund`` (``decline`` → 409 with that code), ``gateway.confirmation`` (the gateway is
+``gateway.refund`` (at the review of a PENDING refund: ``decline`` → DECLINED with that code, ``pending`` →
+reviewed again later), ``gateway.confirmation`` (the gateway is
 the caller: ``decline``/``pending`` → that attempt is not sent, ``error`` → not sent, counted as
 the rule's code; ``drop`` → sent, the merchant's answer is lost: the attempt counts as failed and
 is sent again). The kit applies ``error``, ``delay_s`` and ``drop``.

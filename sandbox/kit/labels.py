@@ -93,6 +93,20 @@ STATUS_LABELS: Mapping[str, str] = {
     "blocked": "Bloqueada",
     "ok": "Disponible",
     "unavailable": "No disponible",
+    # coop: products and movements (core banking)
+    "authorized": "Autorizada",
+    "applied": "Aplicada",
+    # collections (RedCoop Pagos PSE): a visit, and each product's credit at the cooperative
+    "identifying": "Verificando identidad",
+    "verified": "Identidad verificada",
+    "started": "Iniciada",
+    "waiting": "En espera del pago",
+    "applying": "Por abonar",
+    "refused": "Rechazado por la cooperativa",
+    "not_applicable": "Sin abono (pago no aprobado)",
+    "reversed": "Reversada",
+    "inactive": "Inactiva",
+    "closed": "Cerrada",
     # invoices
     "open": "Pendiente",
     "paid": "Pagada",

@@ -635,7 +635,7 @@ class PseBankService:
         now_us = self.clock.now_us()
         ref, binding = self._otp_ref(payment), self._binding(payment)
 
-        def work(conn: Connection) -> tuple[PsePayment, DomainError | None | bool]:
+        def work(conn: Connection) -> tuple[PsePayment, DomainError | bool]:
             current = self.state.payments.get(conn, cus, lock=True)
             assert current is not None
             if current.state is not S.AUTHORIZED:

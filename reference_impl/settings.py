@@ -21,6 +21,9 @@ option                   default      meaning
 ``coop_timeout_s``       ``5.0``      how long the switch waits for a cooperative's core banking
                                       (the coop contract); then the outcome is ``unknown``: query
                                       by reference or retry with the same Idempotency-Key (COOP-08)
+``collections_merchant_  ``508030``   the network's gateway account (``gateway_accounts`` of the
+id``                                  world) the collections (RedCoop Pagos PSE) are paid to
+``gateway_timeout_s``    ``5.0``      how long the switch waits for the gateway (queries, report)
 =======================  ===========  =========================================================
 
 Unknown options are refused at start, naming the option.
@@ -50,6 +53,8 @@ class SwitchSettings(BaseModel):
     secret_key: str | None = Field(default=None, min_length=16)
     max_batch: int = Field(default=256, ge=1, le=10_000)
     coop_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    collections_merchant_id: str = Field(default="508030", pattern=r"^[0-9]{1,20}$")
+    gateway_timeout_s: float = Field(default=5.0, gt=0, le=120)
 
     @field_validator("cash_timezone")
     @classmethod

@@ -6,6 +6,7 @@ coop-sandbox clock show | clock advance 5m | clock advance -25m | clock set ISO 
 coop-sandbox world generate --members N --seed S [--out FILE] | world check FILE
 coop-sandbox up --proxy | fault add/list/clear | proxy status/flows/contract   (docs/proxy.md)
 coop-sandbox load smoke|steady|ramp|spike|soak|bench [--users N] [--duration 30s] [--processes N]
+coop-sandbox conformance coop|switch --url URL [--declaration FILE] [--waivers FILE] [--proxy] | conformance verify DIR
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from rich.table import Table
 
 from sandbox.client import ControlError, PartyClient, SandboxClient
 from sandbox.config import PARTIES, ConfigError, SandboxConfig, load_config
+from sandbox.conformance.cli import conformance_app
 from sandbox.kit.labels import zone_time
 from sandbox.load.cli import load as load_command
 from sandbox.proxy.cli import fault_app, proxy_app
@@ -47,6 +49,7 @@ app.add_typer(clock_app, name="clock")
 app.add_typer(world_app, name="world")
 app.add_typer(fault_app, name="fault")
 app.add_typer(proxy_app, name="proxy")
+app.add_typer(conformance_app, name="conformance")
 app.command("load")(load_command)
 
 console = Console()

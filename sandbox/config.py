@@ -50,6 +50,8 @@ class PartyConfig(BaseModel):
     enabled: bool = True
     #: Worker processes (uvicorn ``--workers``); only the switch gains from more than one.
     workers: int = Field(default=1, ge=1, le=64)
+    #: This party's request-size limit in bytes (``413 payload_too_large`` above it); unset: the sandbox's.
+    max_body_bytes: int | None = Field(default=None, ge=1024, le=1024**3)
     #: Party-specific options (for example the switch's ``database_url``).
     options: dict[str, Any] = Field(default_factory=dict)
 
@@ -86,6 +88,10 @@ class SandboxConfig(BaseModel):
     #: Record (masked) request bodies in each party's journal.
     journal_bodies: bool = True
     journal_limit: int = Field(default=500, ge=10, le=100_000)
+    #: Request bodies above this many bytes are refused (413 payload_too_large) before being read.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
+    #: JSON bodies nested deeper than this are refused (422 json_too_deep) before being parsed.
+    max_json_depth: int = Field(default=64, ge=4, le=512)
     parties: dict[str, PartyConfig] = Field(default_factory=dict)
 
     def model_post_init(self, __context: Any) -> None:

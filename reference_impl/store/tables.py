@@ -32,6 +32,10 @@ from sqlalchemy import (
 
 __all__ = [
     "accounts",
+    "collection_confirmations",
+    "collection_items",
+    "collection_payments",
+    "collection_sessions",
     "holds",
     "idempotency_keys",
     "journal",
@@ -235,4 +239,91 @@ sicoop_events = Table(
     Column("detail", Text, nullable=True),
     Index("ix_sicoop_events_transaction_id", "transaction_id"),
     Index("ix_sicoop_events_at_us", "at_us"),
+)
+
+
+# -- collections, RedCoop Pagos PSE (migration 0004) --------------------------------------------
+# A member's visit (document → OTP → products → selection), kept until it expires: its values
+# (entity, member, masked contacts, the selection and the payer) as JSON.
+collection_sessions = Table(
+    "collection_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True, comment="opaque, from secrets"),
+    Column("state", String(16), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("expires_us", BigInteger, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("state IN ('identifying', 'verified', 'confirming', 'started')", name="state"),
+    sqlite_with_rowid=False,
+)
+
+# One payment sent to the gateway (COL-15), by its unique reference (COL-14); its state is what the
+# gateway reports (COL-19), moved forward only; ``next_query_us`` while it is not final.
+collection_payments = Table(
+    "collection_payments",
+    metadata,
+    Column("reference", String(20), primary_key=True),
+    Column("session_id", String(64), nullable=False),
+    Column("entity", String(64), nullable=False),
+    Column("member_id", String(ID_LENGTH), nullable=False),
+    Column("member_name", String(200), nullable=False),
+    Column("payer", Text, nullable=False, comment="JSON: who pays (COL-04, COL-13)"),
+    Column("description", String(140), nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("gateway_transaction_id", String(64), nullable=True),
+    Column("response_code", String(64), nullable=True),
+    Column("cus", String(64), nullable=True),
+    Column("bank", String(120), nullable=True),
+    Column("created_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Column("final_us", BigInteger, nullable=True),
+    Column("next_query_us", BigInteger, nullable=True),
+    Column("queries", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("state IN ('created', 'pending', 'approved', 'declined', 'failed', 'expired')", name="state"),
+    CheckConstraint("total_minor > 0", name="total_positive"),
+    Index("ix_collection_payments_next_query_us", "next_query_us"),
+    Index("ix_collection_payments_created_us", "created_us"),
+    sqlite_with_rowid=False,
+)
+
+# Each product of a payment and its credit at coop (COL-20: applied once, with one idempotency key).
+collection_items = Table(
+    "collection_items",
+    metadata,
+    Column("reference", String(20), ForeignKey("collection_payments.reference"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("product_id", String(64), nullable=False),
+    Column("product_type", String(4), nullable=False),
+    Column("type_name", String(64), nullable=False),
+    Column("number_masked", String(32), nullable=False),
+    Column("payment_option", String(8), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("credit_state", String(16), nullable=False),
+    Column("coop_transaction_id", String(64), nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("next_us", BigInteger, nullable=True, comment="when to (re)try the credit; NULL: nothing to do"),
+    Column("last_error", String(64), nullable=True),
+    Column("applied_us", BigInteger, nullable=True),
+    CheckConstraint(
+        "credit_state IN ('waiting', 'applying', 'applied', 'refused', 'not_applicable')", name="credit_state"
+    ),
+    CheckConstraint("amount_minor > 0", name="amount_positive"),
+    Index("ix_collection_items_next_us", "next_us"),
+    sqlite_with_rowid=False,
+)
+
+# Every signed confirmation received, once per (transaction, state): duplicates only count.
+collection_confirmations = Table(
+    "collection_confirmations",
+    metadata,
+    Column("transaction_id", String(64), primary_key=True),
+    Column("state_pol", String(8), primary_key=True),
+    Column("reference", String(20), nullable=False),
+    Column("first_us", BigInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+    sqlite_with_rowid=False,
 )

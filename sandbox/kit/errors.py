@@ -78,6 +78,18 @@ class Forced(SandboxError):
     code = "forced_error"
 
 
+class RequestRefused(StarletteHTTPException):
+    """A request refused by the kit before it is parsed (:mod:`sandbox.kit.limits`: too large, nested
+    too deep), with its error body. A Starlette ``HTTPException``: FastAPI's body reading lets it
+    through to :func:`install_error_handlers`, which answers it in the one shape."""
+
+    def __init__(self, status: int, body: dict[str, Any], *, close: bool = False) -> None:
+        # ``close``: the body is left unread, so the connection is closed after the answer
+        # (uvicorn would otherwise read the rest of the body to reuse the connection).
+        super().__init__(status_code=status, detail=body["message"], headers={"Connection": "close"} if close else None)
+        self.error = body
+
+
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
     return {"error": code, "message": message, "field": field}
 
@@ -230,6 +242,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc, RequestRefused):
+            return error_response(request, exc.error, exc.status_code, exc.headers)
         code, message = _STATUS_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
         if isinstance(exc.detail, str) and exc.status_code not in _STATUS_CODES:
             message = exc.detail

@@ -96,6 +96,14 @@ STATUS_LABELS: Mapping[str, str] = {
     # coop: products and movements (core banking)
     "authorized": "Autorizada",
     "applied": "Aplicada",
+    # collections (RedCoop Pagos PSE): a visit, and each product's credit at the cooperative
+    "identifying": "Verificando identidad",
+    "verified": "Identidad verificada",
+    "started": "Iniciada",
+    "waiting": "En espera del pago",
+    "applying": "Por abonar",
+    "refused": "Rechazado por la cooperativa",
+    "not_applicable": "Sin abono (pago no aprobado)",
     "reversed": "Reversada",
     "inactive": "Inactiva",
     "closed": "Cerrada",

@@ -131,6 +131,6 @@ def mask_body(raw: bytes, content_type: str | None, limit: int = 4096) -> str:
     if content_type and "json" in content_type:
         try:
             return json.dumps(mask_data(json.loads(raw)), ensure_ascii=False)[:limit]
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to walk: masked as text
             pass
     return mask_text(text)

@@ -36,10 +36,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from sandbox.config import SandboxConfig
 from sandbox.kit.behaviour import Dropped, DroppedResponse
 from sandbox.kit.clock import Clock, FileClockState
-from sandbox.kit.errors import InvalidInput, NotFound, install_error_handlers
-from sandbox.kit.fast import FastDispatch, FastRoutes, Receive, Scope, Send
+from sandbox.kit.errors import InvalidInput, NotFound, RequestRefused, error_response, install_error_handlers
+from sandbox.kit.fast import FastDispatch, FastRoutes, Message, Receive, Scope, Send
 from sandbox.kit.labels import environment
-from sandbox.kit.observe import Journal, RequestContextMiddleware
+from sandbox.kit.limits import RequestLimits
+from sandbox.kit.observe import Journal, RequestContext, RequestContextMiddleware
 from sandbox.kit.peers import Peers
 from sandbox.kit.rules import RuleSet
 from sandbox.world import World, load_world
@@ -120,6 +121,14 @@ class PartyContext:
             journal=Journal(config.journal_limit),
             state_dir=state_dir,
             options=dict(party.options),
+        )
+
+    def limits(self) -> RequestLimits:
+        """This party's request limits (:mod:`sandbox.kit.limits`), from the configuration."""
+        party = self.config.party(self.name)
+        return RequestLimits(
+            max_body_bytes=party.max_body_bytes or self.config.max_body_bytes,
+            max_json_depth=self.config.max_json_depth,
         )
 
 
@@ -341,16 +350,50 @@ def docs_router(title: str, openapi_url: str = "/openapi.json") -> APIRouter:
 
 class PartyApp(FastAPI):
     """A party's FastAPI app; its lean hot routes (``fast``, :mod:`sandbox.kit.fast`) answer before
-    the framework's middleware stack, and everything else goes through FastAPI as usual."""
+    the framework's middleware stack, and everything else goes through FastAPI as usual. The
+    request limits (:mod:`sandbox.kit.limits`) apply first, to both paths."""
 
     fast: FastDispatch | None = None
+    limits: RequestLimits = RequestLimits()
+    #: Where refusals made here are recorded: the journal and its clock (control routes are not journaled).
+    recorder: tuple[Journal, Clock] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.fast is not None and scope["type"] == "http":
-            scope["app"] = self
-            if await self.fast(scope, receive, send, self._framework):
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        refused = self.limits.check_declared(scope)
+        if refused is not None:  # Content-Length over the limit: not a byte is read
+            await self._refuse(scope, receive, send, refused)
+            return
+        receive = self.limits.guard(scope, receive)
+        if self.fast is not None:
+            try:
+                if await self.fast(scope, receive, send, self._framework):
+                    return
+            except RequestRefused as exc:  # raised while the lean path read the body: nothing sent yet
+                await self._refuse(scope, receive, send, exc)
                 return
         await super().__call__(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, refused: RequestRefused) -> None:
+        """Answer a refusal made in front of both paths, in the one shape, and journal it."""
+        context = RequestContext(scope)
+        try:
+            response = error_response(Request(scope, receive), refused.error, refused.status_code, refused.headers)
+
+            async def with_id(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", []), context.id_header]
+                await send(message)
+
+            await response(scope, receive, with_id)
+            if self.recorder is not None and not scope.get("path", "").startswith("/_sandbox/"):
+                journal, clock = self.recorder
+                context.record(journal, clock, scope, refused.status_code)
+        finally:
+            context.leave()
 
     async def _framework(self, scope: Scope, receive: Receive, send: Send) -> None:
         await super().__call__(scope, receive, send)
@@ -414,6 +457,8 @@ def create_party_app(
         title=title, description=description, lifespan=lifespan, version="0.1.0", docs_url=None, redoc_url=None
     )
     app.state.ctx = ctx
+    app.limits = ctx.limits()
+    app.recorder = (ctx.journal, ctx.clock)
     app.state.rules = rules
     app.state.party_state = state
     app.state.templates = templates

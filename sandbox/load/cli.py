@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +21,24 @@ def _duration(text: str | None) -> float | None:
         return parse_duration(text)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "sin detalle"
+
+
+def _write_traceback(where: Path) -> Path:
+    """The current exception's traceback in ``where/error.log`` (or a temporary file)."""
+    text = traceback.format_exc()
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        path = where / "error.log"
+        path.write_text(text)
+    except OSError:
+        with tempfile.NamedTemporaryFile("w", prefix="coop-load-", suffix=".log", delete=False) as tmp:
+            tmp.write(text)
+            path = Path(tmp.name)
+    return path
 
 
 def load(
@@ -47,7 +67,9 @@ def load(
     """Corre un perfil de carga de Locust contra el núcleo de autorización (SICOOP) y da un veredicto.
 
     Escribe el informe HTML y los CSV de Locust, los umbrales y las verificaciones de corrección en
-    reports/load/PERFIL/; termina con código 1 si falla un umbral o una verificación.
+    reports/load/PERFIL/; termina con código 1 si falla un umbral o una verificación, y con código 2
+    y una línea que dice por qué si la corrida no se pudo hacer o verificar (un participante que no
+    responde, Locust sin veredicto).
     """
     from sandbox.load.runner import LoadError, LoadOptions, run_profile, write_bench
 
@@ -85,7 +107,15 @@ def load(
     try:
         results = run_profile(opts)
     except LoadError as exc:
-        typer.echo(str(exc), err=True)
+        typer.echo(f"coop-sandbox load: {_one_line(str(exc))}", err=True)
+        raise typer.Exit(2) from None
+    except Exception as exc:  # a bug, or something unforeseen: still one line and exit 2, the detail in a file
+        detail = _write_traceback(reports / profile)
+        typer.echo(
+            f"coop-sandbox load: no se pudo completar la corrida: {_one_line(f'{type(exc).__name__}: {exc}')}"
+            f" (detalle en {detail})",
+            err=True,
+        )
         raise typer.Exit(2) from None
     for result in results:
         state = "PASSED" if result.ok else "FAILED"

@@ -11,6 +11,10 @@
 4. The correctness checks (:func:`sandbox.load.check.verify`), the CPU each process used, and
    ``summary.md`` / ``summary.json``. Exit 0 only when every threshold and every check passed.
 
+When the run cannot be made or checked — the sandbox does not start, a party does not answer the
+snapshot or the checks, Locust leaves no verdict or no ledger — :class:`LoadError` says why in one
+line (the command exits 2); :func:`unreachable` words a failed call to a party.
+
 ``coop-sandbox load bench`` runs the ``bench`` profile and then the same users against the switch's
 bare ``/_sandbox/health``, back to back on the same sandbox, and prints the ratio.
 """
@@ -34,20 +38,51 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
-from sandbox.client import SandboxClient
+import requests
+
+from sandbox.client import ControlError, SandboxClient
 from sandbox.config import load_config
 from sandbox.load.check import Before, CheckReport, Parties, Urls, snapshot, verify
 from sandbox.load.ledger import Ledger, new_run_id
 from sandbox.load.profiles import LOAD_DIR, Profile, load_profiles
 from sandbox.load.thresholds import HEALTH, HOLDS
-from sandbox.runner import SandboxRun, with_free_ports
+from sandbox.runner import SandboxRun, StartError, with_free_ports
 
 LOAD_PARTIES = ("switch", "ceibo", "red")
 WORLD_SEED = 7
 
 
 class LoadError(RuntimeError):
-    """The run could not be carried out (not a missed threshold): exit code 2."""
+    """The run could not be carried out or checked (not a missed threshold): exit code 2, with this
+    one-line reason."""
+
+
+def unreachable(exc: BaseException, urls: Urls) -> str:
+    """One line saying which party failed a call and how (no traceback, no exception repr)."""
+    if isinstance(exc, ControlError):
+        return f"{exc.party} no responde" if exc.status is None else f"{exc.party} respondió {exc.status} {exc.code}"
+    if isinstance(exc, requests.RequestException):
+        url = str(exc.request.url) if exc.request is not None and exc.request.url else ""
+        party = next((name for name, base in urls.parties().items() if url.startswith(base)), None)
+        who = f"{party} ({urls.parties()[party]})" if party else (url.split("?")[0] or "un participante")
+        path = url.split("?")[0].removeprefix(urls.parties().get(party or "", ""))
+        if isinstance(exc, requests.HTTPError) and exc.response is not None:
+            return f"{who} respondió {exc.response.status_code} a {path}"
+        if isinstance(exc, requests.Timeout):
+            return f"{who} no respondió a tiempo a {path}"
+        return f"{who} no responde"
+    if isinstance(exc, ValueError):
+        return "un participante respondió algo que no es JSON"
+    return f"{type(exc).__name__}: {exc}"
+
+
+@contextmanager
+def parties_answer(doing: str, urls: Urls) -> Iterator[None]:
+    """A failed call to a party while ``doing`` becomes a :class:`LoadError` naming the party."""
+    try:
+        yield
+    except (requests.RequestException, ControlError, ValueError) as exc:
+        raise LoadError(f"No se pudo {doing}: {unreachable(exc, urls)}.") from exc
 
 
 @dataclass
@@ -159,7 +194,11 @@ def sandbox_for(opts: LoadOptions, profile: Profile, out: TextIO) -> Iterator[tu
     config = with_free_ports(config)
     run = SandboxRun(config)
     print(f"Arrancando switch, ceibo y red ({world.name})...", file=out, flush=True)
-    run.start(timeout_s=180)
+    try:
+        run.start(timeout_s=180)
+    except StartError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "un participante no arrancó"
+        raise LoadError(f"No se pudo arrancar el sandbox: {first} (registros en {state / 'logs'}).") from exc
     try:
         urls = config.urls()
         if opts.database_url:  # a server database outlives the state folder: start from the world
@@ -305,16 +344,27 @@ def run_profile(opts: LoadOptions, out: TextIO = sys.stdout) -> list[RunResult]:
         for mix in mixes:
             report_dir = opts.reports / profile.name / (mix if len(mixes) > 1 else "")
             report_dir = report_dir.resolve()
-            before: Before | None = snapshot(parties) if opts.check and mix == "cash" else None
+            before: Before | None = None
+            if opts.check and mix == "cash":
+                with parties_answer("leer el estado antes de la carga", urls):
+                    before = snapshot(parties)
             run_id = new_run_id()
             code, cpu, wall = run_locust(
                 opts, profile, urls, report_dir, mix=mix, run_id=run_id, out=out, watch=_pids(run)
             )
+            if not (report_dir / "thresholds.json").exists():
+                raise LoadError(
+                    f"Locust terminó (código {code}) sin dejar su veredicto; ver {report_dir / 'locust.log'}."
+                )
             thresholds = _read_json(report_dir / "thresholds.json")
             report = None
-            if before is not None and (report_dir / "ledger.json").exists():
+            if before is not None:
+                if not (report_dir / "ledger.json").exists():
+                    raise LoadError(f"Locust no dejó el libro de la corrida; ver {report_dir / 'locust.log'}.")
                 print("Verificando: barrido, conciliación, conservación, uso único...", file=out, flush=True)
-                report = verify(parties, Ledger.read(report_dir / "ledger.json"), before)
+                ledger = Ledger.read(report_dir / "ledger.json")
+                with parties_answer("verificar la corrección después de la carga", urls):
+                    report = verify(parties, ledger, before)
                 (report_dir / "correctness.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")
             result = RunResult(profile.name, mix, report_dir, code, thresholds, report, cpu, wall)
             write_summary(result, opts, urls, run)

@@ -1,0 +1,41 @@
+"""The switch's app serves the collections routes (built as ``coop-sandbox up`` builds it), its
+rules are the flows' operations, and with the cooperative's core unreachable a page says so
+clearly (503), never a 500."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sandbox.config import load_config
+from sandbox.kit.clock import Clock
+from sandbox.serve import build_party
+
+
+@pytest.fixture
+def switch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    config = load_config(None, state_dir=str(tmp_path), jobs_interval_s=0)
+    app = build_party("switch", config, clock=Clock.frozen(datetime(2026, 12, 3, 15, 0, tzinfo=UTC)))
+    with TestClient(app) as client:
+        yield client
+
+
+def test_routes_rules_and_a_clear_answer_without_coop(switch: TestClient) -> None:
+    paths = set(switch.get("/openapi.json").json()["paths"])
+    assert {"/recaudos/confirmacion", "/recaudos/v1/pagos/{reference}", "/recaudos/v1/conciliacion"} <= paths
+    rules = switch.get("/_sandbox/rules").json()
+    assert "collections.confirmation" in str(rules)
+    page = switch.get("/recaudos/ALIANZA")
+    assert page.status_code in (200, 503), page.text
+    api = switch.post("/recaudos/v1/entidades/ALIANZA/asociado", json={"document_type": "XX", "document_number": "1"})
+    assert api.status_code == 422 and api.json()["field"] == "document_type"
+    assert switch.get("/recaudos/v1/pagos/123").status_code == 404
+    assert switch.get("/recaudos/v1/pagos/123").json()["error"] == "payment_not_found"
+    assert switch.get("/recaudos/operacion").status_code == 200
+    assert switch.get("/recaudos/v1/pendientes").json() == {"count": 0, "payments": []}
+    bad = switch.post("/recaudos/confirmacion", data={"merchant_id": "508030"})
+    assert bad.status_code == 422 and bad.json()["field"] == "reference_sale"

@@ -152,8 +152,15 @@ def up(
     fault: Annotated[
         list[str] | None, typer.Option("--fault", help="Falla activa desde el inicio: 'error from=gateway to=ach'.")
     ] = None,
+    fresh: Annotated[
+        bool,
+        typer.Option("--fresh", help="Empezar desde el mundo (como `reset`), sin continuar el estado guardado."),
+    ] = False,
 ) -> None:
-    """Arranca todos los participantes, imprime sus URLs y espera Ctrl-C."""
+    """Arranca todos los participantes, imprime sus URLs y espera Ctrl-C.
+
+    Sobre un directorio de estado existente continúa donde quedó: lo que cada participante
+    confirmó y el desfase del reloj se conservan. Con --fresh vuelve al mundo."""
     config = _config(config_path, world=str(world) if world else None, clock=clock,
                      state_dir=str(state_dir) if state_dir else None)  # fmt: skip
     try:
@@ -179,7 +186,7 @@ def up(
     settings = None
     if proxy or proxy_ui or fault:
         settings = ProxySettings(port=proxy_port, ui=proxy_ui, web_port=proxy_port + 1, faults=tuple(fault or ()))
-    run = SandboxRun(config, inherit_output=verbose, proxy=settings)
+    run = SandboxRun(config, inherit_output=verbose, proxy=settings, fresh=fresh)
     stopping = False
 
     def _on_term(signum: int, frame: FrameType | None) -> None:
@@ -202,8 +209,17 @@ def up(
             )
             if run.proxy.web_url:
                 console.print(f"mitmweb: [link]{run.proxy.web_url}[/link]")
+        state = (
+            "desde el mundo"
+            if fresh
+            else f"continuando el estado de {run.state_dir}"
+            + (" y su reloj" if run.clock_kept else "")
+            + " (--fresh: desde el mundo)"
+        )
         console.print(
-            f"Listo en {time.monotonic() - started:.1f} s. Registros: {run.log_dir}. [bold]Ctrl-C[/bold] detiene todo."
+            f"Listo en {time.monotonic() - started:.1f} s, {state}. Registros: {run.log_dir}. "
+            "[bold]Ctrl-C[/bold] detiene todo.",
+            soft_wrap=True,
         )
         while True:
             dead = [n for n, ok in run.alive().items() if not ok]

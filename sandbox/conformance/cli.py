@@ -41,6 +41,7 @@ TimeoutOpt = Annotated[str, typer.Option("--timeout", help="Cuánto espera la re
 RunOpt = Annotated[str | None, typer.Option("--run", help="Nombre de la corrida (carpeta del informe).")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Carpeta de los informes.")]
 WorldOpt = Annotated[Path | None, typer.Option("--world", help="Archivo de mundo (por defecto el del proyecto).")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="sandbox.toml (puertos de los participantes).")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Mostrar la salida de pytest.")]
 
 
@@ -67,6 +68,7 @@ def _go(
     out: Path,
     world: Path | None,
     verbose: bool,
+    config: Path | None = None,
 ) -> None:
     options = RunOptions(
         target=target,
@@ -77,6 +79,7 @@ def _go(
         capture=proxy,
         timeout_s=_seconds(timeout),
         world=world,
+        config=config,
         groups=group,
         out_root=out,
         run_name=run_name,
@@ -120,9 +123,13 @@ def switch(
     out: OutOpt = Path("reports/conformance"),
     world: WorldOpt = None,
     verbose: VerboseOpt = False,
+    config: ConfigOpt = None,
 ) -> None:
-    """Un switch completo contra los simuladores de la red. Sale con 0 solo si nada falló."""
-    _go("switch", url, entity, declaration, waivers, proxy, group, timeout, run_name, out, world, verbose)
+    """Un switch completo contra los simuladores de la red. Sale con 0 solo si nada falló.
+
+    Su switch debe llamar a los participantes del sandbox en los puertos de sandbox.toml (o --config)
+    y a través del proxy para los casos de falla; la corrida los imprime al arrancar."""
+    _go("switch", url, entity, declaration, waivers, proxy, group, timeout, run_name, out, world, verbose, config)
 
 
 @conformance_app.command("verify")

@@ -305,6 +305,8 @@ class ConformancePlugin:
         self._flow_mark: int = 0
         #: [{"name", "globs": [feature files, relative to the root], "operation": declared name | None}]
         self.item_groups: dict[str, str] = {}
+        #: For a switch, a group is one declared operation (flow): its scenarios exercise it.
+        self.item_operations: dict[str, str] = {}
         self.groups: list[dict[str, Any]] = json.loads(config.getoption("--conformance-groups") or "[]")
         self.root = config.rootpath
 
@@ -336,6 +338,8 @@ class ConformancePlugin:
             keep.append(item)
             self.item_groups[item.nodeid] = group["name"]
             operation = group.get("operation")
+            if operation:
+                self.item_operations[item.nodeid] = operation
             if operation and not declaration.declares(operation):
                 item.add_marker(
                     pytest.mark.skip(
@@ -364,6 +368,8 @@ class ConformancePlugin:
             outcome="passed",
             group=self.item_groups.get(item.nodeid, ""),
         )
+        if item.nodeid in self.item_operations:
+            case.operations.append(self.item_operations[item.nodeid])
         self.cases[item.nodeid] = case
         self.recorder.case = case
         self._flow_mark = self._latest_flow()

@@ -28,7 +28,7 @@ from typing import Any
 
 import requests
 
-from sandbox.config import dump_for_child
+from sandbox.config import ConfigError, SandboxConfig, dump_for_child, load_config
 from sandbox.conformance.declaration import (
     ConformanceFileError,
     Declaration,
@@ -69,6 +69,8 @@ class RunOptions:
     via_proxy: bool = False
     timeout_s: float = 5.0
     world: Path | None = None
+    #: sandbox.toml with the parties' ports (a switch under test calls them there).
+    config: Path | None = None
     groups: list[str] | None = None
     out_root: Path = Path("reports/conformance")
     state_root: Path = Path("var/conformance")
@@ -178,7 +180,7 @@ def load_inputs(options: RunOptions) -> tuple[Declaration, Waivers]:
 def run(options: RunOptions, echo: Callable[[str], None] = print) -> RunResult:
     try:
         return _run(options, echo)
-    except (ConformanceFileError, RunError, ValueError) as exc:
+    except (ConformanceFileError, RunError, ConfigError, ValueError) as exc:
         return RunResult(EXIT_UNUSABLE, None, None, message=str(exc))
 
 
@@ -208,9 +210,7 @@ def _run(options: RunOptions, echo: Callable[[str], None]) -> RunResult:
     work.mkdir(parents=True, exist_ok=True)
 
     needs_sandbox = any(g.needs_sandbox for g, _ in runnable)
-    config = suite_config(
-        state / "sandbox", {options.target: options.url}, **({"world": str(world)} if options.world else {})
-    )
+    config = _sandbox_config(options, state / "sandbox", world)
     settings = ProxySettings(port=free_port())
     sandbox: SandboxRun | None = None
     proxy: ProxyProcess | None = None
@@ -222,6 +222,10 @@ def _run(options: RunOptions, echo: Callable[[str], None]) -> RunResult:
             sandbox = SandboxRun(config, proxy=settings)
             sandbox.start(timeout_s=90)
             env[ATTACH_ENV] = str(sandbox.run_dir / "config.json")
+            if options.target == "switch":
+                echo("Su switch debe llamar a estos participantes (puertos de sandbox.toml o --config):")
+                for party, url in config.urls().items():
+                    echo(f"  {party:9} {url}{'  (su switch)' if party == 'switch' else ''}")
         else:
             echo("Arrancando el proxy entre la red y el participante...")
             config.proxy_url = settings.url
@@ -282,6 +286,21 @@ def _run(options: RunOptions, echo: Callable[[str], None]) -> RunResult:
     echo(f"Informe: {folder / 'report.html'}")
     echo(f"SHA-256 del manifiesto: {digest} (guárdelo: `coop-sandbox conformance verify {folder} --digest {digest}`)")
     return RunResult(EXIT_OK if verdict.ok else EXIT_FAILED, folder, verdict, digest)
+
+
+def _sandbox_config(options: RunOptions, state: Path, world: Path) -> SandboxConfig:
+    """The sandbox around the participant: frozen clock, jobs on tick. For a coop core every party
+    listens on a free port (the core is only called). A switch calls the parties itself, so they
+    listen where its configuration points: the ports of ``sandbox.toml`` (or ``--config``)."""
+    overrides: dict[str, Any] = {"world": str(world)} if options.world else {}
+    if options.target == "coop":
+        return suite_config(state, {options.target: options.url}, **overrides)
+    base = load_config(
+        options.config, state_dir=str(state), clock="frozen", clock_start=TEST_CLOCK_START.isoformat(),
+        jobs_interval_s=0, log_level="warning", **overrides,
+    )  # fmt: skip
+    base.parties[options.target].external_url = options.url
+    return base
 
 
 def _pytest_args(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.runner import parse_externals
-from sandbox.testing import SandboxHandle, externals_from_env, running_sandbox
+from sandbox.testing import SandboxHandle, attached_sandbox, externals_from_env, running_sandbox
 
 # The rule-coverage report and every step module of features/steps (shared by all features).
 _STEPS = Path(__file__).parent / "features" / "steps"
@@ -37,6 +37,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(scope="session")
 def sandbox(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
+    attached = attached_sandbox()  # a conformance run's sandbox (COOP_SANDBOX_ATTACH)
+    if attached is not None:
+        yield attached
+        attached.client.close()
+        return
     externals = {**externals_from_env(), **parse_externals(request.config.getoption("--sut-url"))}
     with running_sandbox(tmp_path_factory.mktemp("sandbox"), externals) as handle:
         yield handle
@@ -54,7 +59,13 @@ def proxied_sandbox(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SandboxHandle]:
     """A second whole sandbox whose peer calls all go through the proxy (``up --proxy``);
-    ``proxied_sandbox.proxy`` steers it (faults, flows, contract). Started only when asked for."""
+    ``proxied_sandbox.proxy`` steers it (faults, flows, contract). Started only when asked for.
+    In a conformance run the attached sandbox is already behind the proxy: it is used."""
+    attached = attached_sandbox()
+    if attached is not None and attached.proxy is not None:
+        yield attached
+        attached.client.close()
+        return
     externals = {**externals_from_env(), **parse_externals(request.config.getoption("--sut-url"))}
     with running_sandbox(tmp_path_factory.mktemp("proxied"), externals, proxy=True) as handle:
         yield handle

@@ -11,11 +11,12 @@ Options: ``[parties.switch] options`` in ``sandbox.toml`` (:mod:`reference_impl.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from reference_impl.core.limits import LimitPolicy, LimitRule
 from reference_impl.flows.cash import api as cash_flow_api
 from reference_impl.flows.cash import pages as cash_flow_pages
 from reference_impl.flows.cash.directory import CardDirectory, CardPolicies
@@ -26,7 +27,13 @@ from reference_impl.flows.collections import pages as collections_pages
 from reference_impl.flows.collections.service import OPERATIONS as COLLECTIONS_OPERATIONS
 from reference_impl.flows.collections.service import CollectionsService, GatewayAccountInfo
 from reference_impl.flows.collections.state import CollectionsState
+from reference_impl.flows.pse_bank import api as pse_bank_api
 from reference_impl.flows.pse_bank import pages as pse_bank_pages
+from reference_impl.flows.pse_bank.portal import PortalDirectory
+from reference_impl.flows.pse_bank.service import OPERATIONS as PSE_BANK_OPERATIONS
+from reference_impl.flows.pse_bank.service import PseBankService, PseSettings
+from reference_impl.flows.pse_bank.state import PseState
+from reference_impl.peers.ach import AchBankPeer
 from reference_impl.peers.ceibo import CeiboPeer
 from reference_impl.peers.coop import CoopPeer
 from reference_impl.peers.gateway import GatewayPeer
@@ -36,13 +43,16 @@ from reference_impl.peers.transport import peer_transport
 from reference_impl.settings import SwitchSettings
 from reference_impl.state import SwitchState
 from reference_impl.store import AuthorizationStore, create_store_engine, upgrade
+from reference_impl.store.limits import LimitPolicies
 from reference_impl.store.unit_of_work import GroupCommit
 from sandbox.config import ConfigError
 from sandbox.kit.behaviour import Behaviour
 from sandbox.kit.party import Job, PartyContext, create_party_app, make_templates
 from sandbox.kit.rules import RuleSet
+from sandbox.protocols.colombia import network_tz
 from sandbox.world import World
 from sandbox.world.model import GatewayAccount
+from sandbox.world.model import LimitRule as WorldLimitRule
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -75,7 +85,7 @@ def build(ctx: PartyContext) -> FastAPI:
     cash_api = cash_flow_api.router(cash)
 
     # One RuleSet and one Behaviour for every flow (/_sandbox/rules).
-    rules = RuleSet({**COLLECTIONS_OPERATIONS})
+    rules = RuleSet({**COLLECTIONS_OPERATIONS, **PSE_BANK_OPERATIONS})
     behaviour = Behaviour(rules)
 
     # Collections (RedCoop Pagos PSE): coop's cores, notify, and the network's gateway account.
@@ -112,6 +122,30 @@ def build(ctx: PartyContext) -> FastAPI:
         behaviour=behaviour,
     )
 
+    # PSE payments debited from cooperative accounts: the switch as bank 1066 (Coopcentral) and the
+    # network portal; ACH's bank-side API with bank 1066's credential from the world.
+    bank_code = ctx.world.network.switch_bank_code
+    bank = ctx.world.bank(bank_code)
+    ach = AchBankPeer(
+        peer_transport(ctx.peers.url("ach"), party=ctx.name, timeout_s=settings.ach_timeout_s,
+                       proxy_url=ctx.peers.proxy_url),
+        bank_code=bank_code,
+        ach_secret=bank.ach_secret if bank else None,
+    )  # fmt: skip
+    bogota = network_tz(ctx.world.network.timezone)
+    pse = PseBankService(
+        state=PseState(store),
+        coop=coop,
+        ach=ach,
+        notify=notify,
+        portal=PortalDirectory.from_world(ctx.world),
+        policies=LimitPolicies(limit_rules([r for r in ctx.world.limits if r.applies_to == "product"]), bogota),
+        clock=ctx.clock,
+        behaviour=behaviour,
+        world=ctx.world,
+        settings=PseSettings(bank_code=bank_code, tz=bogota, abandon_after_s=settings.pse_abandon_after_s),
+    )
+
     async def shutdown() -> None:
         await commit.close()
         await ceibo.aclose()
@@ -119,18 +153,20 @@ def build(ctx: PartyContext) -> FastAPI:
         await coop.aclose()
         await notify.aclose()
         await gateway.aclose()
+        await ach.aclose()
         engine.dispose()
 
     app = create_party_app(
         ctx,
         title="switch · red cooperativa",
-        description="Switch de referencia: SICOOP (efectivo con CEIBO) y recaudos RedCoop Pagos PSE; los pagos PSE "
-        "desde la cooperativa llegan después.",
-        state=SwitchState(cash),
+        description="Switch de referencia: SICOOP (efectivo con CEIBO), recaudos RedCoop Pagos PSE y pagos PSE "
+        "desde la cooperativa (banco 1066, Coopcentral, con el Portal de la Red).",
+        state=SwitchState(cash, pse),
         routers=[
             cash_api,
             cash_flow_pages.router(cash, templates),
-            pse_bank_pages.router(ctx.world.network.switch_bank_code, templates),
+            pse_bank_api.router(pse),
+            pse_bank_pages.router(pse, templates),
             collections_api.router(collections),
             collections_pages.router(collections, templates),
         ],
@@ -140,6 +176,10 @@ def build(ctx: PartyContext) -> FastAPI:
             Job("sicoop.issuer_sync", cash.sync_issuer),
             Job("recaudos.requery", collections.job_requery),
             Job("recaudos.credits", collections.job_credits),
+            Job("pse1066.coop_sync", pse.sync_coop),
+            Job("pse1066.attempts", pse.sync_attempts),
+            Job("pse1066.ach_confirmations", pse.sync_ach),
+            Job("pse1066.abandoned", pse.sweep),
         ],
         pages=[
             ("SICOOP: transacciones de efectivo", "/sicoop"),
@@ -147,14 +187,24 @@ def build(ctx: PartyContext) -> FastAPI:
             *[(f"Recaudos: {e.name}", f"/recaudos/{e.code}") for e in ctx.world.entities if e.country == "CO"],
             ("Recaudos: pagos y abonos (operación)", "/recaudos/operacion"),
             ("Recaudos: conciliación del día", "/recaudos/conciliacion"),
+            ("PSE 1066 (Coopcentral): conciliación del día", "/pse/conciliacion"),
         ],
         templates_dir=TEMPLATES,
         on_shutdown=[shutdown],
         fast_routes=cash_api.lean,
     )
     app.state.behaviour = behaviour
-    app.description = f"{app.description}\n\n{cash_flow_api.__doc__ or ''}"  # the API guide in /docs
+    app.description = f"{app.description}\n\n{cash_flow_api.__doc__ or ''}\n\n{pse_bank_api.__doc__ or ''}"
     return app
+
+
+def limit_rules(rules: Sequence[WorldLimitRule]) -> list[LimitRule]:
+    """The world's debit limits (``applies_to: product``) as the authorization core's rules."""
+    return [
+        LimitRule(r.entity, r.product_type.value if r.product_type else None,
+                  LimitPolicy(r.per_transaction_max_minor, r.per_day_max_minor, r.per_day_count))
+        for r in rules
+    ]  # fmt: skip
 
 
 def _collections_account(ctx: PartyContext, merchant_id: str) -> tuple[GatewayAccount, str]:

@@ -6,14 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from reference_impl.flows.cash.service import CashService
+from reference_impl.flows.pse_bank.service import PseBankService
 
 
 class SwitchState:
-    def __init__(self, cash: CashService) -> None:
+    def __init__(self, cash: CashService, pse: PseBankService) -> None:
         self.cash = cash
+        self.pse = pse
 
     def reset(self) -> None:
         self.cash.reset()
+        self.pse.reset()
 
     def export(self) -> dict[str, Any]:
         counts, open_count, latest = self.cash.state.summary()
@@ -24,5 +27,6 @@ class SwitchState:
                 "open": open_count,
                 "latest": [self.cash.view(t) for t in latest],
                 "group_commit": {"batches": commit.batches, "units": commit.units},
-            }
+            },
+            "pse1066": {"payments_by_status": self.pse.state.counts()},
         }

@@ -6,6 +6,7 @@ coop-sandbox clock show | clock advance 5m | clock advance -25m | clock set ISO 
 coop-sandbox world generate --members N --seed S [--out FILE] | world check FILE
 coop-sandbox up --proxy | fault add/list/clear | proxy status/flows/contract   (docs/proxy.md)
 coop-sandbox load smoke|steady|ramp|spike|soak|bench [--users N] [--duration 30s] [--processes N]
+coop-sandbox conformance coop|switch --url URL [--declaration FILE] [--waivers FILE] [--proxy] | conformance verify DIR
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from rich.table import Table
 
 from sandbox.client import ControlError, PartyClient, SandboxClient
 from sandbox.config import PARTIES, ConfigError, SandboxConfig, load_config
+from sandbox.conformance.cli import conformance_app
 from sandbox.kit.labels import zone_time
 from sandbox.load.cli import load as load_command
 from sandbox.proxy.cli import fault_app, proxy_app
@@ -47,6 +49,7 @@ app.add_typer(clock_app, name="clock")
 app.add_typer(world_app, name="world")
 app.add_typer(fault_app, name="fault")
 app.add_typer(proxy_app, name="proxy")
+app.add_typer(conformance_app, name="conformance")
 app.command("load")(load_command)
 
 console = Console()
@@ -149,8 +152,15 @@ def up(
     fault: Annotated[
         list[str] | None, typer.Option("--fault", help="Falla activa desde el inicio: 'error from=gateway to=ach'.")
     ] = None,
+    fresh: Annotated[
+        bool,
+        typer.Option("--fresh", help="Empezar desde el mundo (como `reset`), sin continuar el estado guardado."),
+    ] = False,
 ) -> None:
-    """Arranca todos los participantes, imprime sus URLs y espera Ctrl-C."""
+    """Arranca todos los participantes, imprime sus URLs y espera Ctrl-C.
+
+    Sobre un directorio de estado existente continúa donde quedó: lo que cada participante
+    confirmó y el desfase del reloj se conservan. Con --fresh vuelve al mundo."""
     config = _config(config_path, world=str(world) if world else None, clock=clock,
                      state_dir=str(state_dir) if state_dir else None)  # fmt: skip
     try:
@@ -176,7 +186,7 @@ def up(
     settings = None
     if proxy or proxy_ui or fault:
         settings = ProxySettings(port=proxy_port, ui=proxy_ui, web_port=proxy_port + 1, faults=tuple(fault or ()))
-    run = SandboxRun(config, inherit_output=verbose, proxy=settings)
+    run = SandboxRun(config, inherit_output=verbose, proxy=settings, fresh=fresh)
     stopping = False
 
     def _on_term(signum: int, frame: FrameType | None) -> None:
@@ -199,8 +209,17 @@ def up(
             )
             if run.proxy.web_url:
                 console.print(f"mitmweb: [link]{run.proxy.web_url}[/link]")
+        state = (
+            "desde el mundo"
+            if fresh
+            else f"continuando el estado de {run.state_dir}"
+            + (" y su reloj" if run.clock_kept else "")
+            + " (--fresh: desde el mundo)"
+        )
         console.print(
-            f"Listo en {time.monotonic() - started:.1f} s. Registros: {run.log_dir}. [bold]Ctrl-C[/bold] detiene todo."
+            f"Listo en {time.monotonic() - started:.1f} s, {state}. Registros: {run.log_dir}. "
+            "[bold]Ctrl-C[/bold] detiene todo.",
+            soft_wrap=True,
         )
         while True:
             dead = [n for n, ok in run.alive().items() if not ok]

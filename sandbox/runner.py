@@ -62,9 +62,19 @@ def with_free_ports(config: SandboxConfig) -> SandboxConfig:
 
 class SandboxRun:
     def __init__(
-        self, config: SandboxConfig, *, inherit_output: bool = False, proxy: ProxySettings | None = None
+        self,
+        config: SandboxConfig,
+        *,
+        inherit_output: bool = False,
+        proxy: ProxySettings | None = None,
+        fresh: bool = False,
     ) -> None:
         self.config = config
+        #: ``up --fresh``: the clock starts again and every party goes back to the world; otherwise
+        #: the run continues what the state directory holds (parties' stores, the clock's offset).
+        self.fresh = fresh
+        #: Whether the clock of a previous run was kept (set by :meth:`start`).
+        self.clock_kept = False
         #: With ``proxy``, every party's peer calls go through mitmproxy (``up --proxy``).
         self.proxy_settings = proxy
         self.proxy: ProxyProcess | None = None
@@ -95,7 +105,11 @@ class SandboxRun:
         if mode == "frozen":
             start = self.config.clock_start or DEFAULT_FROZEN_START
             value = to_us(datetime.fromisoformat(start))
-        FileClockState.create(self.run_dir / "clock", mode=mode, value_us=value)
+        if self.fresh:
+            FileClockState.create(self.run_dir / "clock", mode=mode, value_us=value).close()
+        else:
+            clock, self.clock_kept = FileClockState.open_or_create(self.run_dir / "clock", mode=mode, value_us=value)
+            clock.close()
         config = self.config.model_copy(update={"state_dir": str(self.state_dir)})
         return dump_for_child(config, self.run_dir / "config.json")
 
@@ -129,11 +143,21 @@ class SandboxRun:
             )
         try:
             self.wait_healthy(timeout_s)
+            if self.fresh:
+                self.reset_parties()
         except BaseException:
             self.stop()
             raise
         if self.proxy is not None:
             self.proxy.warm_up()
+
+    def reset_parties(self) -> None:
+        """Every started party back to the world (``up --fresh``)."""
+        with requests.Session() as http:
+            for name in self.started:
+                answer = http.post(self.config.party(name).url + "/_sandbox/reset", timeout=30)
+                if answer.status_code != 200:
+                    raise StartError(f"{name} no volvió al mundo: HTTP {answer.status_code} {answer.text[:200]}")
 
     def _start_proxy(self, config_file: Path, timeout_s: float) -> None:
         assert self.proxy_settings is not None

@@ -112,3 +112,18 @@ def running_sandbox(
         if control is not None:
             control.close()
         run.stop()
+
+
+#: A conformance run (``coop-sandbox conformance``) starts the sandbox itself and hands its run
+#: configuration to the suite: the session fixtures use that sandbox instead of starting one.
+ATTACH_ENV = "COOP_SANDBOX_ATTACH"
+
+
+def attached_sandbox(environ: Mapping[str, str] | None = None) -> SandboxHandle | None:
+    """The sandbox named by ``COOP_SANDBOX_ATTACH`` (the path of a run's ``config.json``), or None."""
+    raw = (os.environ if environ is None else environ).get(ATTACH_ENV)
+    if not raw:
+        return None
+    config = SandboxConfig.model_validate_json(Path(raw).read_text())
+    control = ProxyControl(config.proxy_url) if config.proxy_url else None
+    return SandboxHandle(config=config, client=SandboxClient(config.urls()), run=None, proxy=control)

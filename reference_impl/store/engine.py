@@ -21,6 +21,8 @@ from typing import Any, Final
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 
+from sandbox.kit.commit import SQLITE_BUSY_TIMEOUT_S, sqlite_pragmas
+
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "READ_ONLY_OPTION",
@@ -30,7 +32,6 @@ __all__ = [
 ]
 
 DEFAULT_DATABASE_URL: Final = "sqlite:///var/switch.db"
-SQLITE_BUSY_TIMEOUT_S: Final = 30.0
 READ_ONLY_OPTION: Final = "coop_read_only"
 """Execution option: ``conn.execution_options(coop_read_only=True)`` begins a read-only
 transaction (plain ``BEGIN`` on SQLite, which does not queue behind the writer)."""
@@ -42,22 +43,6 @@ def normalize_url(url: str | URL) -> URL:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
-
-
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # the driver must not BEGIN by itself; we do
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
-        cursor.execute("PRAGMA wal_autocheckpoint=10000")  # checkpoint every ~40 MiB of WAL, not 4
-        cursor.execute("PRAGMA temp_store=MEMORY")
-        cursor.execute("PRAGMA mmap_size=268435456")  # read pages through a 256 MiB map
-        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-    finally:
-        cursor.close()
 
 
 def _sqlite_begin(conn: Any) -> None:
@@ -87,7 +72,7 @@ def create_store_engine(
         args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
         args.setdefault("check_same_thread", False)
         engine = create_engine(url, echo=echo, connect_args=args, **engine_kwargs)
-        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "connect", sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, echo=echo, connect_args=args, **engine_kwargs)

@@ -141,24 +141,29 @@ class OtpStore:
         """Accept the code for ``binding`` (marks it used) or raise ``otp_invalid`` (attempt
         counted), ``otp_locked``, ``otp_expired``, ``otp_used``, ``otp_not_found``,
         ``otp_binding_mismatch`` (issued for other data: a new code is needed)."""
+        error = self._uow.run(lambda conn: self.verify_in(conn, transaction_ref, code, now, binding=binding))
+        if error is not None:
+            raise error
+
+    def verify_in(
+        self, conn: Connection, transaction_ref: str, code: str, now: Any, *, binding: str = ""
+    ) -> DomainError | None:
+        """As :meth:`verify_otp`, on ``conn`` inside a caller's unit of work, so that what the code
+        authorizes moves in the same transaction (a flow's state and the code's use commit together).
+        Returns ``None`` (accepted, marked used) or the refusal whose counted attempt is written
+        (``otp_invalid``, ``otp_locked`` at the last one); raises the refusals that write nothing."""
         check_id("transaction_ref", transaction_ref)
         _check_binding(binding)
         now_us = to_epoch_us(now)
         candidate_hash = hash_otp(self._key, transaction_ref, code, binding)
-
-        def work(conn: Connection) -> DomainError | None:
-            existing = self._load(conn, transaction_ref)
-            verdict = decide_verify(
-                existing, candidate_hash=candidate_hash, now_us=now_us, policy=self._policy, binding=binding
-            )
-            self._write(conn, existing, verdict.challenge)
-            operation = "otp_verified" if verdict.error is None else f"otp_refused_{verdict.error.code}"
-            self._journal.line(conn, now_us, operation[:32], transaction_ref)
-            return verdict.error
-
-        error = self._uow.run(work)
-        if error is not None:
-            raise error
+        existing = self._load(conn, transaction_ref)
+        verdict = decide_verify(
+            existing, candidate_hash=candidate_hash, now_us=now_us, policy=self._policy, binding=binding
+        )
+        self._write(conn, existing, verdict.challenge)
+        operation = "otp_verified" if verdict.error is None else f"otp_refused_{verdict.error.code}"
+        self._journal.line(conn, now_us, operation[:32], transaction_ref)
+        return verdict.error
 
     def get_otp(self, transaction_ref: str) -> OtpChallenge | None:
         """The stored challenge (hash only), for inspection."""

@@ -42,6 +42,9 @@ __all__ = [
     "limit_counters",
     "metadata",
     "otp_challenges",
+    "portal_logins",
+    "pse_attempts",
+    "pse_payments",
     "sicoop_events",
     "sicoop_transactions",
 ]
@@ -239,6 +242,123 @@ sicoop_events = Table(
     Column("detail", Text, nullable=True),
     Index("ix_sicoop_events_transaction_id", "transaction_id"),
     Index("ix_sicoop_events_at_us", "at_us"),
+)
+
+
+# -- PSE debits at Banco Cooperativo Coopcentral, 1066 (migration 0005) -----------------------------
+# One row per CUS that landed on the switch's bank front. ``ach_sync`` says whether ACH must still be
+# told the result (``due``, retried by a job until ACH answers); ``coop_sync`` what coop must still
+# be told (``post``, ``void``, ``reverse``, retried with the same idempotency key until known).
+PSE_STATUSES = (
+    "'started', 'identified', 'authenticated', 'authorizing', 'authorized', 'posting', 'approved', "
+    "'declined', 'reversed'"
+)
+pse_payments = Table(
+    "pse_payments",
+    metadata,
+    Column("cus", String(40), primary_key=True),
+    Column("ach_entity_code", String(20), nullable=False),
+    Column("ach_entity_name", String(120), nullable=False),
+    Column("entity_url", String(300), nullable=False),
+    Column("ticket_id", BigInteger, nullable=False),
+    Column("description", String(200), nullable=False),
+    Column("value_minor", BigInteger, nullable=False),
+    Column("vat_minor", BigInteger, nullable=False),
+    Column("solicite_date", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason_code", String(40), nullable=True),
+    Column("document_type", String(4), nullable=True),
+    Column("document_number", String(20), nullable=True),
+    Column("candidates", String(400), nullable=True, comment="entities with active products, comma separated"),
+    Column("entity", String(64), nullable=True),
+    Column("member_id", String(ID_LENGTH), nullable=True),
+    Column("username", String(64), nullable=True),
+    Column("session_hash", String(64), nullable=True, comment="SHA-256 of the browser's session token"),
+    Column("attempt_seq", Integer, nullable=False),
+    Column("debit_id", String(ID_LENGTH), nullable=True),
+    Column("product_id", String(ID_LENGTH), nullable=True),
+    Column("product_masked", String(16), nullable=True),
+    Column("product_type", String(4), nullable=True),
+    Column("transaction_id", String(ID_LENGTH), nullable=True),
+    Column("authorization_id", String(40), nullable=True),
+    Column("ach_report", String(16), nullable=True),
+    Column("ach_sync", String(8), nullable=False),
+    Column("ach_attempts", Integer, nullable=False),
+    Column("ach_next_us", BigInteger, nullable=True),
+    Column("ach_result", String(40), nullable=True),
+    Column("coop_sync", String(8), nullable=False),
+    Column("coop_attempts", Integer, nullable=False),
+    Column("coop_next_us", BigInteger, nullable=True),
+    Column("coop_result", String(40), nullable=True),
+    Column("created_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Column("resolved_us", BigInteger, nullable=True),
+    Column("version", Integer, nullable=False),
+    CheckConstraint(f"status IN ({PSE_STATUSES})", name="status"),
+    CheckConstraint("value_minor > 0", name="value_positive"),
+    CheckConstraint("ach_sync IN ('none', 'due', 'done', 'refused')", name="ach_sync"),
+    CheckConstraint("coop_sync IN ('none', 'post', 'void', 'reverse')", name="coop_sync"),
+    Index("ix_pse_payments_created_us", "created_us"),
+    Index(
+        "ix_pse_payments_ach_next_us",
+        "ach_next_us",
+        sqlite_where=text("ach_sync = 'due'"),
+        postgresql_where=text("ach_sync = 'due'"),
+    ),
+    Index(
+        "ix_pse_payments_coop_next_us",
+        "coop_next_us",
+        sqlite_where=text("coop_sync <> 'none'"),
+        postgresql_where=text("coop_sync <> 'none'"),
+    ),
+    sqlite_with_rowid=False,
+)
+
+# Every "Pagar" with one account: the limits counted and the authorization asked of coop, under
+# the idempotency key ``pse1066:<cus>:<seq>`` (a lost answer is asked again with it, then voided).
+pse_attempts = Table(
+    "pse_attempts",
+    metadata,
+    Column("cus", String(40), ForeignKey("pse_payments.cus"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("entity", String(64), nullable=False),
+    Column("product_id", String(ID_LENGTH), nullable=False),
+    Column("product_type", String(4), nullable=False),
+    Column("product_masked", String(16), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("outcome", String(12), nullable=False),
+    Column("reason_code", String(40), nullable=True),
+    Column("debit_id", String(ID_LENGTH), nullable=True),
+    Column("limit_subject", String(ID_LENGTH), nullable=True),
+    Column("limit_day", Date, nullable=True),
+    Column("sync", String(8), nullable=False, comment="none | resolve (ask again, then void) | void"),
+    Column("sync_attempts", Integer, nullable=False),
+    Column("sync_next_us", BigInteger, nullable=True),
+    Column("created_us", BigInteger, nullable=False),
+    Column("resolved_us", BigInteger, nullable=True),
+    CheckConstraint("outcome IN ('pending', 'authorized', 'declined', 'unknown', 'voided', 'posted')", name="outcome"),
+    CheckConstraint("sync IN ('none', 'resolve', 'void')", name="sync"),
+    CheckConstraint("amount_minor > 0", name="amount_positive"),
+    Index(
+        "ix_pse_attempts_sync_next_us",
+        "sync_next_us",
+        sqlite_where=text("sync <> 'none'"),
+        postgresql_where=text("sync <> 'none'"),
+    ),
+    sqlite_with_rowid=False,
+)
+
+# The network portal's failed logins (PSE-06): throttled after 2 failures, locked at the 5th.
+portal_logins = Table(
+    "portal_logins",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("locked", Boolean, nullable=False),
+    Column("next_allowed_us", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("failures >= 0", name="failures_non_negative"),
+    sqlite_with_rowid=False,
 )
 
 

@@ -9,7 +9,9 @@ The clock's state lives in a :class:`ClockState` store. :class:`MemoryClockState
 the process; :class:`FileClockState` keeps it in a small memory-mapped file so that every
 process of one sandbox run (each party runs in its own process, the switch may run several
 workers) reads and moves the very same clock. Reads are lock-free (a sequence counter, as in a
-seqlock); writes take an ``fcntl`` lock.
+seqlock); writes take an ``fcntl`` lock and are flushed to disk, and ``coop-sandbox up`` on an
+existing state directory keeps the file (:meth:`FileClockState.open_or_create`): the offset of
+``clock advance 1h`` survives a restart, so sandbox time never goes back.
 """
 
 from __future__ import annotations
@@ -96,6 +98,18 @@ class FileClockState:
         self.clock_id = _LAYOUT.unpack_from(self._map, 0)[3].decode().rstrip("\0")
 
     @classmethod
+    def open_or_create(cls, path: Path, mode: ClockMode = "real", value_us: int = 0) -> tuple[FileClockState, bool]:
+        """The clock a previous run left in ``path`` when it runs in ``mode`` (its offset, or its
+        frozen instant, kept: sandbox time never goes back on a restart); otherwise a new one.
+        Returns the clock and whether it was kept."""
+        if path.exists() and path.stat().st_size == _LAYOUT.size:
+            kept = cls(path)
+            if kept.read()[0] == mode:
+                return kept, True
+            kept.close()
+        return cls.create(path, mode, value_us), False
+
+    @classmethod
     def create(cls, path: Path, mode: ClockMode = "real", value_us: int = 0) -> FileClockState:
         path.parent.mkdir(parents=True, exist_ok=True)
         clock_id = uuid.uuid4().hex[:16].encode()
@@ -119,6 +133,7 @@ class FileClockState:
                 struct.pack_into("<Q", self._map, 0, seq + 1)
                 _LAYOUT.pack_into(self._map, 0, seq + 1, 1 if mode == "frozen" else 0, value_us, clock_id)
                 struct.pack_into("<Q", self._map, 0, seq + 2)
+                self._map.flush()  # on disk: a restarted sandbox keeps its clock (NET-08)
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
 

@@ -10,7 +10,11 @@ factory adds:
 * request ids, the journal and masked logs (:mod:`sandbox.kit.observe`);
 * background jobs on the sandbox clock (sweepers, re-queries), run every
   ``jobs_interval_s`` and on demand by ``POST /_sandbox/tick`` and after every clock change;
-* a home page listing the party's pages, and Jinja2 templates with a shared base layout.
+* a home page listing the party's pages, and Jinja2 templates with a shared base layout;
+* durable state (:mod:`sandbox.kit.durable`): a party opens its store with :meth:`PartyContext.durable`
+  and stages the rows it changes; the factory commits them before any answer leaves (every route,
+  the lean ones too), after the jobs, on reset, and at shutdown — nothing is acknowledged before it
+  is on disk.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from sandbox.config import SandboxConfig
 from sandbox.kit.behaviour import Dropped, DroppedResponse
 from sandbox.kit.clock import Clock, FileClockState
+from sandbox.kit.durable import Encoder, RowStore
 from sandbox.kit.errors import InvalidInput, NotFound, RequestRefused, error_response, install_error_handlers
 from sandbox.kit.fast import FastDispatch, FastRoutes, Message, Receive, Scope, Send
 from sandbox.kit.labels import environment
@@ -96,6 +101,22 @@ class PartyContext:
     journal: Journal
     state_dir: Path
     options: dict[str, Any] = field(default_factory=dict)
+    #: The party's durable stores (:meth:`durable`), committed by the app factory.
+    stores: list[RowStore] = field(default_factory=list)
+
+    def durable(self, encode: Encoder | None = None, *, name: str | None = None) -> RowStore:
+        """The party's durable rows, in ``<state_dir>/<party>.db`` (``name`` for a second file).
+        Rows written for another world are dropped when it opens."""
+        world_id = str(self.config.world or "default")
+        path = self.state_dir / f"{name or self.name}.db"
+        store = RowStore(path, world_id=world_id, encode=encode) if encode else RowStore(path, world_id=world_id)
+        self.stores.append(store)
+        return store
+
+    async def commit(self) -> None:
+        """Every staged row of the party on disk (see :mod:`sandbox.kit.durable`)."""
+        for store in self.stores:
+            await store.commit()
 
     @classmethod
     def create(
@@ -195,6 +216,7 @@ class JobRunner:
                 except Exception:  # a failing job must not stop the others or the loop
                     log.exception("job %s failed", job.name)
                     done[job.name] = -1
+            await self.ctx.commit()
         return done
 
     async def loop(self, interval_s: float) -> None:
@@ -235,6 +257,7 @@ def control_router(
             state.reset()
             rules.clear()
             ctx.journal.clear()
+            await ctx.commit()
         return {"status": "reset", "party": ctx.name}
 
     @router.get("/state")
@@ -358,11 +381,16 @@ class PartyApp(FastAPI):
     #: Where refusals made here are recorded: the journal and its clock (control routes are not journaled).
     recorder: tuple[Journal, Clock] | None = None
 
+    #: The party's durable stores: what they staged is committed before an answer starts.
+    stores: Sequence[RowStore] = ()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         scope["app"] = self
+        if self.stores:
+            send = _durable_send(send, self.stores)
         refused = self.limits.check_declared(scope)
         if refused is not None:  # Content-Length over the limit: not a byte is read
             await self._refuse(scope, receive, send, refused)
@@ -397,6 +425,19 @@ class PartyApp(FastAPI):
 
     async def _framework(self, scope: Scope, receive: Receive, send: Send) -> None:
         await super().__call__(scope, receive, send)
+
+
+def _durable_send(send: Send, stores: Sequence[RowStore]) -> Send:
+    """``send`` that puts every staged row on disk before the answer starts (see
+    :mod:`sandbox.kit.durable`): a caller never hears of a change a crash could undo."""
+
+    async def durable(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            for store in stores:
+                await store.commit()
+        await send(message)
+
+    return durable
 
 
 def create_party_app(
@@ -451,11 +492,14 @@ def create_party_app(
             for hook in on_shutdown:
                 await hook()
             await ctx.peers.aclose()
+            for store in ctx.stores:
+                await store.aclose()
 
     # FastAPI's own /docs and /redoc load their scripts from a CDN: replaced by docs_router().
     app = PartyApp(
         title=title, description=description, lifespan=lifespan, version="0.1.0", docs_url=None, redoc_url=None
     )
+    app.stores = ctx.stores
     app.state.ctx = ctx
     app.limits = ctx.limits()
     app.recorder = (ctx.journal, ctx.clock)

@@ -53,13 +53,13 @@ from sandbox.kit.party import Job, PartyContext, create_party_app, make_template
 from sandbox.kit.rules import RuleSet
 from sandbox.sicoop.ceibo import api, control, pages
 from sandbox.sicoop.ceibo.service import OPERATIONS, CeiboService
-from sandbox.sicoop.ceibo.state import CeiboState
+from sandbox.sicoop.ceibo.state import CeiboState, encode
 
 TEMPLATES = Path(__file__).with_name("templates")
 
 
 def build(ctx: PartyContext) -> FastAPI:
-    state = CeiboState(ctx.world)
+    state = CeiboState(ctx.world, ctx.durable(encode))
     rules = RuleSet(OPERATIONS)
     service = CeiboService(state, ctx.clock, Behaviour(rules))
     protocol = api.router(service)

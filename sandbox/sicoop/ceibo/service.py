@@ -285,7 +285,7 @@ class CeiboService:
         book = self.state.books.get(card_id)
         if book is None:
             raise NotFound(f"No existe la tarjeta {card_id}.", code="unknown_card", field="card_id")
-        self.state.books[card_id] = replace(book, status=status)
+        self.state.set_book(replace(book, status=status))
         return self.state.card_row(card_id)
 
     def holds_between(self, since: datetime | None, until: datetime | None, limit: int) -> dict[str, Any]:

@@ -1,8 +1,12 @@
-"""CEIBO's state: the DIMO cards of the world, their books, and every hold, in memory.
+"""CEIBO's state: the DIMO cards of the world, their books, and every hold, in memory and on disk.
 
 Handlers run on one event loop and never await between reading and writing the state, so each
 operation is atomic without locks. Resolved holds are kept up to :data:`MAX_FINAL_HOLDS` (the
 oldest are dropped first); pending holds are always kept until resolved or expired.
+
+Durable (NET-08): every changed card book, hold and tombstone is staged in CEIBO's
+:class:`~sandbox.kit.durable.RowStore` (``<state_dir>/ceibo.db``), which the kit commits before
+any answer leaves; at start the state is the world with the stored rows laid over it.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from datetime import date
 from typing import Any
 
 from sandbox.kit.clock import from_us
+from sandbox.kit.durable import RowStore
 from sandbox.kit.money import format_amount
 from sandbox.protocols.sicoop import business_day, report_page
-from sandbox.sicoop.ceibo.logic import CardBook, Decision, Hold, HoldState
+from sandbox.sicoop.ceibo.logic import CardBook, Decision, Hold, HoldKind, HoldState
 from sandbox.world import World
 
 MAX_FINAL_HOLDS = 1_000_000
@@ -43,9 +48,36 @@ def pyg(minor: int) -> str:
     return format_amount(minor, "PYG")
 
 
+def encode(kind: str, obj: Any) -> Any:
+    """A row of CEIBO's store (``card``: a book; ``hold``; ``tomb``: when a void overtook its hold)."""
+    if kind == "card":
+        b: CardBook = obj
+        return [b.status, b.balance_minor, b.pending_debit_minor, b.pending_credit_minor, b.last_token_step]
+    if kind == "hold":
+        h: Hold = obj
+        return [
+            h.card_id,
+            h.kind.value,
+            h.amount_minor,
+            h.state.value,
+            h.created_us,
+            h.expires_us,
+            h.resolved_us,
+            h.reason_code,
+            h.trace_number,
+            h.counter_id,
+        ]
+    return obj
+
+
+def decode_hold(hold_id: str, v: list[Any]) -> Hold:
+    return Hold(hold_id, v[0], HoldKind(v[1]), v[2], HoldState(v[3]), v[4], v[5], v[6], v[7], v[8], v[9])
+
+
 class CeiboState:
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, store: RowStore | None = None) -> None:
         self.world = world
+        self.store = store if store is not None else RowStore.memory()
         self.profiles: dict[str, CardProfile] = {}
         self.books: dict[str, CardBook] = {}
         self.by_document: dict[str, list[str]] = {}
@@ -58,10 +90,26 @@ class CeiboState:
         #: pages); a day is forgotten once none of its holds is kept any more.
         self.by_day: dict[date, list[str]] = {}
         self._live: Counter[date] = Counter()
-        self.reset()
+        self._from_world()
+        self._load()
 
     # -- PartyState ------------------------------------------------------------------------------
     def reset(self) -> None:
+        self._from_world()
+        self.store.wipe()
+
+    def _load(self) -> None:
+        """Lay the stored rows over the world (a restart continues where it stopped)."""
+        for card_id, v in self.store.rows("card"):
+            if card_id in self.books:
+                self.books[card_id] = CardBook(card_id, v[0], v[1], v[2], v[3], v[4])
+        holds = [decode_hold(hold_id, v) for hold_id, v in self.store.rows("hold")]
+        holds.sort(key=lambda h: (h.created_us, h.hold_id))
+        for hold in holds:
+            self._index(hold)
+        self.tombstones.update(sorted(((k, int(v)) for k, v in self.store.rows("tomb")), key=lambda kv: kv[1]))
+
+    def _from_world(self) -> None:
         self.profiles.clear()
         self.books.clear()
         self.by_document.clear()
@@ -124,13 +172,22 @@ class CeiboState:
     # -- holds -------------------------------------------------------------------------------------
     def apply(self, decision: Decision) -> None:
         hold = decision.hold
+        self.store.put("hold", hold.hold_id, hold)
+        if decision.card is not None:
+            self.books[decision.card.card_id] = decision.card
+            self.store.put("card", decision.card.card_id, decision.card)
+        self._index(hold)
+
+    def set_book(self, book: CardBook) -> None:
+        self.books[book.card_id] = book
+        self.store.put("card", book.card_id, book)
+
+    def _index(self, hold: Hold) -> None:
         if hold.hold_id not in self.holds:
             day = business_day(hold.created_us)
             self.by_day.setdefault(day, []).append(hold.hold_id)
             self._live[day] += 1
         self.holds[hold.hold_id] = hold
-        if decision.card is not None:
-            self.books[decision.card.card_id] = decision.card
         if hold.state is not HoldState.PENDING:
             self._final.append(hold.hold_id)
             while len(self._final) > MAX_FINAL_HOLDS:
@@ -139,6 +196,7 @@ class CeiboState:
                     self._forget(self.holds.pop(old))
 
     def _forget(self, hold: Hold) -> None:
+        self.store.delete("hold", hold.hold_id)
         day = business_day(hold.created_us)
         self._live[day] -= 1
         if self._live[day] <= 0:
@@ -147,8 +205,11 @@ class CeiboState:
 
     def tombstone(self, hold_id: str, now_us: int) -> None:
         self.tombstones[hold_id] = now_us
+        self.store.put("tomb", hold_id, now_us)
         while len(self.tombstones) > MAX_TOMBSTONES:
-            del self.tombstones[next(iter(self.tombstones))]
+            oldest = next(iter(self.tombstones))
+            del self.tombstones[oldest]
+            self.store.delete("tomb", oldest)
 
     def due(self, now_us: int) -> Iterator[Hold]:
         for hold in list(self.holds.values()):

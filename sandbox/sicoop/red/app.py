@@ -41,14 +41,14 @@ from sandbox.kit.rules import RuleSet
 from sandbox.sicoop.red import api, control, pages
 from sandbox.sicoop.red.peers import SwitchPeer
 from sandbox.sicoop.red.service import OPERATIONS, RedService, RedSettings
-from sandbox.sicoop.red.state import RedState
+from sandbox.sicoop.red.state import RedState, encode
 
 TEMPLATES = Path(__file__).with_name("templates")
 
 
 def build(ctx: PartyContext) -> FastAPI:
     settings = RedSettings.from_options(ctx.options)
-    state = RedState(ctx.world)
+    state = RedState(ctx.world, ctx.durable(encode))
     rules = RuleSet(OPERATIONS)
     switch = SwitchPeer(ctx.peers, timeout_s=settings.switch_timeout_s)
     service = RedService(state, ctx.clock, Behaviour(rules), switch, settings)

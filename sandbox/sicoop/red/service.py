@@ -148,6 +148,7 @@ class RedService:
             counter.reserved_minor += amount
         op.note(now_us, "enviada a SICOOP")
         self.state.add(op)
+        await self.state.store.commit()  # a crash from here on leaves it `unknown`, never forgotten
         reply = NO_ANSWER
         for attempt in range(1 + self.settings.immediate_retries):
             if attempt:
@@ -176,6 +177,7 @@ class RedService:
         else:
             action: Literal["confirm", "release"] = "confirm" if status is OpStatus.CONFIRMING else "release"
             self._enter(op, status, "registrada; confirmando" if action == "confirm" else "registro fallido; liberando")
+            await self.state.store.commit()  # what it will ask SICOOP, on disk before asking
             await self._call(op, action, immediate=True)
         return op, True
 
@@ -195,6 +197,7 @@ class RedService:
             registered = False
         op.registered = registered
         op.note(self.clock.now_us(), "registrada" if op.registered else "el registro falló")
+        self.state.save(op)
 
     # -- calls that may need retries --------------------------------------------------------------
     async def _call(self, op: Operation, action: Literal["confirm", "release"], *, immediate: bool) -> None:
@@ -220,11 +223,13 @@ class RedService:
         op.next_attempt_us = now_us + backoff_s(op.attempts) * US
         op.note(now_us, f"{text}; reintento en {backoff_s(op.attempts)} s")
         self.state.pending[op.trace_number] = op
+        self.state.save(op)
 
     def _enter(self, op: Operation, status: OpStatus, text: str) -> None:
         now_us = self.clock.now_us()
         op.status = status
         op.note(now_us, text)
+        self.state.save(op)
         counter = self.state.counters[op.counter_id]
         if status is OpStatus.COMPLETED and not op.cash_moved:
             counter.reserved_minor -= op.reserved_minor

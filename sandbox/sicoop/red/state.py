@@ -4,6 +4,12 @@ Per counter, ``cash`` is the drawer, ``reserved`` the cash promised to withdrawa
 and ``settlement`` what SICOOP owes the counter (+ cash handed to holders, − cash taken from
 them). Cash moves only on a ``completed`` operation, so ``cash + settlement`` stays what the
 drawer held at the start (NET-02, the network's side).
+
+Durable (NET-08): every operation and counter the service changes is staged (:meth:`RedState.save`)
+in the network's :class:`~sandbox.kit.durable.RowStore` (``<state_dir>/red.db``), which the kit
+commits before any answer leaves; at start the counters of the world get the stored rows laid over
+them, and an operation a crash left ``sending`` becomes ``unknown`` (the job asks SICOOP for its
+trace number, as after a lost answer).
 """
 
 from __future__ import annotations
@@ -15,9 +21,10 @@ from datetime import date
 from typing import Any
 
 from sandbox.kit.clock import from_us
+from sandbox.kit.durable import RowStore
 from sandbox.kit.money import format_amount
 from sandbox.protocols.sicoop import business_day, report_page
-from sandbox.sicoop.red.logic import OpStatus, cashier_message, instruction
+from sandbox.sicoop.red.logic import PENDING_CALLS, OpStatus, cashier_message, instruction
 from sandbox.world import World
 
 MAX_OPERATIONS = 500_000
@@ -73,9 +80,47 @@ class Operation:
         self.history.append((now_us, text))
 
 
+_OP_FIELDS = (
+    "operation",
+    "counter_id",
+    "document_number",
+    "phone",
+    "amount_minor",
+    "body_hash",
+    "started_us",
+    "updated_us",
+    "registered",
+    "cash_moved",
+    "switch_id",
+    "switch_status",
+    "reason_code",
+    "reason_message",
+    "attempts",
+    "next_attempt_us",
+    "reserved_minor",
+)
+
+
+def encode(kind: str, obj: Any) -> Any:
+    """A row of the network's store (``counter``: its money; ``op``: an operation)."""
+    if kind == "counter":
+        c: Counter = obj
+        return [c.cash_minor, c.reserved_minor, c.settlement_minor]
+    op: Operation = obj
+    return [op.status.value, [getattr(op, f) for f in _OP_FIELDS], op.history]
+
+
+def decode_operation(trace: str, v: list[Any]) -> Operation:
+    op = Operation(trace, **dict(zip(_OP_FIELDS, v[1], strict=True)))
+    op.status = OpStatus(v[0])
+    op.history = [(at, text) for at, text in v[2]]
+    return op
+
+
 class RedState:
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, store: RowStore | None = None) -> None:
         self.world = world
+        self.store = store if store is not None else RowStore.memory()
         self.counters: dict[str, Counter] = {}
         self.operations: OrderedDict[str, Operation] = OrderedDict()
         #: Operations with a call to SICOOP still to retry, by trace number.
@@ -84,9 +129,41 @@ class RedState:
         #: report pages); a day is forgotten once none of its operations is kept any more.
         self.by_day: dict[date, list[str]] = {}
         self._live: Tally[date] = Tally()
-        self.reset()
+        self._from_world()
+        self._load()
 
     def reset(self) -> None:
+        self._from_world()
+        self.store.wipe()
+
+    def save(self, op: Operation) -> None:
+        """Stage an operation and its counter (written before the next answer leaves)."""
+        self.store.put("op", op.trace_number, op)
+        self.store.put("counter", op.counter_id, self.counters[op.counter_id])
+
+    def _load(self) -> None:
+        """Lay the stored rows over the world (a restart continues where it stopped)."""
+        for counter_id, v in self.store.rows("counter"):
+            if counter_id in self.counters:
+                c = self.counters[counter_id]
+                c.cash_minor, c.reserved_minor, c.settlement_minor = v
+        ops = [decode_operation(trace, v) for trace, v in self.store.rows("op")]
+        ops.sort(key=lambda o: (o.started_us, o.trace_number))
+        for op in ops:
+            if op.counter_id not in self.counters:
+                continue
+            if op.status is OpStatus.SENDING:  # the answer was lost in a crash: ask SICOOP
+                op.status = OpStatus.UNKNOWN
+                op.next_attempt_us = op.updated_us
+                op.note(op.updated_us, "el proceso se reinició antes de la respuesta; se consultará la traza")
+                self.store.put("op", op.trace_number, op)
+            self._index(op)
+            if op.status in PENDING_CALLS:
+                if op.next_attempt_us is None:
+                    op.next_attempt_us = op.updated_us
+                self.pending[op.trace_number] = op
+
+    def _from_world(self) -> None:
         self.counters = {
             c.id: Counter(c.id, c.name, c.network, c.cash_minor, c.registration) for c in self.world.counters
         }
@@ -96,6 +173,10 @@ class RedState:
         self._live.clear()
 
     def add(self, op: Operation) -> None:
+        self._index(op)
+        self.save(op)
+
+    def _index(self, op: Operation) -> None:
         self.operations[op.trace_number] = op
         day = business_day(op.started_us)
         self.by_day.setdefault(day, []).append(op.trace_number)
@@ -105,6 +186,7 @@ class RedState:
             if oldest.status not in (OpStatus.COMPLETED, OpStatus.DECLINED, OpStatus.RELEASED, OpStatus.FAILED):
                 break
             _, gone = self.operations.popitem(last=False)
+            self.store.delete("op", gone.trace_number)
             gone_day = business_day(gone.started_us)
             self._live[gone_day] -= 1
             if self._live[gone_day] <= 0:

@@ -58,10 +58,10 @@ def test_the_switch_bank_1066_gets_the_cus(fresh_sandbox: SandboxHandle, new_pay
     )
     assert response.status_code == 303
     assert response.headers["location"] == f"{fresh_sandbox.url('switch')}/pse/banco/{cus}"
-    # The switch's 1066 front is not built yet: it says so (501), and nothing moved at ACH.
+    # The switch's 1066 front (Coopcentral) asks for the document; nothing moved at ACH yet.
     landed = requests.get(response.headers["location"], timeout=10)
-    assert landed.status_code == 501
-    assert "todavía no está disponible" in landed.text and cus in landed.text
+    assert landed.status_code == 200
+    assert "Tipo de documento" in landed.text and cus in landed.text
     txn = next(t for t in fresh_sandbox.client.party("ach").state()["transactions"] if t["trazabilityCode"] == cus)
     assert txn["transactionState"] == "PENDING"
 

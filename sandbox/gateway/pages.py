@@ -196,7 +196,8 @@ def router(service: GatewayService, templates: Jinja2Templates) -> APIRouter:
             period = service.period(_date(desde, "desde"), _date(hasta, "hasta"))
         except SandboxError as exc:
             return render(request, "panel.html", status=exc.status, account=account, error=exc.body(), rows=[],
-                          period=None, session=session, aviso=None, orders=[], balance=0, refunded=0)  # fmt: skip
+                          period=None, session=session, aviso=None, orders=[], reviewing=set(), balance=0,
+                          refunded=0)  # fmt: skip
         return render(
             request,
             "panel.html",

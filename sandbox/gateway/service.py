@@ -853,8 +853,8 @@ class GatewayService:
             self.store.sessions.pop(token, None)
 
     def panel(self, account: GatewayAccount, period: reports.Period) -> dict[str, Any]:
-        """The account's orders of the period (newest first, with status and attempts), the
-        report's rows, the balance and what was refunded."""
+        """The account's orders of the period (newest first, with status and attempts), those with
+        a refund under review, the report's rows, the balance and what was refunded."""
         orders = [
             (o, self.store.status(o).value, self.store.payments(o))
             for o in sorted(self.store.orders.values(), key=lambda o: o.order_id, reverse=True)
@@ -862,6 +862,7 @@ class GatewayService:
         ]
         return {
             "orders": orders,
+            "reviewing": {o.order_id for o, _, _ in orders if self.store.pending_refund(o) is not None},
             "rows": self.report(account.account_id, period),
             "balance": self.store.balances[account.account_id],
             "refunded": self.store.refunded[account.account_id],

@@ -248,6 +248,7 @@ def test_the_merchant_panel_lists_exports_and_refunds(
     asked = browser.submit(refund_form, panel.url, motivo="Cliente devolvió el producto")
     assert asked.status == 200 and "revisión" in asked.text  # PayU answers a refund PENDING
     assert [d["data-status"] for d in asked.attrs("order")] == ["CAPTURED"]
+    assert asked.attr("refund") == "review"  # no second refund button while one is reviewed
     twice = browser.submit(refund_form, panel.url)
     assert twice.status == 409 and twice.attr("error") == "refund_in_progress"
     fresh_sandbox.client.advance_clock(600)  # the refunds job reviews it

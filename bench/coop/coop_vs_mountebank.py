@@ -62,7 +62,7 @@ def _wait(url: str, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - a local URL
+            with urllib.request.urlopen(url, timeout=2):
                 return
         except OSError:
             time.sleep(0.2)
@@ -70,8 +70,8 @@ def _wait(url: str, timeout_s: float = 60) -> None:
 
 
 def _get_json(url: str) -> dict:  # type: ignore[type-arg]
-    request = urllib.request.Request(url, headers={"Authorization": AUTH})  # noqa: S310
-    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+    request = urllib.request.Request(url, headers={"Authorization": AUTH})
+    with urllib.request.urlopen(request, timeout=10) as answer:
         return json.loads(answer.read())  # type: ignore[no-any-return]
 
 
@@ -95,7 +95,9 @@ class Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def _load(base: str, server: str, endpoint: str, body: dict, seconds: float, concurrency: int, tag: str) -> Result:  # type: ignore[type-arg]
+async def _load(
+    base: str, server: str, endpoint: str, body: dict, seconds: float, concurrency: int, tag: str
+) -> Result:  # type: ignore[type-arg]
     transports = [HttpTransport(base, party="bench", timeout_s=30) for _ in range(concurrency)]
     counts = {"ok": 0, "errors": 0}
     latencies: list[float] = []
@@ -158,13 +160,13 @@ def _start_mountebank(products: dict) -> tuple[subprocess.Popen[bytes], str]:  #
             }
         ],
     }
-    request = urllib.request.Request(  # noqa: S310
+    request = urllib.request.Request(
         f"http://127.0.0.1:{admin}/imposters",
         data=json.dumps(imposter).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10):
         pass
     return process, f"http://127.0.0.1:{port}"
 

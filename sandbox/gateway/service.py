@@ -727,7 +727,8 @@ class GatewayService:
 
     def order_of(self, order_id: str, merchant_id: str, field: str) -> Order:
         """The merchant's order by id (404 naming ``field`` when it is not one of its orders)."""
-        order = self.store.orders.get(int(order_id)) if order_id.isdigit() and len(order_id) < 19 else None
+        plain = order_id.isascii() and order_id.isdigit() and len(order_id) < 19  # int("²") would raise
+        order = self.store.orders.get(int(order_id)) if plain else None
         if order is None or order.merchant_id != merchant_id:
             raise NotFound("No existe la orden.", code="order_not_found", field=field)
         return order

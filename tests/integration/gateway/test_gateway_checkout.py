@@ -211,6 +211,12 @@ def test_reports_per_period_as_json_and_csv(
         (("pRRXKOl8ikMmt9u", "mala"), {}, 401, "invalid_credentials"),
         ("account", {"startDate": "2026-01-16", "endDate": "2026-01-15"}, 422, "invalid_period"),
         ("account", {"startDate": "2026-13-01"}, 422, "invalid_field"),
+        # A day is YYYY-MM-DD within 2000..2099, nothing else (issue 16: date=0 was 1970-01-01).
+        ("account", {"startDate": "9999-12-31"}, 422, "invalid_field"),
+        ("account", {"startDate": "0001-01-01"}, 422, "invalid_field"),
+        ("account", {"startDate": "0"}, 422, "invalid_field"),
+        ("account", {"startDate": "20260115"}, 422, "invalid_field"),
+        ("account", {"endDate": "1768435200"}, 422, "invalid_field"),
         ("account", {"startDate": "2025-01-01", "endDate": "2026-01-15"}, 422, "invalid_period"),
         ("account", {"accountId": "512322"}, 403, "forbidden"),
         ("account", {"format": "xml"}, 422, "invalid_field"),

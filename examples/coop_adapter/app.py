@@ -103,8 +103,39 @@ class LostAnswer(Response):
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"80")]})
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+class AdapterClock:
+    """The core's own clock: wall time, unless a test moved it (``/_sandbox/clock``, a test hook)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+        self.frozen: datetime | None = None
+
+    def now(self) -> datetime:
+        return self.frozen if self.frozen is not None else datetime.now(UTC) + self.offset
+
+    def change(self, body: dict[str, Any]) -> None:
+        if body.get("mode") == "frozen":
+            self.frozen = self.now()
+        elif body.get("mode") == "real":
+            self.frozen = None
+        if "offset_s" in body:
+            self.frozen, self.offset = None, timedelta(seconds=float(body["offset_s"]))
+        if "set" in body:
+            moment = datetime.fromisoformat(str(body["set"])).astimezone(UTC)
+            if self.frozen is not None:
+                self.frozen = moment
+            else:
+                self.offset = moment - datetime.now(UTC)
+        if "advance_s" in body:
+            step = timedelta(seconds=float(body["advance_s"]))
+            if self.frozen is not None:
+                self.frozen += step
+            else:
+                self.offset += step
+
+    def view(self) -> dict[str, Any]:
+        return {"clock_id": f"coop-adapter-{id(self)}", "mode": "frozen" if self.frozen else "real",
+                "now": self.now().isoformat(), "offset_s": self.offset.total_seconds()}  # fmt: skip
 
 
 def _iso(moment: datetime) -> str:
@@ -123,6 +154,8 @@ def _mask_email(email: str) -> str:
 def create_app(db_path: Path, world_file: Path, *, broken: str | None = None, slow_s: float = 6.0) -> FastAPI:
     if broken is not None and broken not in BROKEN:
         raise ValueError(f"broken must be one of {', '.join(BROKEN)}")
+    clock = AdapterClock()
+    _now = clock.now
     db = connect(db_path)
     seed(db, world_file)
     lock = asyncio.Lock()
@@ -696,6 +729,15 @@ def create_app(db_path: Path, world_file: Path, *, broken: str | None = None, sl
                     db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             seed(db, world_file)
         return {"reset": True}
+
+    @app.get("/_sandbox/clock")
+    async def read_clock() -> dict[str, Any]:
+        return clock.view()
+
+    @app.post("/_sandbox/clock")
+    async def move_clock(request: Request) -> dict[str, Any]:
+        clock.change(await _body(request))
+        return clock.view()
 
     @app.get("/_sandbox/health")
     async def sandbox_health() -> dict[str, Any]:

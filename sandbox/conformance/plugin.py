@@ -318,8 +318,11 @@ class ConformancePlugin:
             relative = where.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:
             relative = where.as_posix()
+        tags = {m.name for m in item.iter_markers()}
         for group in self.groups:
             if any(fnmatch.fnmatchcase(relative, pattern) for pattern in group["globs"]):
+                return group
+            if tags & set(group.get("tags") or ()):
                 return group
         return None
 

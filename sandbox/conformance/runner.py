@@ -317,7 +317,8 @@ def _pytest_args(
     root: Path,
 ) -> list[str]:
     collect = list(dict.fromkeys(g.collect for g, _ in runnable))
-    groups = [{"name": g.name, "globs": list(g.globs), "operation": g.operation} for g, _ in runnable]
+    groups = [{"name": g.name, "globs": list(g.globs), "operation": g.operation, "tags": list(g.tags)}
+              for g, _ in runnable]  # fmt: skip
     args = [
         sys.executable,
         "-m",

@@ -121,3 +121,20 @@ def test_a_participant_under_a_path_prefix() -> None:
         "A",
     )
     assert classify("coop", "http://gw/core", "POST", "http://gw/other/coop/v1/entities/A/credits") == (None, None)
+
+
+def test_groups_join_by_folder_or_by_tag_and_unknown_names_are_refused(tmp_path: Path) -> None:
+    from sandbox.conformance.groups import groups_for
+
+    (tmp_path / "features" / "recaudos").mkdir(parents=True)
+    (tmp_path / "features" / "recaudos" / "a.feature").write_text("Característica: a\n")
+    (tmp_path / "features" / "otro").mkdir()
+    (tmp_path / "features" / "otro" / "b.feature").write_text("@nucleo\nCaracterística: b\n")
+    (tmp_path / "features" / "otro" / "c.feature").write_text("@nucleo_no\nCaracterística: c\n")
+    groups = {g.name: g for g in groups_for("coop")}
+    assert [p.name for p in groups["recaudos"].files(tmp_path)] == ["a.feature"]
+    assert [p.name for p in groups["nucleo"].files(tmp_path)] == ["b.feature"]
+    assert groups["pse_debito"].files(tmp_path) == []  # pending until its features land
+    assert "efectivo" not in groups and "efectivo" in {g.name for g in groups_for("switch")}
+    with pytest.raises(ValueError, match="grupo desconocido efectivo"):
+        groups_for("coop", ["efectivo"])

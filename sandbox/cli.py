@@ -1,7 +1,8 @@
 """``coop-sandbox``: start, inspect and steer the sandbox.
 
 coop-sandbox up [--external coop=http://host:port] [--world FILE] [--clock frozen]
-coop-sandbox status | reset [PARTY...] [--keep-clock]
+coop-sandbox up [--fresh] | status | reset [PARTY...] [--keep-clock]
+coop-sandbox restart PARTY [--kill] | stop PARTY | start PARTY   (parties of a running `up`)
 coop-sandbox clock show | clock advance 5m | clock advance -25m | clock set ISO | clock set now | clock reset
 coop-sandbox world generate --members N --seed S [--out FILE] | world check FILE
 coop-sandbox up --proxy | fault add/list/clear | proxy status/flows/contract   (docs/proxy.md)
@@ -17,7 +18,7 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -35,6 +36,7 @@ from sandbox.load.cli import load as load_command
 from sandbox.proxy.cli import fault_app, proxy_app
 from sandbox.proxy.launcher import DEFAULT_PORT, ProxySettings
 from sandbox.runner import DEFAULT_FROZEN_START, SandboxRun, StartError, StartPoint, parse_externals, start_here
+from sandbox.supervisor import Event, NotSupervised, ask, exit_text, read_status
 from sandbox.world import WorldError, load_world
 
 app = typer.Typer(
@@ -198,7 +200,7 @@ def up(
     started = time.monotonic()
     try:
         with console.status("Arrancando participantes..."):
-            run.start(timeout_s=START_TIMEOUT_S)
+            run.start(timeout_s=START_TIMEOUT_S, supervise=True, on_event=_print_event(run))
         wide.print(_urls_table(config))
         _start_here(start_here(config, the_world))
         if run.proxy is not None:
@@ -221,12 +223,10 @@ def up(
             "[bold]Ctrl-C[/bold] detiene todo.",
             soft_wrap=True,
         )
-        while True:
-            dead = [n for n, ok in run.alive().items() if not ok]
-            if dead:
-                err.print(f"[red]Terminó inesperadamente: {', '.join(dead)}[/red]")
-                for name in dead:
-                    err.print(run.tail(name))
+        while True:  # the supervisor restarts a party that dies; only the proxy's end stops `up`
+            if run.proxy is not None and not run.proxy.alive():
+                err.print("[red]Terminó inesperadamente: proxy[/red]")
+                err.print(run.tail("proxy"))
                 raise typer.Exit(1)
             time.sleep(0.5)
     except StartError as exc:
@@ -241,9 +241,80 @@ def up(
             console.print("Sandbox detenido.")
 
 
+def _print_event(run: SandboxRun) -> Callable[[Event], None]:
+    def show(event: Event) -> None:
+        if event.kind == "crashed":
+            err.print(f"[red]{event.party}: {event.text}[/red]", soft_wrap=True)
+            err.print(run.tail(event.party, lines=10), soft_wrap=True, highlight=False)
+        else:
+            err.print(f"[yellow]{event.party}: {event.text}[/yellow]", soft_wrap=True)
+
+    return show
+
+
+def _process_text(info: dict[str, Any] | None) -> str:
+    """A party's process as the supervisor sees it, for `status`."""
+    if info is None:
+        return ""
+    state = {"running": "en marcha", "starting": "arrancando", "restarting": "reiniciando",
+             "stopped": "[yellow]detenido[/yellow]"}.get(info["state"], info["state"])  # fmt: skip
+    parts = [state + (f" (pid {info['pid']})" if info.get("pid") else "")]
+    if info["state"] == "restarting" and info.get("next_start_in_s") is not None:
+        parts.append(f"en {info['next_start_in_s']:g} s")
+    if info.get("crashes"):
+        when = zone_time(info["last_crash_at"], seconds=True, label=False) if info.get("last_crash_at") else ""
+        parts.append(f"[red]{info['crashes']} caída(s)[/red], la última {when} ({exit_text(info.get('last_exit'))})")
+    if info.get("restarts"):
+        parts.append(f"{info['restarts']} reinicio(s)")
+    return " · ".join(parts)
+
+
+def _supervised(config: SandboxConfig, party: str, command: str, done: str) -> None:
+    if party not in config.parties:
+        raise typer.BadParameter(f"participante desconocido {party!r}; existen: {', '.join(PARTIES)}")
+    try:
+        with console.status(f"{party}: {command}..."):
+            info = ask(Path(config.state_dir) / "run", party, command)
+    except NotSupervised as exc:
+        err.print(f"[red]{exc}: arranque el sandbox con `coop-sandbox up`.[/red]")
+        raise typer.Exit(1) from None
+    except KeyError:
+        err.print(f"[red]{party} no corre en este sandbox (¿externo o deshabilitado?).[/red]")
+        raise typer.Exit(1) from None
+    except TimeoutError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    wide.print(f"{party}: {done}" + (f" (pid {info['pid']})" if info.get("pid") else "") + ".")
+
+
+PartyArg = Annotated[str, typer.Argument(help="Participante: switch, ceibo, red, ach, bank, coop, gateway, ...")]
+
+
+@app.command()
+def restart(
+    party: PartyArg,
+    kill: Annotated[bool, typer.Option("--kill", help="SIGKILL, como una caída (por defecto SIGTERM).")] = False,
+    config_path: ConfigOpt = None,
+) -> None:
+    """Reinicia un participante del `up` en curso; los demás siguen. Su estado guardado se conserva."""
+    _supervised(_config(config_path), party, "kill" if kill else "restart", "reiniciado")
+
+
+@app.command()
+def stop(party: PartyArg, config_path: ConfigOpt = None) -> None:
+    """Detiene un participante del `up` en curso (no se reinicia hasta `coop-sandbox start`)."""
+    _supervised(_config(config_path), party, "stop", "detenido")
+
+
+@app.command()
+def start(party: PartyArg, config_path: ConfigOpt = None) -> None:
+    """Arranca de nuevo un participante detenido con `coop-sandbox stop`."""
+    _supervised(_config(config_path), party, "start", "en marcha")
+
+
 @app.command()
 def status(config_path: ConfigOpt = None) -> None:
-    """Salud de cada participante."""
+    """Salud de cada participante y, con un `up` en curso, su proceso: caídas y reinicios."""
     config = _config(config_path)
     table = Table(title="estado", title_justify="left")
     urls = [config.parties[n].url for n in config.urls()]
@@ -253,17 +324,22 @@ def status(config_path: ConfigOpt = None) -> None:
     table.add_column("salud", overflow="fold")
     table.add_column("implementado", overflow="fold")
     table.add_column("hora del sandbox (Colombia)", overflow="fold")
+    supervised = read_status(Path(config.state_dir) / "run")
+    processes = supervised["parties"] if supervised else {}
+    if supervised:
+        table.add_column("proceso (supervisor)", overflow="fold")
     down = 0
     with _client(config) as client:
         for name, result in client.health_all().items():
             url = config.parties[name].url
+            extra = [_process_text(processes.get(name))] if supervised else []
             if isinstance(result, ControlError):
                 down += 1
-                table.add_row(name, url, "[red]sin respuesta[/red]", "", "")
+                table.add_row(name, url, "[red]sin respuesta[/red]", "", "", *extra)
             else:
                 impl = "sí" if result.get("implemented") else "[yellow]no[/yellow]"
                 when = zone_time(result.get("now"), seconds=True, label=False)
-                table.add_row(name, url, "[green]ok[/green]", impl, when)
+                table.add_row(name, url, "[green]ok[/green]", impl, when, *extra)
     wide.print(table)
     if down:
         raise typer.Exit(1)

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import requests
 from sandbox.config import RUN_ENV, SandboxConfig, dump_for_child
 from sandbox.kit.clock import FileClockState, to_us
 from sandbox.proxy.launcher import ProxyProcess, ProxySettings, ProxyStartError
+from sandbox.supervisor import Event, Supervisor
 from sandbox.world import World
 
 #: Where a frozen sandbox clock starts unless ``clock_start`` says otherwise.
@@ -86,6 +88,10 @@ class SandboxRun:
         self.log_dir = self.state_dir / "logs"
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: dict[str, IO[bytes]] = {}
+        self._env: dict[str, str] = {}
+        self.lock = threading.RLock()
+        #: Restarts a party that dies (:mod:`sandbox.supervisor`), when started with ``supervise=True``.
+        self.supervisor: Supervisor | None = None
 
     @property
     def started(self) -> list[str]:
@@ -113,7 +119,11 @@ class SandboxRun:
         config = self.config.model_copy(update={"state_dir": str(self.state_dir)})
         return dump_for_child(config, self.run_dir / "config.json")
 
-    def start(self, timeout_s: float = 30.0) -> None:
+    def start(
+        self, timeout_s: float = 30.0, *, supervise: bool = False, on_event: Callable[[Event], None] | None = None
+    ) -> None:
+        """Start every party and wait for their health checks. ``supervise``: a party that dies
+        afterwards is restarted (``on_event`` hears of it); without it, nobody restarts it."""
         busy = [
             f"{n} ({p.host}:{p.port})"
             for n, p in self.config.parties.items()
@@ -129,18 +139,11 @@ class SandboxRun:
         config_file = self._prepare()
         env = {**os.environ, RUN_ENV: str(config_file), "COOP_SANDBOX_SUPERVISED": "1",
                "PYTHONUNBUFFERED": "1"}  # fmt: skip
+        self._env = env
         if self.proxy_settings is not None:
             self._start_proxy(config_file, timeout_s)
         for name in self.started:
-            out: IO[bytes] | None = None
-            if not self.inherit_output:
-                out = self._logs[name] = open(self.log_path(name), "ab")  # noqa: SIM115 - closed in stop()
-            self.procs[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", "sandbox.serve", name],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT if out else None,
-            )
+            self.procs[name] = self.spawn(name)
         try:
             self.wait_healthy(timeout_s)
             if self.fresh:
@@ -148,6 +151,45 @@ class SandboxRun:
         except BaseException:
             self.stop()
             raise
+        if supervise:
+            self.supervisor = Supervisor(
+                self.started,
+                self.procs,
+                self.spawn,
+                lambda name: self.config.party(name).url + "/_sandbox/health",
+                self.run_dir,
+                lock=self.lock,
+                on_event=on_event,
+            )
+            self.supervisor.start()
+
+    def spawn(self, name: str) -> subprocess.Popen[bytes]:
+        """Start one party's process (its log file is appended to)."""
+        out: IO[bytes] | None = None
+        if not self.inherit_output:
+            if name not in self._logs or self._logs[name].closed:
+                self._logs[name] = open(self.log_path(name), "ab")  # noqa: SIM115 - closed in stop()
+            out = self._logs[name]
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "sandbox.serve", name],
+            env=self._env,
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
+        )
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> int:
+        """Send ``sig`` to a party's process, as a crash would (the supervisor restarts it).
+        Returns the pid signalled."""
+        with self.lock:
+            proc = self.procs[name]
+            proc.send_signal(sig)
+            return proc.pid
+
+    def command(self, name: str, command: str) -> None:
+        """``stop``, ``start``, ``restart`` or ``kill`` one party (needs ``supervise=True``)."""
+        if self.supervisor is None:
+            raise RuntimeError("the sandbox was started without supervision")
+        self.supervisor.command(name, command)
         if self.proxy is not None:
             self.proxy.warm_up()
 
@@ -207,6 +249,9 @@ class SandboxRun:
         return alive
 
     def stop(self, timeout_s: float = 8.0) -> None:
+        if self.supervisor is not None:
+            self.supervisor.halt()
+            self.supervisor = None
         procs = [p for p in self.procs.values() if p.poll() is None]
         for proc in procs:
             proc.send_signal(signal.SIGTERM)

@@ -92,7 +92,9 @@ def router(service: CoopService) -> APIRouter:
     Authorized = Annotated[Entity, Depends(authorized)]
 
     # -- reads ---------------------------------------------------------------------------------------
-    @api.get("", response_model=EntityOut, summary="The entity: its services", responses=errors())
+    @api.get(
+        "", response_model=EntityOut, summary="The entity: its services", responses=errors(), operation_id="get_entity"
+    )
     async def get_entity(entity: Authorized) -> dict[str, Any]:
         return service.entity_info(entity)
 

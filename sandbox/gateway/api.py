@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from sandbox.gateway import reports
 from sandbox.gateway.models import ServiceRequest
 from sandbox.gateway.service import GatewayService
-from sandbox.kit.errors import Forced, InvalidInput, SandboxError, validation_error_body
+from sandbox.kit.errors import Forced, InvalidInput, RequestRefused, SandboxError, validation_error_body
 from sandbox.protocols.payu import wire
 from sandbox.world.model import GatewayAccount
 
@@ -84,7 +84,14 @@ def router(service: GatewayService) -> APIRouter:
             return PayuResponse(body, headers=headers)
 
     async def _read(request: Request) -> dict[str, Any]:
-        raw = await request.body()
+        try:
+            raw = await request.body()
+        except RequestRefused as exc:
+            if exc.headers:  # refused mid-body: the connection closes, the kit answers
+                raise
+            raise SandboxError(
+                str(exc.error["message"]), code=str(exc.error["error"]), status=exc.status_code
+            ) from None
         if len(raw) > MAX_BODY_BYTES:
             raise SandboxError("La solicitud es demasiado grande.", code="payload_too_large", status=413)
         try:

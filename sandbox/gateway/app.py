@@ -4,15 +4,17 @@ Merchants are the world's ``gateway_accounts`` (merchantId, accountId, apiKey, a
 key, minimum amount, confirmation and response URLs, the ACH entity it collects under, the
 anti-fraud policy). Payments go to the bank through ACH PSE.
 
-Protocol (for merchants)
-    ``POST /payments-api/4.0/service.cgi`` (alias ``/reports-api/4.0/service.cgi``), JSON,
-    ``merchant: {apiLogin, apiKey}``, ``command``: ``PING``, ``GET_BANKS_LIST``,
-    ``SUBMIT_TRANSACTION`` (PSE payment with ``extraParameters`` ``RESPONSE_URL,
-    PSE_REFERENCE1..3, FINANCIAL_INSTITUTION_CODE, USER_TYPE``; or ``type: REFUND`` with
-    ``order.id``), ``ORDER_DETAIL``, ``ORDER_DETAIL_BY_REFERENCE_CODE``,
-    ``TRANSACTION_RESPONSE_DETAIL``. Refusals are 4xx ``{"code": "ERROR", "error": CODE,
-    "message": texto, "field": ...}``; a payment the gateway or the bank refuses is a 200 with
-    ``state`` ``DECLINED`` (``ANTIFRAUD_REJECTED``, ``ENTITY_DECLINED``, ...).
+Protocol (for merchants): PayU Latam's, field by field in ``docs/gateway-payu.md``
+    ``POST /payments-api/4.0/service.cgi`` (``PING``, ``GET_PAYMENT_METHODS``, ``GET_BANKS_LIST``,
+    ``SUBMIT_TRANSACTION``: a PSE payment, or ``type: REFUND`` with ``order.id``) and
+    ``POST /reports-api/4.0/service.cgi`` (``ORDER_DETAIL``, ``ORDER_DETAIL_BY_REFERENCE_CODE``,
+    ``TRANSACTION_RESPONSE_DETAIL``), JSON, ``merchant: {apiLogin, apiKey}``. Every answer is
+    HTTP 200: ``{"code": "SUCCESS", ...}`` or PayU's refusal ``{"code": "ERROR", "error": texto,
+    "transactionResponse": null}`` (queries: ``"result": null``), with the sandbox's code and field
+    in ``X-Sandbox-Error`` / ``X-Sandbox-Field``. Dates are epoch milliseconds, amounts JSON
+    numbers. A payment the gateway or the bank refuses is SUCCESS with ``state`` ``DECLINED``
+    (``ANTIFRAUD_REJECTED``, ``ENTITY_DECLINED``, ...). A refund is answered PENDING and reviewed
+    by the ``refunds`` job 10 minutes later on the sandbox clock.
 
     ``POST /checkout``: the web checkout form (merchantId, accountId, referenceCode,
     description, amount, tax, currency, signature, buyerEmail, responseUrl, confirmationUrl,
@@ -34,8 +36,8 @@ signed, retried with back-off on the sandbox clock until HTTP 200 (at most 9 att
 Behaviour rules: ``gateway.submit`` (``decline`` → DECLINED with that response code, ``error``
 → HTTP error, ``delay_s``, ``drop``), ``gateway.confirmation`` (``error``/``decline``/``pending``
 → that attempt is not sent and counts as failed; ``drop`` → it is sent and the merchant's answer
-is lost, so it counts as failed and is sent again), ``gateway.refund`` (``decline`` → refused
-with that code).
+is lost, so it counts as failed and is sent again), ``gateway.refund`` (at the review: ``decline`` → the
+refund is DECLINED with that code, ``pending`` → reviewed again later).
 
 Composition root only: wire models in :mod:`.models`, records and decisions in :mod:`.records`,
 :mod:`.logic`, :mod:`.antifraud`, :mod:`.reports`; the store in :mod:`.state`; ACH and the

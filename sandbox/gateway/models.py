@@ -213,9 +213,11 @@ def _pending_reason(tx: Transaction) -> str | None:
     return "PENDING_REVIEW" if tx.type == "REFUND" else "AWAITING_NOTIFICATION"
 
 
-def transaction_response(order: Order, tx: Transaction, *, ids: bool = True) -> dict[str, Any]:
+def transaction_response(order: Order, tx: Transaction, *, ids: bool = True, nested: bool = False) -> dict[str, Any]:
     """PayU's ``transactionResponse``: with ``orderId``/``transactionId`` in a SUBMIT_TRANSACTION
-    answer, without them inside ORDER_DETAIL's transactions and TRANSACTION_RESPONSE_DETAIL."""
+    answer, without them in TRANSACTION_RESPONSE_DETAIL (``ids=False``); inside ORDER_DETAIL's
+    transactions (``nested=True``) also without ``referenceQuestionnaire`` and ``additionalInfo``
+    (the transaction's ``type`` says what it is there)."""
     extra: dict[str, Any] = {}
     if tx.cycle is not None:
         extra["TRANSACTION_CYCLE"] = str(tx.cycle)
@@ -238,8 +240,12 @@ def transaction_response(order: Order, tx: Transaction, *, ids: bool = True) -> 
         "transactionDate": None,
         "transactionTime": None,
         "operationDate": epoch_ms(tx.final_at or tx.updated_at),
-        "referenceQuestionnaire": None,
         "extraParameters": extra or None,
+    }
+    if nested:
+        return body
+    body |= {
+        "referenceQuestionnaire": None,
         "additionalInfo": {
             "paymentNetwork": "PSE",
             "rejectionType": "NONE",
@@ -272,7 +278,7 @@ def transaction_detail(order: Order, tx: Transaction) -> dict[str, Any]:
         "paymentMethod": tx.payment_method,
         "source": None,
         "paymentCountry": "CO",
-        "transactionResponse": transaction_response(order, tx, ids=False),
+        "transactionResponse": transaction_response(order, tx, ids=False, nested=True),
         "deviceSessionId": None,
         "ipAddress": tx.payer_ip,
         "cookie": None,
@@ -285,7 +291,6 @@ def transaction_detail(order: Order, tx: Transaction) -> dict[str, Any]:
             "emailAddress": tx.payer_email,
             "contactPhone": tx.payer_phone,
             "dniNumber": tx.document_number,
-            "dniType": tx.document_type,
         },
         "additionalValues": {
             "TX_VALUE": money(tx.amount_minor, tx.currency),

@@ -6,7 +6,8 @@ Every change to an order and its attempts happens under that order's lock, so a 
 
 Behaviour rules (:data:`OPERATIONS`) go through :meth:`sandbox.kit.behaviour.Behaviour.at`:
 ``gateway.submit`` (``decline`` → DECLINED with that response code, without going to ACH),
-``gateway.refund`` (``decline`` → 409 with that code), ``gateway.confirmation`` (the gateway is
+``gateway.refund`` (at the review of a PENDING refund: ``decline`` → DECLINED with that code, ``pending`` →
+reviewed again later), ``gateway.confirmation`` (the gateway is
 the caller: ``decline``/``pending`` → that attempt is not sent, ``error`` → not sent, counted as
 the rule's code; ``drop`` → sent, the merchant's answer is lost: the attempt counts as failed and
 is sent again). The kit applies ``error``, ``delay_s`` and ``drop``.
@@ -15,6 +16,7 @@ is sent again). The kit applies ``error``, ``delay_s`` and ``drop``.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
@@ -108,6 +110,9 @@ API_FIELDS = Fields(
     url="transaction.order.notifyUrl",
 )
 
+
+#: A Colombian landline: 7 digits (the old numbering) or 10 digits starting 60 (since 2021).
+LANDLINE: Final = re.compile(r"\d{7}|60\d{8}")
 
 #: The longest period a report covers.
 MAX_REPORT_DAYS: Final = 366
@@ -291,10 +296,11 @@ class GatewayService:
 
     # -- paying ----------------------------------------------------------------------------
     @staticmethod
-    def check_payer(payer: Payer, prefix: str = "") -> None:
-        """Refuse a payer block that ACH would refuse, naming the field (the page's, or the API's)."""
+    def check_payer(payer: Payer, prefix: str = "", *, phone_optional: bool = False) -> None:
+        """Refuse a payer block that ACH would refuse, naming the field (the page's, or the API's).
+        ``phone_optional``: no mobile is sent to ACH (its ``cellphoneNumber`` is optional)."""
         problem = payer_problem(payer)
-        if problem is not None:
+        if problem is not None and not (phone_optional and problem.about == "phone"):
             names = API_PAYER_FIELDS if prefix else FORM_FIELDS
             raise InvalidInput(problem.message, code=problem.code, field=prefix + names[problem.about])
 
@@ -774,6 +780,10 @@ class GatewayService:
         extra = {k: str(v) for k, v in tx_in.extraParameters.items() if v is not None}
         payer_in = tx_in.payer
         buyer = o.buyer
+        phone = (payer_in.contactPhone if payer_in else None) or ""
+        # PayU takes a landline in contactPhone (its own PSE example sends "7563126"); PSE's
+        # cellphoneNumber is for mobiles, so a landline is kept out of it.
+        landline = LANDLINE.fullmatch(phone) is not None
         email = (payer_in.emailAddress if payer_in else None) or (buyer.emailAddress if buyer else None) or ""
         payer = Payer(
             user_type=extra.get("USER_TYPE", ""),
@@ -782,10 +792,10 @@ class GatewayService:
             document_number=extra.get("PSE_REFERENCE3") or (payer_in.dniNumber if payer_in else None) or "",
             full_name=(payer_in.fullName if payer_in else None) or "",
             email=email,
-            phone=(payer_in.contactPhone if payer_in else None) or "",
+            phone="" if landline else phone,
             ip=extra.get("PSE_REFERENCE1") or tx_in.ipAddress or client_ip,
         )
-        self.check_payer(payer, prefix="transaction.")
+        self.check_payer(payer, prefix="transaction.", phone_optional=landline)
         order = self.create_order(
             account,
             NewOrder(

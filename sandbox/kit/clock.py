@@ -37,6 +37,12 @@ def _wall_us() -> int:
     return time.time_ns() // 1000
 
 
+def wall_time() -> datetime:
+    """The machine's time, for what operators read about processes (when a party crashed), never
+    for sandbox time."""
+    return from_us(_wall_us())
+
+
 def to_us(moment: datetime) -> int:
     """Epoch microseconds of an aware datetime."""
     if moment.tzinfo is None:

@@ -422,7 +422,7 @@ class MerchantService:
                             payment.refund_requested = True
                         reports.extend(
                             self._reports_from_response(
-                                tx.get("transactionResponse") or {}, tx.get("id"), order.get("id")
+                                tx.get("transactionResponse") or {}, tx.get("id"), order.get("id"), tx.get("type")
                             )
                         )
         except SandboxError as exc:
@@ -434,12 +434,14 @@ class MerchantService:
         return payment
 
     @staticmethod
-    def _reports_from_response(detail: dict[str, Any], tx_id: Any, order_id: Any) -> list[Report]:
+    def _reports_from_response(detail: dict[str, Any], tx_id: Any, order_id: Any, tx_type: Any = None) -> list[Report]:
+        """A state report from a ``transactionResponse``; its type is the transaction's ``type``
+        (ORDER_DETAIL) or ``additionalInfo.transactionType`` (TRANSACTION_RESPONSE_DETAIL)."""
         state = logic.GATEWAY_STATES.get(str(detail.get("state")))
         if state is None or not tx_id:
             return []
         info = detail.get("additionalInfo") or {}
-        if info.get("transactionType") == "REFUND":
+        if (tx_type or info.get("transactionType")) == "REFUND":
             if state is not PayState.APPROVED:
                 return []
             state = PayState.REFUNDED

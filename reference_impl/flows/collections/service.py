@@ -569,7 +569,7 @@ class CollectionsService:
             if payment.final:
                 log.info("collection %s is %s (by %s)", reference, payment.state.value, by)
         if payment.state is PayState.APPROVED and any(i.credit_state is CreditState.APPLYING for i in payment.items):
-            payment = await self.apply_credits(reference, force=True)
+            payment = await self.apply_credits(reference)
         return payment
 
     async def apply_credits(self, reference: str, *, force: bool = False) -> PaymentRecord:
@@ -774,6 +774,10 @@ class CollectionsService:
                     "next_retry_at": when(i.next_us),
                 }
                 for i in payment.items
+            ],
+            "confirmations": [
+                {"transaction_id": c["transaction_id"], "state_pol": c["state_pol"], "count": c["count"]}
+                for c in self.state.confirmations_of(payment.reference)
             ],
             "applied": payment.state is PayState.APPROVED
             and all(i.credit_state is CreditState.APPLIED for i in payment.items),

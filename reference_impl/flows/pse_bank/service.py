@@ -635,11 +635,11 @@ class PseBankService:
         now_us = self.clock.now_us()
         ref, binding = self._otp_ref(payment), self._binding(payment)
 
-        def work(conn: Connection) -> tuple[PsePayment, DomainError | None]:
+        def work(conn: Connection) -> tuple[PsePayment, DomainError | bool]:
             current = self.state.payments.get(conn, cus, lock=True)
             assert current is not None
             if current.state is not S.AUTHORIZED:
-                return current, None  # another tab confirmed (or cancelled) first
+                return current, False  # another tab confirmed (or cancelled) first: it posts, not this one
             # the code's use and the payment's move commit together: a second tab finds both
             refused = self.state.otp.verify_in(conn, ref, code, now_us, binding=binding)
             if isinstance(refused, OtpLocked):
@@ -650,7 +650,7 @@ class PseBankService:
                 return current, refused
             moved = move(current, S.POSTING, now_us, coop_sync="post", coop_next_us=now_us, coop_attempts=0,
                          authorization_id=_authorization_id())  # fmt: skip
-            return self.state.payments.update(conn, current, moved), None
+            return self.state.payments.update(conn, current, moved), True
 
         try:
             payment, refused = await self._run(work)
@@ -658,7 +658,9 @@ class PseBankService:
             return await self.require(cus), None
         except DomainError as exc:  # expired, not found, binding mismatch: nothing written
             return payment, Refusal(exc.code, _otp_message(exc), "codigo")
-        if refused is not None:
+        if refused is False:
+            return payment, None
+        if isinstance(refused, DomainError):
             if payment.coop_sync == "void":
                 payment = await self._void(payment)
             if payment.ach_sync == "due":

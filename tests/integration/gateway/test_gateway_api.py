@@ -146,7 +146,7 @@ def test_below_the_accounts_minimum_is_refused(fresh_sandbox: SandboxHandle, pay
         ('{"command": "BORRAR", "merchant": {"apiLogin": "pRRXKOl8ikMmt9u", "apiKey": "4Vj8eK4rloUd272L48hsrarnUA"}}',
          "invalid_command", "command"),
         ("[1, 2]", "invalid_field", None),
-        pytest.param("[" * 30_000, "malformed_json", None, id="deeply-nested"),
+        pytest.param("[" * 30_000, "json_too_deep", None, id="deeply-nested"),
         pytest.param('{"x": "' + "a" * 70_000 + '"}', "payload_too_large", None, id="too-large"),
     ],
 )  # fmt: skip

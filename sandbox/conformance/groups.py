@@ -71,6 +71,7 @@ GROUPS: tuple[Group, ...] = (
         "Pagos PSE debitados de la cooperativa de punta a punta (PSE, banco 1066)",
         ("coop", "switch"),
         (
+            "features/pse_coop/*.feature",
             "features/pse_debito/*.feature",
             "features/pse1066/*.feature",
             "features/banco1066/*.feature",

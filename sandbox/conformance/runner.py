@@ -317,7 +317,11 @@ def _pytest_args(
     root: Path,
 ) -> list[str]:
     collect = list(dict.fromkeys(g.collect for g, _ in runnable))
-    groups = [{"name": g.name, "globs": list(g.globs), "operation": g.operation, "tags": list(g.tags)}
+    # A group is a declared operation only for its own target (a switch's flows); for a core, the
+    # operations are the contract's, recognised request by request.
+    own = f"{options.target}."
+    groups = [{"name": g.name, "globs": list(g.globs), "tags": list(g.tags),
+               "operation": g.operation if g.operation and g.operation.startswith(own) else None}
               for g, _ in runnable]  # fmt: skip
     args = [
         sys.executable,

@@ -184,7 +184,7 @@ def build(ctx: PartyContext) -> FastAPI:
         pages=[
             ("SICOOP: transacciones de efectivo", "/sicoop"),
             ("SICOOP: conciliación del día", "/sicoop/conciliacion"),
-            *[(f"Recaudos: {e.name}", f"/recaudos/{e.code}") for e in ctx.world.entities if e.country == "CO"],
+            *[(f"Recaudos: {e.name}", f"/recaudos/{e.code}") for e in ctx.world.entities if e.collections_enabled],
             ("Recaudos: pagos y abonos (operación)", "/recaudos/operacion"),
             ("Recaudos: conciliación del día", "/recaudos/conciliacion"),
             ("PSE 1066 (Coopcentral): conciliación del día", "/pse/conciliacion"),

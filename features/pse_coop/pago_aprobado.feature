@@ -27,9 +27,9 @@ Característica: Pagar a un comercio por PSE con una cuenta de la cooperativa (B
     Y la conciliación de los pagos 1066 no muestra diferencias
 
   @PSE-05
-  Escenario: Un documento sin productos activos no lista entidades y ofrece volver al comercio
+  Escenario: Un documento sin productos activos no lista entidades; deja corregirlo o cancelar y volver al comercio
     Cuando el asociado ingresa el documento "CC" "52987654"
-    Entonces la ventana dice que el documento no tiene productos activos en la red y ofrece volver al comercio
+    Entonces la ventana dice que el documento no tiene productos activos en la red y deja corregirlo o cancelar y volver al comercio
 
   @PSE-04
   Escenario: Un número de documento mal escrito se rechaza nombrando el campo

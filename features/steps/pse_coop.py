@@ -96,12 +96,17 @@ def lista_entidades(contexto: Contexto, lista: str) -> None:
     assert "Cooperativa Sin Convenio" not in _pagina(contexto)
 
 
-@then("la ventana dice que el documento no tiene productos activos en la red y ofrece volver al comercio")
+@then(
+    "la ventana dice que el documento no tiene productos activos en la red y deja corregirlo o cancelar y volver al comercio"
+)
 def sin_productos(contexto: Contexto) -> None:
     socio = _socio(contexto)
     assert socio.page is not None and socio.page.status_code == 404
     assert "no tiene productos activos" in socio.message
-    assert socio.back_url
+    assert "Escribir otro documento" in _pagina(contexto)
+    socio.cancel()  # «Cancelar»: NOT_AUTHORIZED to ACH, then the way back to the merchant
+    assert socio.state == "declined"
+    assert socio.back_url == f"{contexto.red.url('merchant')}/pse/retorno"
 
 
 @then(parsers.parse('la ventana rechaza el documento señalando el campo "{campo}"'))

@@ -47,7 +47,7 @@ def document_problem(document_type: str, number: str) -> str | None:
     if rule is None:
         return f"el tipo de documento {document_type} no existe"
     pattern, description = rule
-    if not pattern.match(number):
+    if not pattern.fullmatch(number):
         return f"debe ser {description} para el tipo {document_type}"
     return None
 

@@ -64,7 +64,7 @@ def _ticket(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
         raise PydanticCustomError("ach_ticket", "debe ser un número entero positivo")
     text = str(value).strip()
-    if not text.isdigit() or len(text) > 18 or int(text) == 0:
+    if not re.fullmatch(r"[0-9]{1,18}", text) or int(text) == 0:  # ASCII digits (isdigit takes ² and ٣)
         raise PydanticCustomError("ach_ticket", "debe ser un número entero positivo de hasta 18 dígitos")
     return int(text)
 
@@ -121,9 +121,9 @@ BlankNone = BeforeValidator(_blank_none)
 Text = Annotated[str, AfterValidator(_no_forbidden)]
 Amount = Annotated[int, BeforeValidator(_amount)]
 Digits = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v)]
-EntityCode = Annotated[Digits, Field(pattern=r"^\d{1,20}$")]
-BankCode = Annotated[Digits, Field(pattern=r"^\d{1,10}$")]
-Cus = Annotated[Digits, Field(pattern=r"^\d{1,20}$")]
+EntityCode = Annotated[Digits, Field(pattern=r"^[0-9]{1,20}$")]
+BankCode = Annotated[Digits, Field(pattern=r"^[0-9]{1,10}$")]
+Cus = Annotated[Digits, Field(pattern=r"^[0-9]{1,20}$")]
 Email = Annotated[str, Field(pattern=r"^[^@\s|\"]+@[^@\s|\"]+\.[^@\s|\"]+$", max_length=120)]
 Reference = Annotated[Annotated[Text, Field(max_length=60)] | None, BlankNone]
 
@@ -153,7 +153,7 @@ class CreateTransactionPaymentRequest(_Request):
     identificationType: DocumentType
     identificationNumber: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,20}$")]
     fullName: Annotated[Text, Field(min_length=1, max_length=100)]
-    cellphoneNumber: Annotated[Annotated[Digits, Field(pattern=r"^3\d{9}$")] | None, BlankNone] = None
+    cellphoneNumber: Annotated[Annotated[Digits, Field(pattern=r"^3[0-9]{9}$")] | None, BlankNone] = None
     address: Annotated[Annotated[Text, Field(max_length=150)] | None, BlankNone] = None
     email: Email
     beneficiaryEntityIdentificationType: Annotated[DocumentType | None, BlankNone] = None

@@ -53,6 +53,7 @@ from sandbox.ach.receipts import receipt_message
 from sandbox.ach.state import AccessToken, AchStore, CapacityError
 from sandbox.kit.behaviour import Behaviour, Forcing
 from sandbox.kit.clock import Clock
+from sandbox.protocols.colombia import normalize_document
 from sandbox.protocols.pse.codes import ReturnCode, TxnState
 from sandbox.world.model import Bank, DocumentType, PseEntity, PseUser, World
 
@@ -580,7 +581,8 @@ class AchService:
         full_name: str,
     ) -> PseUser:
         """PSE-01: register an e-mail at PSE (the portal's "Quiero registrarme ahora")."""
-        email, document_number, full_name = email.strip(), document_number.strip(), " ".join(full_name.split())
+        email, full_name = email.strip(), " ".join(full_name.split())
+        document_number = normalize_document(document_type, document_number)  # 1.033.370.434 as people write it
         if person_type not in ("natural", "juridica"):
             raise PortalError("Elija el tipo de persona: natural o jurídica.", field="person_type")
         if not email:

@@ -127,7 +127,7 @@ class BankService:
     # -- ACH -----------------------------------------------------------------------------------
     async def transaction(self, bank: Bank, cus: str) -> dict[str, Any]:
         """What ACH says about a CUS of this bank; a page error when it cannot be shown."""
-        if not cus.isdigit() or len(cus) > 20:
+        if not (cus.isascii() and cus.isdigit()) or len(cus) > 20:
             raise BankPageError(404, "Transacción no encontrada", "El código CUS no es válido.")
         try:
             self._check_credential(bank)
@@ -215,7 +215,7 @@ class BankService:
             return existing
         info = await self._payable(bank, cus, session)
         accounts = self.store.accounts_of(bank.code, session.username)
-        if not account_index.isdigit() or int(account_index) >= len(accounts):
+        if not (account_index.isascii() and account_index.isdigit()) or int(account_index) >= len(accounts):
             raise BankPageError(422, "Cuenta no válida", "Elija una de sus cuentas para debitar el pago.")
         account = accounts[int(account_index)]
         customer = self.customer(session)

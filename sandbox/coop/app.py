@@ -23,6 +23,9 @@ answered after ``core_delay_s``), ``.93`` (applied, connection dropped); behavio
 ``coop.lookup``, ``coop.products``, ``coop.debit``, ``coop.post``, ``coop.void``, ``coop.credit``,
 ``coop.reversal``. The guide for a cooperative's IT team: ``docs/coop-api.md``.
 
+Pages (Spanish): ``/backoffice`` and ``/backoffice/{entity}?fecha=AAAA-MM-DD`` — each cooperative's
+members, products, balances and the day's movements.
+
 State: SQLite (``<state_dir>/coop.db``), kept across restarts; ``POST /_sandbox/reset`` puts the
 world back. Options (``[parties.coop] options``): ``hold_timeout_s`` (900), ``core_delay_s`` (15),
 ``key_retention_s`` (86400), ``sqlite_synchronous`` (FULL).
@@ -34,11 +37,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from sandbox.coop import api
+from sandbox.coop import api, pages
 from sandbox.coop.service import OPERATIONS, CoopService, CoopSettings
 from sandbox.coop.state import CoopState
 from sandbox.kit.behaviour import Behaviour
-from sandbox.kit.party import Job, PartyContext, create_party_app
+from sandbox.kit.party import Job, PartyContext, create_party_app, make_templates
 from sandbox.kit.rules import RuleSet
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -59,10 +62,15 @@ def build(ctx: PartyContext) -> FastAPI:
         title="coop · core bancario de las cooperativas",
         description=(__doc__ or "").split("\n\n")[0].replace("\n", " "),
         state=state,
-        routers=[api.router(service)],
+        routers=[api.router(service), pages.router(service, make_templates(TEMPLATES, ctx=ctx))],
         rules=rules,
         jobs=[Job("coop.expire_holds", service.expire_due), Job("coop.purge_keys", service.purge_keys)],
         on_shutdown=[close],
+        pages=[
+            ("Back office de cada cooperativa (asociados, productos, saldos, movimientos del día)", "/backoffice"),
+            *[(f"Back office de {e.name}", f"/backoffice/{e.code}") for e in ctx.world.entities[:1]],
+        ],
+        templates_dir=TEMPLATES,
     )
     app.description = __doc__ or ""
     app.state.behaviour = behaviour

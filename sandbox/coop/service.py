@@ -586,6 +586,46 @@ class CoopService:
     def entities(self) -> list[Entity]:
         return list(self.state.entities.values())
 
+    def today(self) -> str:
+        return self.business_day(self.clock.now_us())
+
+    def backoffice(self, code: str, day: str | None) -> dict[str, Any]:
+        """What a cooperative's operator looks at: its members, their products and balances, and
+        the movements of one day (today by default, in the network's time zone)."""
+        entity = self.entity(code)
+        try:
+            shown = parse_day(day) if day else parse_day(self.today())
+        except DayError as exc:
+            raise InvalidInput(f"El campo «fecha» {exc}.", field="fecha") from None
+        with self.state.reading() as conn:
+            books = self.state.books_of_entity(conn, entity.code)
+            moves = self.state.on_day(conn, entity.code, shown.isoformat())
+        members = []
+        for member_id in dict.fromkeys(b.member_id for b in books):
+            member = self.state.member(entity.code, member_id)
+            if member is None:
+                continue
+            own = [product_row(b) | {"held": cop(b.held_minor)} for b in books if b.member_id == member_id]
+            members.append(
+                {
+                    "member_id": member_id,
+                    "full_name": member.full_name,
+                    "document": f"{member.document_type.value} {member.document_number}",
+                    "mobile_masked": logic.mask_mobile(member.mobile),
+                    "email_masked": logic.mask_email(member.email),
+                    "products": own,
+                }
+            )
+        day_report = self.transactions(entity, None, shown.isoformat())
+        return {
+            "entity": self.entity_info(entity),
+            "day": shown.isoformat(),
+            "members": members,
+            "movements": [self._row(m) for m in moves],
+            "totals": day_report["totals"],
+            "held": cop(sum(b.held_minor for b in books)),
+        }
+
 
 def product_row(b: Book) -> dict[str, Any]:
     return {

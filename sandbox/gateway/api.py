@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
@@ -20,6 +19,7 @@ from sandbox.gateway import reports
 from sandbox.gateway.models import ServiceRequest
 from sandbox.gateway.service import GatewayService
 from sandbox.kit.errors import Forced, InvalidInput, RequestRefused, SandboxError, validation_error_body
+from sandbox.kit.fields import Day
 from sandbox.protocols.payu import wire
 from sandbox.world.model import GatewayAccount
 
@@ -127,8 +127,8 @@ def router(service: GatewayService) -> APIRouter:
     @api.get("/reports/v1/transactions", summary="Reporte de transacciones (JSON o CSV)")
     async def report(
         request: Request,
-        startDate: Annotated[date | None, Query()] = None,
-        endDate: Annotated[date | None, Query()] = None,
+        startDate: Annotated[Day | None, Query(description="YYYY-MM-DD (2000-01-01..2099-12-31)")] = None,
+        endDate: Annotated[Day | None, Query(description="YYYY-MM-DD (2000-01-01..2099-12-31)")] = None,
         accountId: Annotated[str | None, Query(max_length=20)] = None,
         format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
     ) -> Response:

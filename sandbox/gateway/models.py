@@ -140,8 +140,8 @@ class ServiceRequest(_Wire):
 class CheckoutForm(_Wire):
     """PayU WebCheckout's form fields (the optional payer fields pre-fill the checkout page)."""
 
-    merchantId: str = Field(pattern=r"^\d{1,20}$")
-    accountId: str = Field(pattern=r"^\d{1,20}$")
+    merchantId: str = Field(pattern=r"^[0-9]{1,20}$")
+    accountId: str = Field(pattern=r"^[0-9]{1,20}$")
     description: str = Field(min_length=1, max_length=255)
     referenceCode: str = Field(min_length=1, max_length=255)
     amount: str = Field(min_length=1, max_length=24)

@@ -20,7 +20,8 @@ from sandbox.gateway.models import CheckoutForm, PayForm
 from sandbox.gateway.records import Order, PanelSession
 from sandbox.gateway.service import GatewayService, NewOrder
 from sandbox.kit.errors import InvalidInput, SandboxError
-from sandbox.protocols.colombia import DOCUMENT_NAMES
+from sandbox.kit.parsing import DayError, parse_day
+from sandbox.protocols.colombia import DOCUMENT_NAMES, normalize_document
 from sandbox.protocols.payu.codes import RESPONSE_MESSAGES, STATE_POL, TxState
 from sandbox.protocols.pse.payer import Payer
 
@@ -137,7 +138,7 @@ def router(service: GatewayService, templates: Jinja2Templates) -> APIRouter:
                 user_type=form.tipo_persona,
                 bank_code=form.banco or "",
                 document_type=(form.tipo_documento or "").upper(),
-                document_number=(form.documento or "").strip(),
+                document_number=normalize_document((form.tipo_documento or "").upper(), form.documento or ""),
                 full_name=(form.nombre or "").strip(),
                 email=(form.correo or "").strip(),
                 phone=(form.celular or "").strip(),
@@ -196,7 +197,8 @@ def router(service: GatewayService, templates: Jinja2Templates) -> APIRouter:
             period = service.period(_date(desde, "desde"), _date(hasta, "hasta"))
         except SandboxError as exc:
             return render(request, "panel.html", status=exc.status, account=account, error=exc.body(), rows=[],
-                          period=None, session=session, aviso=None, orders=[], balance=0, refunded=0)  # fmt: skip
+                          period=None, session=session, aviso=None, orders=[], reviewing=set(), balance=0,
+                          refunded=0)  # fmt: skip
         return render(
             request,
             "panel.html",
@@ -212,9 +214,9 @@ def router(service: GatewayService, templates: Jinja2Templates) -> APIRouter:
         if not value:
             return None
         try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise InvalidInput("Use una fecha AAAA-MM-DD.", code="invalid_field", field=field) from None
+            return parse_day(value)
+        except DayError as exc:
+            raise InvalidInput(f"La fecha «{field}» {exc}.", code="invalid_field", field=field) from None
 
     @pages.post("/panel/ingresar")
     async def panel_login(request: Request) -> Response:

@@ -727,7 +727,8 @@ class GatewayService:
 
     def order_of(self, order_id: str, merchant_id: str, field: str) -> Order:
         """The merchant's order by id (404 naming ``field`` when it is not one of its orders)."""
-        order = self.store.orders.get(int(order_id)) if order_id.isdigit() and len(order_id) < 19 else None
+        plain = order_id.isascii() and order_id.isdigit() and len(order_id) < 19  # int("²") would raise
+        order = self.store.orders.get(int(order_id)) if plain else None
         if order is None or order.merchant_id != merchant_id:
             raise NotFound("No existe la orden.", code="order_not_found", field=field)
         return order
@@ -853,8 +854,8 @@ class GatewayService:
             self.store.sessions.pop(token, None)
 
     def panel(self, account: GatewayAccount, period: reports.Period) -> dict[str, Any]:
-        """The account's orders of the period (newest first, with status and attempts), the
-        report's rows, the balance and what was refunded."""
+        """The account's orders of the period (newest first, with status and attempts), those with
+        a refund under review, the report's rows, the balance and what was refunded."""
         orders = [
             (o, self.store.status(o).value, self.store.payments(o))
             for o in sorted(self.store.orders.values(), key=lambda o: o.order_id, reverse=True)
@@ -862,6 +863,7 @@ class GatewayService:
         ]
         return {
             "orders": orders,
+            "reviewing": {o.order_id for o, _, _ in orders if self.store.pending_refund(o) is not None},
             "rows": self.report(account.account_id, period),
             "balance": self.store.balances[account.account_id],
             "refunded": self.store.refunded[account.account_id],

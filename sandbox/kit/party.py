@@ -138,7 +138,10 @@ class PartyContext:
             config=config,
             clock=clock,
             world=world if world is not None else load_world(config.world),
-            peers=peers or Peers(name, config.urls(), proxy_url=config.proxy_url),
+            # Every configured party's URL, started here or not: a party not started is a peer that
+            # does not answer (as when it is down), not a composition root that cannot be built (a
+            # load run starts only the switch, CEIBO and red).
+            peers=peers or Peers(name, {n: p.url for n, p in config.parties.items()}, proxy_url=config.proxy_url),
             journal=Journal(config.journal_limit),
             state_dir=state_dir,
             options=dict(party.options),

@@ -15,7 +15,7 @@ from sandbox.kit.errors import InvalidInput, NotFound, SandboxError
 from sandbox.merchant.logic import LABELS, PayState
 from sandbox.merchant.records import PaymentRecord
 from sandbox.merchant.service import MerchantService
-from sandbox.protocols.colombia import DOCUMENT_NAMES
+from sandbox.protocols.colombia import DOCUMENT_NAMES, normalize_document
 from sandbox.protocols.pse.models import PLACEHOLDER
 from sandbox.protocols.pse.payer import Payer
 from sandbox.world.model import Merchant
@@ -160,7 +160,7 @@ def router(service: MerchantService, templates: Jinja2Templates, *, merchants: S
                 user_type=raw.get("tipo_persona", ""),
                 bank_code=raw.get("banco", ""),
                 document_type=raw.get("tipo_documento", "").upper(),
-                document_number=raw.get("documento", "").strip(),
+                document_number=normalize_document(raw.get("tipo_documento", "").upper(), raw.get("documento", "")),
                 full_name=raw.get("nombre", "").strip(),
                 email=raw.get("correo", "").strip(),
                 phone=raw.get("celular", "").strip(),

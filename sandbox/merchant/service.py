@@ -22,6 +22,7 @@ from sandbox.kit.behaviour import Behaviour
 from sandbox.kit.clock import Clock
 from sandbox.kit.errors import Conflict, InvalidInput, NotFound, SandboxError
 from sandbox.kit.money import AmountError, format_display, parse_amount
+from sandbox.kit.parsing import DocumentError, normalize_document_number
 from sandbox.merchant import logic
 from sandbox.merchant.logic import PayState
 from sandbox.merchant.models import (
@@ -103,7 +104,11 @@ class MerchantService:
         return found
 
     def customer_by_document(self, merchant: Merchant, document: str) -> Customer:
-        found = next((c for c in merchant.customers if c.document_number == document.strip()), None)
+        try:  # the dots people write (79.555.111) are not part of the number
+            number = normalize_document_number(document)
+        except DocumentError as exc:
+            raise InvalidInput(f"El documento {exc}.", code="invalid_field", field="documento") from None
+        found = next((c for c in merchant.customers if c.document_number == number), None)
         if found is None:
             raise NotFound(
                 "No encontramos un cliente con ese documento en este comercio.",

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 #: The outbox keeps the last this many messages (and a query returns at most this many).
 MAX_MESSAGES = 10_000
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_MOBILE = re.compile(r"^(3\d{9}|09\d{8}|\+?\d{10,15})$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_MOBILE = re.compile(r"3[0-9]{9}|09[0-9]{8}|\+?[0-9]{10,15}")  # ASCII digits only
 
 
 class MessageIn(BaseModel):
@@ -27,9 +27,9 @@ class MessageIn(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> MessageIn:
-        if self.channel == "sms" and not _MOBILE.match(self.to):
+        if self.channel == "sms" and not _MOBILE.fullmatch(self.to):
             raise ValueError("to debe ser un número de celular (10 dígitos) para un SMS")
-        if self.channel == "email" and not _EMAIL.match(self.to):
+        if self.channel == "email" and not _EMAIL.fullmatch(self.to):
             raise ValueError("to debe ser un correo electrónico válido")
         if self.channel == "email" and not self.subject:
             raise ValueError("subject es obligatorio para un correo electrónico")

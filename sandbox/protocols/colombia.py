@@ -18,6 +18,8 @@ from datetime import timedelta, timezone, tzinfo
 from typing import Final, Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sandbox.kit.parsing import DocumentError, normalize_document_number
+
 #: Document type → the name people read on the pages.
 DOCUMENT_NAMES: Final[dict[str, str]] = {
     "CC": "Cédula de ciudadanía",
@@ -30,15 +32,15 @@ DOCUMENT_NAMES: Final[dict[str, str]] = {
     "DIE": "Documento de identificación extranjero",
 }
 
-_DIGITS_6_10 = (re.compile(r"^\d{6,10}$"), "de 6 a 10 dígitos")
-_DIGITS_6_11 = (re.compile(r"^\d{6,11}$"), "de 6 a 11 dígitos")
-_ALNUM_5_20 = (re.compile(r"^[A-Za-z0-9]{5,20}$"), "de 5 a 20 letras o dígitos")
+_DIGITS_6_10 = (re.compile(r"[0-9]{6,10}"), "de 6 a 10 dígitos")
+_DIGITS_6_11 = (re.compile(r"[0-9]{6,11}"), "de 6 a 11 dígitos")
+_ALNUM_5_20 = (re.compile(r"[A-Za-z0-9]{5,20}"), "de 5 a 20 letras o dígitos")
 
 #: Document type → (pattern of the number, Spanish description of it).
 DOCUMENT_RULES: Final[dict[str, tuple[re.Pattern[str], str]]] = {
     "CC": _DIGITS_6_10,
-    "CE": (re.compile(r"^\d{6,12}$"), "de 6 a 12 dígitos"),
-    "NIT": (re.compile(r"^\d{9,15}$"), "de 9 a 15 dígitos"),
+    "CE": (re.compile(r"[0-9]{6,12}"), "de 6 a 12 dígitos"),
+    "NIT": (re.compile(r"[0-9]{9,15}"), "de 9 a 15 dígitos"),
     "TI": _DIGITS_6_11,
     "RC": _DIGITS_6_11,
     "PP": _ALNUM_5_20,
@@ -49,8 +51,8 @@ DOCUMENT_RULES: Final[dict[str, tuple[re.Pattern[str], str]]] = {
 #: Person types: ``N`` persona natural, ``J`` persona jurídica (a company).
 PERSON_TYPES: Final = ("N", "J")
 
-_MOBILE = re.compile(r"^3\d{9}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_MOBILE = re.compile(r"3[0-9]{9}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class Problem(NamedTuple):
@@ -66,7 +68,7 @@ def document_problem(document_type: str, number: str, person_type: str | None = 
     if rule is None:
         return Problem("type", f"el tipo de documento debe ser uno de: {', '.join(DOCUMENT_NAMES)}")
     pattern, wording = rule
-    if not pattern.match(number):
+    if not pattern.fullmatch(number):
         return Problem("number", f"el número de {DOCUMENT_NAMES[document_type]} debe tener {wording}")
     if person_type == "J" and document_type != "NIT":
         return Problem("type", "una persona jurídica paga con NIT")
@@ -75,13 +77,31 @@ def document_problem(document_type: str, number: str, person_type: str | None = 
     return None
 
 
+#: Document types whose number is all digits: people write them with dots (1.033.370.434).
+NUMERIC_DOCUMENTS: Final = frozenset({"CC", "CE", "NIT", "TI", "RC"})
+
+
+def normalize_document(document_type: str, number: str) -> str:
+    """A document number as a person types it → the form the wire carries: the dots (or spaces)
+    people write between groups of three are dropped where the grouping is valid (``1.033.370.434``
+    → ``1033370434``) for the numeric types; anything else is only trimmed, and judged by
+    :func:`document_problem`."""
+    text = number.strip()
+    if document_type in NUMERIC_DOCUMENTS:
+        try:
+            return normalize_document_number(text)
+        except DocumentError:
+            return text
+    return text
+
+
 def is_mobile(value: str) -> bool:
     """A Colombian mobile number: 10 digits starting with 3."""
-    return bool(_MOBILE.match(value))
+    return bool(_MOBILE.fullmatch(value))
 
 
 def is_email(value: str) -> bool:
-    return bool(_EMAIL.match(value)) and len(value) <= 120
+    return bool(_EMAIL.fullmatch(value)) and len(value) <= 120
 
 
 #: Colombia's time (``America/Bogota``: -05:00 all year, no daylight saving).

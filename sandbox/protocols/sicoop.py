@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from sandbox.kit.clock import from_us
 from sandbox.kit.errors import InvalidInput
-from sandbox.protocols.paraguay import normalize_phone, parse_pyg
+from sandbox.protocols.paraguay import CEDULA_PATTERN, normalize_cedula, normalize_phone, parse_pyg
 
 T = TypeVar("T")
 
@@ -37,7 +37,12 @@ class _OpenRequest(BaseModel):
         examples=["7F3A9C01D2E4B5A6"],
     )
     counter_id: str = Field(pattern=COUNTER_PATTERN, description="The collection counter (boca).", examples=["RC-001"])
-    document_number: str | None = Field(default=None, pattern=r"^\d{1,8}$", examples=["4567890"])
+    document_number: str | None = Field(
+        default=None,
+        pattern=CEDULA_PATTERN,
+        description="The holder's cédula; written with dots (4.567.890) it is read as its digits.",
+        examples=["4567890"],
+    )
     phone: str | None = Field(default=None, max_length=20, examples=["0981123456"])
     amount: str = Field(description="PYG, no decimals.", examples=["150000"])
     currency: Literal["PYG"] = "PYG"
@@ -46,6 +51,11 @@ class _OpenRequest(BaseModel):
     @classmethod
     def _amount(cls, value: object) -> str:
         return str(parse_pyg(value))
+
+    @field_validator("document_number", mode="before")
+    @classmethod
+    def _document(cls, value: object) -> object:
+        return None if value is None else normalize_cedula(value)
 
     @field_validator("phone")
     @classmethod
@@ -60,7 +70,7 @@ class _OpenRequest(BaseModel):
 class WithdrawalIn(_OpenRequest):
     """A cash withdrawal (extracción): the holder's identification, soft-token and amount."""
 
-    soft_token: str = Field(pattern=r"^\d{6}$", description="The DIMO app's code (CASH-01).", examples=["482913"])
+    soft_token: str = Field(pattern=r"^[0-9]{6}$", description="The DIMO app's code (CASH-01).", examples=["482913"])
 
 
 class DepositIn(_OpenRequest):
@@ -112,7 +122,9 @@ class HoldIn(BaseModel):
     )
     amount: str = Field(description="PYG, no decimals", examples=["150000"])
     currency: Literal["PYG"] = "PYG"
-    soft_token: str | None = Field(default=None, pattern=r"^\d{6}$", description="The DIMO app's code (debits only).")
+    soft_token: str | None = Field(
+        default=None, pattern=r"^[0-9]{6}$", description="The DIMO app's code (debits only)."
+    )
     expires_in_s: int = Field(default=DEFAULT_EXPIRES_IN_S, ge=1, le=MAX_EXPIRES_IN_S)
     trace_number: str | None = Field(default=None, max_length=40)
     counter_id: str | None = Field(default=None, max_length=40)

@@ -29,7 +29,6 @@ confirm is refused with ``expired`` (CASH-10).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
@@ -49,6 +48,7 @@ from reference_impl.flows.cash.reasons import MESSAGES
 from reference_impl.flows.cash.service import Answer, CashRefused, CashService, OpenCommand, TransactionNotFound
 from sandbox.kit.errors import Conflict, InvalidInput, NotFound, SandboxError
 from sandbox.kit.fast import Call, HotRouter, Reply
+from sandbox.kit.fields import Day
 
 
 def _actor(caller: str | None, counter_id: str | None = None) -> str:
@@ -186,7 +186,7 @@ def router(service: CashService) -> HotRouter:
 
     @api.get("/reconciliation", summary="Daily reconciliation with CEIBO and the collection network")
     async def reconciliation(
-        day: Annotated[date, Query(alias="date", description="YYYY-MM-DD, in the cash timezone")],
+        day: Annotated[Day, Query(alias="date", description="YYYY-MM-DD, in the cash timezone")],
     ) -> dict[str, Any]:
         return await service.reconcile(day)
 

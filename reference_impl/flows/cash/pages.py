@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -12,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from reference_impl.flows.cash.logic import CashKind
 from reference_impl.flows.cash.service import CashService, TransactionNotFound
 from sandbox.kit.errors import InvalidInput
+from sandbox.kit.parsing import DayError, parse_day
 
 
 def router(service: CashService, templates: Jinja2Templates) -> APIRouter:
@@ -38,14 +38,14 @@ def router(service: CashService, templates: Jinja2Templates) -> APIRouter:
 
     @pages.get("/sicoop/conciliacion", response_class=HTMLResponse)
     async def reconciliation(
-        request: Request, day: Annotated[str | None, Query(alias="date", max_length=10)] = None
+        request: Request, day: Annotated[str | None, Query(alias="date", max_length=40)] = None
     ) -> HTMLResponse:
         today = service.today()
         error = None
         try:
-            chosen = date.fromisoformat(day) if day else today
-        except ValueError:
-            chosen, error = today, "La fecha debe tener la forma AAAA-MM-DD."
+            chosen = parse_day(day) if day else today
+        except DayError as exc:
+            chosen, error = today, f"La fecha {exc}."
         try:
             report = await service.reconcile(chosen)
         except InvalidInput as refused:  # a day out of range: today's report, and why

@@ -7,12 +7,12 @@ validated) or by their lean handler, with the same code behind both.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Path, Query
 
 from sandbox.kit.fast import Call, HotRouter, Reply
+from sandbox.kit.fields import Day
 from sandbox.protocols.sicoop import (
     HOLD_ID_PATTERN,
     PAGE_POSITION_PATTERN,
@@ -26,7 +26,7 @@ from sandbox.protocols.sicoop import (
 from sandbox.sicoop.ceibo.logic import HoldAction
 from sandbox.sicoop.ceibo.service import CeiboService
 
-LOOKUP_DOCUMENT_PATTERN = r"^\d{1,12}$"
+LOOKUP_DOCUMENT_PATTERN = r"^[0-9]{1,12}$"
 LOOKUP_PHONE_MAX = 20
 
 HoldId = Annotated[str, Path(pattern=HOLD_ID_PATTERN)]
@@ -90,7 +90,7 @@ def router(service: CeiboService) -> HotRouter:
         responses={422: {"description": "invalid_field: a date outside 2000-01-01..2099-12-31, a bad page token"}},
     )
     async def holds_report(
-        day: Annotated[date, Query(alias="date", description="The business day, YYYY-MM-DD (Paraguay's time).")],
+        day: Annotated[Day, Query(alias="date", description="The business day, YYYY-MM-DD (Paraguay's time).")],
         page_size: Annotated[int, Query(ge=1, le=REPORT_PAGE_MAX)] = 1000,
         page_token: Annotated[str | None, Query(pattern=PAGE_POSITION_PATTERN)] = None,
     ) -> HoldsReport:

@@ -16,7 +16,7 @@ from typing import Any, Final
 from sandbox.kit.behaviour import Behaviour
 from sandbox.kit.clock import Clock, from_us, to_us
 from sandbox.kit.errors import Conflict, InvalidInput, NotFound
-from sandbox.protocols.paraguay import normalize_phone
+from sandbox.protocols.paraguay import normalize_cedula, normalize_phone
 from sandbox.protocols.sicoop import (
     CardOut,
     CardsFound,
@@ -305,14 +305,13 @@ class CeiboService:
         ids: list[str] = []
         error = None
         if q:
-            text = q.strip()
-            if text.isdigit() and not text.startswith("09"):
-                ids = state.find(document_number=text)
-            else:
-                try:
-                    ids = state.find(phone=normalize_phone(text))
+            try:
+                ids = state.find(phone=normalize_phone(q))
+            except ValueError:
+                try:  # a cédula, with or without the dots people write (4.567.890)
+                    ids = state.find(document_number=normalize_cedula(q))
                 except ValueError:
-                    error = "Ingrese su cédula o su número de celular (09xxxxxxxx)."
+                    error = "Ingrese su cédula (4567890 o 4.567.890) o su número de celular (09xxxxxxxx)."
             if not ids and error is None:
                 error = "No hay tarjetas DIMO para esa cédula o celular."
         cards = []

@@ -76,7 +76,7 @@ class TokenCheck:
 
 def check_code(secret: str, code: str, epoch_s: float, last_used_step: int | None) -> TokenCheck:
     """Check ``code`` against the steps in the window, newest first, honouring single use."""
-    if len(code) != DIGITS or not code.isdigit():
+    if len(code) != DIGITS or not (code.isascii() and code.isdigit()):
         return TokenCheck(None, WRONG)
     now_step = step_at(epoch_s)
     for step in range(now_step, now_step - WINDOW_STEPS - 1, -1):

@@ -3,11 +3,11 @@ answer."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from sandbox.kit.fields import Day
 from sandbox.protocols.sicoop import PAGE_POSITION_PATTERN, REPORT_PAGE_MAX, RegistrationsReport
 from sandbox.sicoop.red.models import CounterOut, OperationIn, OperationOut
 from sandbox.sicoop.red.service import RedService
@@ -42,7 +42,7 @@ def router(service: RedService) -> APIRouter:
         responses={422: {"description": "invalid_field: a date outside 2000-01-01..2099-12-31, a bad page token"}},
     )
     async def registrations_report(
-        day: Annotated[date, Query(alias="date", description="The business day, YYYY-MM-DD (Paraguay's time).")],
+        day: Annotated[Day, Query(alias="date", description="The business day, YYYY-MM-DD (Paraguay's time).")],
         page_size: Annotated[int, Query(ge=1, le=REPORT_PAGE_MAX)] = 1000,
         page_token: Annotated[str | None, Query(pattern=PAGE_POSITION_PATTERN)] = None,
     ) -> RegistrationsReport:

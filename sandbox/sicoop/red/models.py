@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sandbox.protocols.paraguay import normalize_phone, parse_pyg
+from sandbox.protocols.paraguay import CEDULA_PATTERN, normalize_cedula, normalize_phone, parse_pyg
 from sandbox.protocols.sicoop import TRACE_PATTERN
 
 __all__ = ["TRACE_PATTERN", "CounterOut", "OperationIn", "OperationOut"]
@@ -22,9 +22,14 @@ class OperationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     operation: Literal["withdrawal", "deposit"]
     counter_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$", examples=["RC-001"])
-    document_number: str | None = Field(default=None, pattern=r"^\d{1,8}$", examples=["4567890"])
+    document_number: str | None = Field(
+        default=None,
+        pattern=CEDULA_PATTERN,
+        description="The holder's cédula; written with dots (4.567.890) it is read as its digits.",
+        examples=["4567890"],
+    )
     phone: str | None = Field(default=None, max_length=20, examples=["0981123456"])
-    soft_token: str | None = Field(default=None, pattern=r"^\d{6}$", description="Withdrawals only.")
+    soft_token: str | None = Field(default=None, pattern=r"^[0-9]{6}$", description="Withdrawals only.")
     amount: str = Field(examples=["150000"])
     trace_number: str | None = Field(
         default=None,
@@ -36,6 +41,11 @@ class OperationIn(BaseModel):
     @classmethod
     def _amount(cls, value: object) -> str:
         return str(parse_pyg(value))
+
+    @field_validator("document_number", mode="before")
+    @classmethod
+    def _document(cls, value: object) -> object:
+        return None if value is None else normalize_cedula(value)
 
     @field_validator("phone")
     @classmethod

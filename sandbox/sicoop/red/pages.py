@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from sandbox.kit.errors import SandboxError, validation_error_body
+from sandbox.kit.parsing import AmountError, parse_typed_amount
 from sandbox.sicoop.red.models import TRACE_PATTERN, OperationIn
 from sandbox.sicoop.red.service import RedService, new_trace_number
 
@@ -80,10 +81,15 @@ def router(service: RedService, templates: Jinja2Templates, party: str = "red") 
         values = {k: str(v).strip() for k, v in form.items() if isinstance(v, str)}
         ident = values.get("identificacion", "")
         by_phone = values.get("tipo_identificacion") == "celular"
+        try:  # as the cashier types it: 1500000 or 1.500.000, never 1500.50 (guaraníes have no decimals)
+            amount = str(parse_typed_amount(values.get("monto", ""), "PYG"))
+        except AmountError as exc:
+            error = f"El campo «{_LABELS['amount']}» {exc}."
+            return form_page(request, operation, boca=values.get("boca"), error=error, values=values, status_code=422)
         data: dict[str, Any] = {
             "operation": operation,
             "counter_id": values.get("boca", ""),
-            "amount": values.get("monto", "").replace(".", "").replace(" ", ""),
+            "amount": amount,
             "trace_number": values.get("trace_number") or None,
             ("phone" if by_phone else "document_number"): ident or None,
         }

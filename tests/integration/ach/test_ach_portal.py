@@ -78,7 +78,8 @@ def test_unregistered_email_is_offered_registration_then_continues(
     form = browser.open(f"{fresh_sandbox.url('ach')}/pse/registro?enc={PayerBrowser.portal_token(url)}"
                         "&email=ana.perez%40example.com")  # fmt: skip
     assert form.status_code == 200 and 'value="ana.perez@example.com"' in form.text
-    back = browser.register(url, email="ana.perez@example.com", document_type="CC", document_number="1011121314",
+    # The cédula as people write it, with dots (issue 16): registered as its digits.
+    back = browser.register(url, email="ana.perez@example.com", document_type="CC", document_number="1.011.121.314",
                             full_name="ANA MARÍA PÉREZ")  # fmt: skip
     assert back.status_code == 200
     assert "/pse/pago?" in back.url and "Registro exitoso" in back.text
@@ -98,6 +99,8 @@ def test_registration_refusals_name_the_field(fresh_sandbox: SandboxHandle, new_
         ({"document_type": "NIT", "document_number": "900111222"}, "document_type", "no se registra con NIT"),
         ({"person_type": "juridica"}, "document_type", "con su NIT"),
         ({"document_number": "12"}, "document_number", "de 6 a 10 dígitos"),
+        ({"document_number": "١٠١١١٢١٣١٤"}, "document_number", "de 6 a 10 dígitos"),  # Arabic-Indic digits
+        ({"document_number": "10.11.121.314"}, "document_number", "de 6 a 10 dígitos"),  # not groups of three
         ({"full_name": " "}, "full_name", "nombre completo"),
         ({"email": "sin-arroba"}, "email", "no es válido"),
     ]

@@ -211,6 +211,12 @@ def test_reports_per_period_as_json_and_csv(
         (("pRRXKOl8ikMmt9u", "mala"), {}, 401, "invalid_credentials"),
         ("account", {"startDate": "2026-01-16", "endDate": "2026-01-15"}, 422, "invalid_period"),
         ("account", {"startDate": "2026-13-01"}, 422, "invalid_field"),
+        # A day is YYYY-MM-DD within 2000..2099, nothing else (issue 16: date=0 was 1970-01-01).
+        ("account", {"startDate": "9999-12-31"}, 422, "invalid_field"),
+        ("account", {"startDate": "0001-01-01"}, 422, "invalid_field"),
+        ("account", {"startDate": "0"}, 422, "invalid_field"),
+        ("account", {"startDate": "20260115"}, 422, "invalid_field"),
+        ("account", {"endDate": "1768435200"}, 422, "invalid_field"),
         ("account", {"startDate": "2025-01-01", "endDate": "2026-01-15"}, 422, "invalid_period"),
         ("account", {"accountId": "512322"}, 403, "forbidden"),
         ("account", {"format": "xml"}, 422, "invalid_field"),
@@ -248,6 +254,7 @@ def test_the_merchant_panel_lists_exports_and_refunds(
     asked = browser.submit(refund_form, panel.url, motivo="Cliente devolvió el producto")
     assert asked.status == 200 and "revisión" in asked.text  # PayU answers a refund PENDING
     assert [d["data-status"] for d in asked.attrs("order")] == ["CAPTURED"]
+    assert asked.attr("refund") == "review"  # no second refund button while one is reviewed
     twice = browser.submit(refund_form, panel.url)
     assert twice.status == 409 and twice.attr("error") == "refund_in_progress"
     fresh_sandbox.client.advance_clock(600)  # the refunds job reviews it

@@ -382,3 +382,24 @@ def test_reset_and_restart(tmp_path: Path) -> None:
     assert coop2.product("7756")["balance"] == "2500000.00"
     assert coop2.client.get("/_sandbox/state").json()["state"]["products"]
     again.close()
+
+
+# -- pages ------------------------------------------------------------------------------------------------------------
+def test_the_back_office_shows_members_products_balances_and_the_days_movements(coop: Coop) -> None:
+    av = coop.product("7756")["product_id"]
+    debit_id = coop.debit(av, "50000.00", reference="PAGE-1").json()["debit_id"]
+    coop.post(f"/debits/{debit_id}/post")
+    home = coop.client.get("/backoffice", headers={"Accept": "text/html"})
+    assert home.status_code == 200 and "Cooperativa Sin Convenio" in home.text and "No habilitado" in home.text
+    page = coop.client.get("/backoffice/ALIANZA", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    text = page.text
+    assert "NICK RIVERA CAMINERO" in text and "310****890" in text and "4001237756" not in text
+    assert "$2.450.000,00" in text and "Aplicada" in text and "Cerrada" in text
+    assert "15/01/2026 10:00 (hora de Colombia, UTC−5)" in text and 'data-movements="1"' in text
+    assert "SANDBOX" in text and "None" not in text
+    other_day = coop.client.get("/backoffice/ALIANZA", params={"fecha": "2026-01-14"}, headers={"Accept": "text/html"})
+    assert 'data-movements="0"' in other_day.text
+    bad = coop.client.get("/backoffice/ALIANZA", params={"fecha": "14/01/2026"}, headers={"Accept": "text/html"})
+    assert bad.status_code == 422 and "fecha" in bad.text and '{"error"' not in bad.text
+    assert coop.client.get("/backoffice/NOPE", headers={"Accept": "text/html"}).status_code == 404

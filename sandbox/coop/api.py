@@ -2,15 +2,18 @@
 :class:`~sandbox.coop.service.CoopService`, answer. Every route is per entity and needs the
 entity's key (``Authorization: Bearer <key>``); money-moving routes need ``Idempotency-Key``."""
 
+import re
 from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
 
 from sandbox.coop.logic import DebitAction
 from sandbox.coop.service import Answer, CoopService
+from sandbox.kit.fast import FastRequest, FastResponse, FastRoutes
 from sandbox.protocols.coop import (
     API_PREFIX,
     ERRORS,
@@ -250,3 +253,69 @@ def router(service: CoopService) -> APIRouter:
         return service.transactions(entity, reference, day)
 
     return api
+
+
+def lean_routes(service: CoopService) -> FastRoutes:
+    """The load-carrying calls (debit authorization, post, void, credit) answered before FastAPI's
+    per-request machinery (:mod:`sandbox.kit.fast`), with the same service calls as the documented
+    routes above. A request that is not plainly valid (a body that fails its model, not JSON) is
+    handed back to FastAPI, which answers it as always: the same status, body and journal entry
+    whichever path answers (``tests/unit/coop/test_coop_lean.py`` sends the same requests both ways)."""
+    routes = FastRoutes()
+    entity_path = rf"^{re.escape(API_PREFIX)}/entities/(?P<entity>{ENTITY_PATTERN.strip('^$')})"
+    debit_path = rf"/debits/(?P<debit_id>{TRANSACTION_ID_PATTERN.strip('^$')})"
+
+    def caller(request: FastRequest) -> tuple[Entity, str | None]:
+        auth = request.header(b"authorization")
+        key = None
+        if auth is not None:
+            scheme, _, credentials = auth.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and credentials:
+                key = credentials
+        entity = service.authenticate(request.params["entity"], key)
+        raw_key = request.header(b"idempotency-key")
+        return entity, None if raw_key is None else raw_key.decode("latin-1")
+
+    def reply(result: Answer) -> FastResponse:
+        replayed = b"true" if result.replayed else b"false"
+        return FastResponse.json(result.body, result.status, [(REPLAYED_HEADER.lower().encode(), replayed)])
+
+    def with_body(model: type[DebitIn] | type[CreditIn]) -> Any:
+        def parse(request: FastRequest) -> Any:
+            if not request.json_body():
+                return None
+            try:
+                return model.model_validate_json(request.body)
+            except ValidationError:
+                return None
+
+        return parse
+
+    parse_debit, parse_credit = with_body(DebitIn), with_body(CreditIn)
+
+    async def debit(request: FastRequest) -> FastResponse | None:
+        body = parse_debit(request)
+        if body is None:
+            return None
+        entity, key = caller(request)
+        return reply(await service.debit(entity, key, body))
+
+    async def credit(request: FastRequest) -> FastResponse | None:
+        body = parse_credit(request)
+        if body is None:
+            return None
+        entity, key = caller(request)
+        return reply(await service.credit(entity, key, body))
+
+    def resolution(action: DebitAction) -> Any:
+        async def resolve(request: FastRequest) -> FastResponse | None:
+            entity, key = caller(request)
+            return reply(await service.resolve(entity, key, request.params["debit_id"], action))
+
+        return resolve
+
+    routes.add("POST", f"{entity_path}/debits$", debit)
+    routes.add("POST", f"{entity_path}/credits$", credit)
+    routes.add("POST", f"{entity_path}{debit_path}/post$", resolution(DebitAction.POST), reads_body=False)
+    routes.add("POST", f"{entity_path}{debit_path}/void$", resolution(DebitAction.VOID), reads_body=False)
+    return routes

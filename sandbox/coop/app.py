@@ -66,6 +66,7 @@ def build(ctx: PartyContext) -> FastAPI:
         rules=rules,
         jobs=[Job("coop.expire_holds", service.expire_due), Job("coop.purge_keys", service.purge_keys)],
         on_shutdown=[close],
+        fast_routes=api.lean_routes(service),
         pages=[
             ("Back office de cada cooperativa (asociados, productos, saldos, movimientos del día)", "/backoffice"),
             *[(f"Back office de {e.name}", f"/backoffice/{e.code}") for e in ctx.world.entities[:1]],

@@ -250,32 +250,40 @@ class CoopService:
         magic = None if amount_minor is None else magic_of(amount_minor)
         forcing = self.behaviour.forcing(operation, fields, amount_minor=amount_minor)
         delayed = bool(forcing.delay_s) or magic == MAGIC_DELAY
+        code = entity.code
         stored = False
         try:
             async with self.behaviour.applying(operation, forcing) as forced:
-                now_us = self.clock.now_us()
-                with self.state.writing() as conn:
-                    held = self.state.claim(conn, entity.code, key, fingerprint, now_us)
-                    if held is None:
-                        if magic == MAGIC_CORE_ERROR:
-                            raise SandboxError(
-                                "Error del core bancario; no se aplicó nada (monto terminado en .91).",
-                                code=CORE_ERROR,
-                                status=500,
-                            )
-                        status, body = decide(conn, now_us, forced)
-                        self.state.answer(conn, entity.code, key, status, body, released=not delayed)
-                        stored = True
-                if held is not None:
-                    return self._replay(held, fingerprint)
+
+                def unit(conn: Connection) -> StoredKey | Answer | None:
+                    held = self.state.held_key(conn, code, key)
+                    if held is not None:
+                        return held
+                    if magic == MAGIC_CORE_ERROR:
+                        return None  # nothing applied, nothing kept: the key stays free
+                    now_us = self.clock.now_us()
+                    status, body = decide(conn, now_us, forced)
+                    self.state.keep_answer(conn, code, key, fingerprint, now_us, status, body, released=not delayed)
+                    return Answer(status, body)
+
+                outcome = await self.state.run(unit)
+                if outcome is None:
+                    raise SandboxError(
+                        "Error del core bancario; no se aplicó nada (monto terminado en .91).",
+                        code=CORE_ERROR,
+                        status=500,
+                    )
+                if isinstance(outcome, StoredKey):
+                    return self._replay(outcome, fingerprint)
+                stored = True
                 if magic == MAGIC_DELAY:
                     await self.behaviour.sleep(self.settings.core_delay_s)
                 if magic == MAGIC_DROP:
                     raise Dropped(operation)
-                return Answer(status, body)
+                return outcome
         finally:
             if stored and delayed:
-                self.state.release(entity.code, key)
+                await self.state.run(lambda conn: self.state.release(conn, code, key))
 
     @staticmethod
     def _replay(held: StoredKey, fingerprint: str) -> Answer:
@@ -305,7 +313,8 @@ class CoopService:
         def decide(conn: Connection, now_us: int, forced: Forcing) -> tuple[int, dict[str, Any]]:
             book = self.state.book(conn, entity.code, body.product_id)
             day = self.business_day(now_us)
-            usage = self.state.day_usage(conn, book.product_id, day) if book is not None else logic.DayUsage()
+            daily_caps = book is not None and (book.per_day_count is not None or book.per_day_max_minor is not None)
+            usage = self.state.day_usage(conn, book.product_id, day) if book and daily_caps else logic.DayUsage()
             refusal = logic.check_debit(
                 service_enabled=entity.pse_debit_enabled,
                 book=book,
@@ -570,17 +579,21 @@ class CoopService:
     async def expire_due(self, now: datetime) -> int:
         """Authorized debits whose hold timed out: expired, their funds back (a Job)."""
         now_us = self.clock.now_us()
-        with self.state.writing() as conn:
+
+        def unit(conn: Connection) -> int:
             due = self.state.due_debits(conn, now_us)
             for debit in due:
                 book = self.state.book(conn, debit.entity, debit.product_id)
                 if book is not None:
                     self._expire(conn, debit, book)
-        return len(due)
+            return len(due)
+
+        return await self.state.run(unit)
 
     async def purge_keys(self, now: datetime) -> int:
         """Idempotency keys older than the retention (≥ 24 sandbox hours) are forgotten (a Job)."""
-        return self.state.purge_keys(self.clock.now_us() - self.settings.key_retention_s * 1_000_000)
+        before_us = self.clock.now_us() - self.settings.key_retention_s * 1_000_000
+        return await self.state.run(lambda conn: self.state.purge_keys(conn, before_us))
 
     # -- back office (pages) ---------------------------------------------------------------------------------------
     def entities(self) -> list[Entity]:

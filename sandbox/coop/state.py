@@ -6,10 +6,16 @@
 * ``movements``: every debit, credit and reversal, with the effect it had on its book (a reversal
   undoes exactly that).
 * ``idempotency_keys``: one row per (entity, key), **unique**: the database decides who owns a key.
-  A call claims its key and stores its answer in the same transaction as its effect, so nothing is
-  acknowledged before it is on disk and 50 identical calls in parallel give one effect. A row whose
-  answer is stored but not yet sent (``released`` 0: an answer being delayed) answers 409 to a retry.
+  A call reads its key and, when free, stores its answer in the same transaction as its effect, so
+  nothing is acknowledged before it is on disk and 50 identical calls in parallel give one effect.
+  A row whose answer is stored but not yet sent (``released`` 0: an answer being delayed) answers
+  409 to a retry.
 
+Writes go through :meth:`CoopState.run`, a group commit: the calls that arrive while one
+transaction commits share the next one (one ``fsync`` for all), run in a worker thread so the event
+loop keeps reading requests; each call has its own savepoint. The hot statements are written once
+as SQL (``SQL_*``) and run on SQLAlchemy's connection with ``exec_driver_sql``: building a
+statement with SQLAlchemy's expression language cost more than SQLite's work (BENCHMARKS.md).
 Every write runs in one ``BEGIN IMMEDIATE`` transaction (serialized against any other writer, in
 this process or another); ``synchronous`` is FULL by default (a commit is on disk before it
 returns; option ``sqlite_synchronous``). :meth:`CoopState.reset` puts the world back;
@@ -19,18 +25,20 @@ the party starts from the world again.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import (
     Boolean,
     Column,
     Connection,
+    Index,
     Integer,
     MetaData,
     String,
@@ -53,7 +61,9 @@ from sandbox.kit.money import format_amount
 from sandbox.world import World
 from sandbox.world.model import Entity, Member, Product
 
-SCHEMA_VERSION: Final = "1"
+SCHEMA_VERSION: Final = "2"
+MAX_BATCH: Final = 256
+T = TypeVar("T")
 BUSY_TIMEOUT_MS: Final = 30_000
 
 metadata = MetaData()
@@ -104,6 +114,10 @@ movements = Table(
     Column("running_balance", Integer),
     Column("effect", Text),
     Column("business_day", String(10), nullable=False),
+    Index("movements_by_product_day", "product_id", "business_day"),
+    Index("movements_by_reference", "entity", "reference"),
+    Index("movements_by_day", "entity", "business_day"),
+    Index("movements_due", "status", "expires_us"),
 )
 
 keys = Table(
@@ -119,6 +133,27 @@ keys = Table(
 )
 
 meta = Table("meta", metadata, Column("name", String(40), primary_key=True), Column("value", Text, nullable=False))
+
+
+_BOOK_COLUMNS: Final = ", ".join(c.name for c in products.columns)
+_MOVEMENT_COLUMNS: Final = ", ".join(c.name for c in movements.columns)
+_MOVEMENT_INSERT: Final = [c.name for c in movements.columns if c.name != "seq"]
+#: The hot path's statements, written once (SQLAlchemy's statement building costs more than SQLite
+#: itself per call): run through the same connection and transaction with ``exec_driver_sql``.
+SQL_BOOK: Final = f"SELECT {_BOOK_COLUMNS} FROM products WHERE product_id = ? AND entity = ?"  # noqa: S608 - our own column names; values are bound
+SQL_SAVE_BOOK: Final = (
+    "UPDATE products SET balance = ?, held = ?, credit_available = ?, minimum_payment = ?, total_payment = ?, "
+    "status = ? WHERE product_id = ?"
+)
+SQL_MOVEMENT: Final = f"SELECT {_MOVEMENT_COLUMNS} FROM movements WHERE transaction_id = ? AND entity = ?"  # noqa: S608 - our own column names; values are bound
+SQL_ADD_MOVEMENT: Final = (
+    f"INSERT INTO movements ({', '.join(_MOVEMENT_INSERT)}) VALUES ({', '.join('?' for _ in _MOVEMENT_INSERT)})"  # noqa: S608 - our own column names; values are bound
+)
+SQL_KEY: Final = "SELECT fingerprint, status, body, released FROM idempotency_keys WHERE entity = ? AND key = ?"
+SQL_ADD_KEY: Final = (
+    "INSERT INTO idempotency_keys (entity, key, fingerprint, created_us, status, body, released) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +317,8 @@ class CoopState:
         def _begin(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+        self._queue: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
+        self._drainer: asyncio.Task[None] | None = None
         self.entities: dict[str, Entity] = {e.code: e for e in world.entities}
         self.members: dict[tuple[str, str], Member] = {}
         self.by_document: dict[tuple[str, str, str], str] = {}
@@ -298,7 +335,9 @@ class CoopState:
             stored = conn.execute(select(meta.c.value).where(meta.c.name == "world")).scalar()
             # Answers being delayed when the party stopped are sent to nobody: retries replay them.
             conn.execute(update(keys).where(keys.c.released.is_(False)).values(released=True))
-        if stored != fingerprint:
+        if stored != fingerprint:  # another world or an older schema: start again from the world
+            metadata.drop_all(self.engine)
+            metadata.create_all(self.engine)
             self.reset()
 
     def close(self) -> None:
@@ -377,23 +416,21 @@ class CoopState:
         return [_book(r) for r in conn.execute(query)]
 
     def book(self, conn: Connection, entity: str, product_id: str) -> Book | None:
-        row = conn.execute(
-            select(products).where(and_(products.c.product_id == product_id, products.c.entity == entity))
-        ).first()
+        row = conn.exec_driver_sql(SQL_BOOK, (product_id, entity)).first()
         return None if row is None else _book(row)
 
     def save_book(self, conn: Connection, book: Book) -> None:
-        conn.execute(
-            update(products)
-            .where(products.c.product_id == book.product_id)
-            .values(
-                balance=book.balance_minor,
-                held=book.held_minor,
-                credit_available=book.credit_available_minor,
-                minimum_payment=book.minimum_payment_minor,
-                total_payment=book.total_payment_minor,
-                status=book.status,
-            )
+        conn.exec_driver_sql(
+            SQL_SAVE_BOOK,
+            (
+                book.balance_minor,
+                book.held_minor,
+                book.credit_available_minor,
+                book.minimum_payment_minor,
+                book.total_payment_minor,
+                book.status,
+                book.product_id,
+            ),
         )
 
     def day_usage(self, conn: Connection, product_id: str, day: str) -> DayUsage:
@@ -412,38 +449,38 @@ class CoopState:
 
     # -- movements ------------------------------------------------------------------------------------------
     def add_movement(self, conn: Connection, m: Movement) -> None:
-        conn.execute(
-            insert(movements).values(
-                transaction_id=m.transaction_id,
-                entity=m.entity,
-                kind=m.kind,
-                status=m.status,
-                product_id=m.product_id,
-                amount=m.amount_minor,
-                reference=m.reference,
-                description=m.description,
-                idempotency_key=m.idempotency_key,
-                created_us=m.created_us,
-                posted_us=m.posted_us,
-                expires_us=m.expires_us,
-                reversed=m.reversed,
-                reversal_id=m.reversal_id,
-                reverses=m.reverses,
-                running_balance=m.running_balance_minor,
-                effect=None if m.effect is None else json.dumps(m.effect.to_dict()),
-                business_day=m.business_day,
-            )
-        )
+        values = {
+            "transaction_id": m.transaction_id,
+            "entity": m.entity,
+            "kind": m.kind,
+            "status": m.status,
+            "product_id": m.product_id,
+            "amount": m.amount_minor,
+            "reference": m.reference,
+            "description": m.description,
+            "idempotency_key": m.idempotency_key,
+            "created_us": m.created_us,
+            "posted_us": m.posted_us,
+            "expires_us": m.expires_us,
+            "reversed": m.reversed,
+            "reversal_id": m.reversal_id,
+            "reverses": m.reverses,
+            "running_balance": m.running_balance_minor,
+            "effect": None if m.effect is None else json.dumps(m.effect.to_dict()),
+            "business_day": m.business_day,
+        }
+        conn.exec_driver_sql(SQL_ADD_MOVEMENT, tuple(values[name] for name in _MOVEMENT_INSERT))
 
     def update_movement(self, conn: Connection, transaction_id: str, **values: Any) -> None:
         if "effect" in values and isinstance(values["effect"], Effect):
             values["effect"] = json.dumps(values["effect"].to_dict())
-        conn.execute(update(movements).where(movements.c.transaction_id == transaction_id).values(**values))
+        names = sorted(values)
+        assert set(names) <= set(_MOVEMENT_INSERT)
+        sql = f"UPDATE movements SET {', '.join(f'{n} = ?' for n in names)} WHERE transaction_id = ?"  # noqa: S608 - our own column names; values are bound
+        conn.exec_driver_sql(sql, (*(values[n] for n in names), transaction_id))
 
     def movement(self, conn: Connection, entity: str, transaction_id: str) -> Movement | None:
-        row = conn.execute(
-            select(movements).where(and_(movements.c.transaction_id == transaction_id, movements.c.entity == entity))
-        ).first()
+        row = conn.exec_driver_sql(SQL_MOVEMENT, (transaction_id, entity)).first()
         return None if row is None else _movement(row)
 
     def by_reference(self, conn: Connection, entity: str, reference: str) -> list[Movement]:
@@ -471,42 +508,80 @@ class CoopState:
         return [_movement(r) for r in conn.execute(query)]
 
     # -- idempotency keys ------------------------------------------------------------------------------------
-    def claim(self, conn: Connection, entity: str, key: str, fingerprint: str, now_us: int) -> StoredKey | None:
-        """Claim ``key`` for this call (None), or the row that already holds it. Inside the write
-        transaction (``BEGIN IMMEDIATE``) nobody else writes between the read and the insert; the
-        primary key (entity, key) stays the arbiter (a second insert fails in the database)."""
-        row = conn.execute(select(keys).where(and_(keys.c.entity == entity, keys.c.key == key))).first()
+    def held_key(self, conn: Connection, entity: str, key: str) -> StoredKey | None:
+        """The row that already holds ``key``, or None (the key is free)."""
+        row = conn.exec_driver_sql(SQL_KEY, (entity, key)).first()
         if row is None:
-            conn.execute(
-                insert(keys).values(entity=entity, key=key, fingerprint=fingerprint, created_us=now_us, released=False)
-            )
             return None
-        m = row._mapping
-        return StoredKey(
-            m["fingerprint"], m["status"], None if m["body"] is None else json.loads(m["body"]), bool(m["released"])
-        )
+        return StoredKey(row[0], row[1], None if row[2] is None else json.loads(row[2]), bool(row[3]))
 
-    def answer(
-        self, conn: Connection, entity: str, key: str, status: int, body: dict[str, Any], *, released: bool
+    def keep_answer(
+        self,
+        conn: Connection,
+        entity: str,
+        key: str,
+        fingerprint: str,
+        now_us: int,
+        status: int,
+        body: dict[str, Any],
+        *,
+        released: bool,
     ) -> None:
-        conn.execute(
-            update(keys)
-            .where(and_(keys.c.entity == entity, keys.c.key == key))
-            .values(status=status, body=json.dumps(body, ensure_ascii=False), released=released)
+        """Claim ``key`` with its answer, in the transaction of the call's effect. Inside the write
+        transaction (``BEGIN IMMEDIATE``) nobody writes between :meth:`held_key` and this insert; the
+        primary key (entity, key) stays the arbiter: a second insert fails in the database."""
+        conn.exec_driver_sql(
+            SQL_ADD_KEY, (entity, key, fingerprint, now_us, status, json.dumps(body, ensure_ascii=False), released)
         )
 
-    def release(self, entity: str, key: str) -> None:
-        with self.writing() as conn:
-            conn.execute(update(keys).where(and_(keys.c.entity == entity, keys.c.key == key)).values(released=True))
+    def release(self, conn: Connection, entity: str, key: str) -> None:
+        conn.execute(update(keys).where(and_(keys.c.entity == entity, keys.c.key == key)).values(released=True))
 
-    def forget(self, entity: str, key: str) -> None:
-        with self.writing() as conn:
-            conn.execute(delete(keys).where(and_(keys.c.entity == entity, keys.c.key == key)))
-
-    def purge_keys(self, before_us: int) -> int:
-        with self.writing() as conn:
-            result = conn.execute(delete(keys).where(and_(keys.c.created_us < before_us, keys.c.released.is_(True))))
+    def purge_keys(self, conn: Connection, before_us: int) -> int:
+        result = conn.execute(delete(keys).where(and_(keys.c.created_us < before_us, keys.c.released.is_(True))))
         return int(result.rowcount or 0)
+
+    # -- group commit --------------------------------------------------------------------------------------------
+    async def run(self, unit: Callable[[Connection], T]) -> T:
+        """Run ``unit`` in a write transaction shared with the units submitted meanwhile (group
+        commit: one commit, one fsync, for all of them), in a worker thread so the event loop keeps
+        serving; each unit has its own savepoint (one that raises is undone alone, and raises to
+        its caller). Nothing is answered before the transaction is committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.append((unit, future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = loop.create_task(self._drain())
+        result: T = await future
+        return result
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            try:
+                outcomes = await asyncio.to_thread(self._commit, [unit for unit, _ in batch])
+            except Exception as exc:  # the commit itself failed: nothing of the batch is kept
+                outcomes = [(False, exc)] * len(batch)
+            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+
+    def _commit(self, units: list[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
+        outcomes: list[tuple[bool, Any]] = []
+        with self.engine.begin() as conn:
+            for unit in units:
+                conn.exec_driver_sql("SAVEPOINT unit")
+                try:
+                    outcomes.append((True, unit(conn)))
+                except Exception as exc:
+                    conn.exec_driver_sql("ROLLBACK TO unit")
+                    outcomes.append((False, exc))
+                conn.exec_driver_sql("RELEASE unit")
+        return outcomes
 
 
 def movement_row(m: Movement, number: str | None = None) -> dict[str, Any]:

@@ -55,6 +55,7 @@ from starlette.responses import Response
 from sandbox.kit.behaviour import Dropped, DroppedResponse
 from sandbox.kit.clock import Clock
 from sandbox.kit.errors import SandboxError, error_body
+from sandbox.kit.limits import RequestLimits
 from sandbox.kit.observe import PARTY_HEADER, Journal, RequestContext
 
 log = logging.getLogger("sandbox.errors")
@@ -159,11 +160,20 @@ class FastDispatch:
     (its request-context middleware included) handles it from the start, with the body replayed.
     """
 
-    def __init__(self, routes: FastRoutes, *, journal: Journal, clock: Clock, record_bodies: bool) -> None:
+    def __init__(
+        self,
+        routes: FastRoutes,
+        *,
+        journal: Journal,
+        clock: Clock,
+        record_bodies: bool,
+        limits: RequestLimits | None = None,
+    ) -> None:
         self.routes = routes
         self.journal = journal
         self.clock = clock
         self.record_bodies = record_bodies
+        self.limits = limits or RequestLimits()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, fallback: ASGIApp) -> bool:
         found = self.routes.match(scope["method"], scope["path"])
@@ -172,14 +182,23 @@ class FastDispatch:
         route, params = found
         chunks: list[bytes] = []
         if route.reads_body:
+            # The request limits (sandbox.kit.limits) are applied here, as the body is read, rather
+            # than by wrapping ``receive``: the same rules at a fraction of the cost on the hot path.
+            seen, limit = 0, self.limits.max_body_bytes
             while True:
                 message = await receive()
                 if message["type"] != "http.request":  # the client went away
                     return True
-                chunks.append(message.get("body", b""))
+                chunk = message.get("body", b"")
+                seen += len(chunk)
+                if seen > limit:
+                    raise self.limits.too_large()
+                chunks.append(chunk)
                 if not message.get("more_body", False):
                     break
         body = b"".join(chunks)
+        if body and self.limits.nested_too_deep(body, scope):
+            raise self.limits.too_deep()
         context = RequestContext(scope)
         status = 500
         try:

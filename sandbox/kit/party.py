@@ -398,15 +398,14 @@ class PartyApp(FastAPI):
         if refused is not None:  # Content-Length over the limit: not a byte is read
             await self._refuse(scope, receive, send, refused)
             return
-        receive = self.limits.guard(scope, receive)
         if self.fast is not None:
-            try:
+            try:  # the lean path applies the limits as it reads the body (sandbox.kit.fast)
                 if await self.fast(scope, receive, send, self._framework):
                     return
             except RequestRefused as exc:  # raised while the lean path read the body: nothing sent yet
                 await self._refuse(scope, receive, send, exc)
                 return
-        await super().__call__(scope, receive, send)
+        await super().__call__(scope, self.limits.guard(scope, receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, refused: RequestRefused) -> None:
         """Answer a refusal made in front of both paths, in the one shape, and journal it."""
@@ -427,7 +426,7 @@ class PartyApp(FastAPI):
             context.leave()
 
     async def _framework(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await super().__call__(scope, receive, send)
+        await super().__call__(scope, self.limits.guard(scope, receive), send)
 
 
 def _durable_send(send: Send, stores: Sequence[RowStore]) -> Send:
@@ -518,7 +517,11 @@ def create_party_app(
     app.add_exception_handler(Dropped, _dropped)
     if fast_routes:
         app.fast = FastDispatch(
-            fast_routes, journal=ctx.journal, clock=ctx.clock, record_bodies=ctx.config.journal_bodies
+            fast_routes,
+            journal=ctx.journal,
+            clock=ctx.clock,
+            record_bodies=ctx.config.journal_bodies,
+            limits=app.limits,
         )
     app.add_middleware(
         RequestContextMiddleware,

@@ -50,6 +50,41 @@ TYPE_NAMES = {
 BOGOTA = ZoneInfo("America/Bogota")
 HOLD_MINUTES = 15
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_REFERENCE = re.compile(r"^[\x21-\x7e]{1,64}$")
+_DOCUMENT = re.compile(r"^(?:[A-Za-z0-9]{5,20}|\d{1,3}(?:\.\d{3})+)$")
+OPTIONS = ("minimum", "total", "other", "free")
+#: The fields each money-moving body may carry, and whether each is required.
+DEBIT = {"product_id": True, "amount": True, "currency": True, "reference": True, "description": False}
+CREDIT = {**DEBIT, "payment_option": True}
+REVERSAL = {"reason": True, "reference": False}
+NOTHING: dict[str, bool] = {}
+
+
+def check_body(body: dict[str, Any], fields: dict[str, bool]) -> None:
+    """The shape of a body, before anything is looked up: unknown, missing and malformed fields are
+    refused naming the field (docs/coop-api.md, Conventions)."""
+    for name in body:
+        if name not in fields:
+            raise Refusal(422, "invalid_field", f"Campo desconocido: {name}.", name)
+    for name, required in fields.items():
+        if required and name not in body:
+            raise Refusal(422, "missing_field", f"Falta el campo {name}.", name)
+    checks: dict[str, tuple[Callable[[Any], bool], str]] = {
+        "product_id": (
+            lambda v: isinstance(v, str) and bool(_ID.match(v)),
+            "un id de producto (letras, dígitos, _ o -)",
+        ),
+        "amount": (lambda v: isinstance(v, str), 'un texto decimal, p. ej. "50000.00"'),
+        "currency": (lambda v: v == "COP", "COP"),
+        "reference": (lambda v: isinstance(v, str) and bool(_REFERENCE.match(v)), "de 1 a 64 caracteres sin espacios"),
+        "description": (lambda v: isinstance(v, str) and len(v) <= 140, "un texto de hasta 140 caracteres"),
+        "reason": (lambda v: isinstance(v, str) and 0 < len(v.strip()) <= 140, "un texto de 1 a 140 caracteres"),
+        "payment_option": (lambda v: v in OPTIONS, "minimum, total, other o free"),
+    }
+    for name, (ok, what) in checks.items():
+        if name in body and not ok(body[name]):
+            raise Refusal(422, "invalid_field", f"El campo {name} debe ser {what}.", name)
 
 
 class Refusal(Exception):
@@ -68,8 +103,39 @@ class LostAnswer(Response):
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"80")]})
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+class AdapterClock:
+    """The core's own clock: wall time, unless a test moved it (``/_sandbox/clock``, a test hook)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+        self.frozen: datetime | None = None
+
+    def now(self) -> datetime:
+        return self.frozen if self.frozen is not None else datetime.now(UTC) + self.offset
+
+    def change(self, body: dict[str, Any]) -> None:
+        if body.get("mode") == "frozen":
+            self.frozen = self.now()
+        elif body.get("mode") == "real":
+            self.frozen = None
+        if "offset_s" in body:
+            self.frozen, self.offset = None, timedelta(seconds=float(body["offset_s"]))
+        if "set" in body:
+            moment = datetime.fromisoformat(str(body["set"])).astimezone(UTC)
+            if self.frozen is not None:
+                self.frozen = moment
+            else:
+                self.offset = moment - datetime.now(UTC)
+        if "advance_s" in body:
+            step = timedelta(seconds=float(body["advance_s"]))
+            if self.frozen is not None:
+                self.frozen += step
+            else:
+                self.offset += step
+
+    def view(self) -> dict[str, Any]:
+        return {"clock_id": f"coop-adapter-{id(self)}", "mode": "frozen" if self.frozen else "real",
+                "now": self.now().isoformat(), "offset_s": self.offset.total_seconds()}  # fmt: skip
 
 
 def _iso(moment: datetime) -> str:
@@ -88,6 +154,8 @@ def _mask_email(email: str) -> str:
 def create_app(db_path: Path, world_file: Path, *, broken: str | None = None, slow_s: float = 6.0) -> FastAPI:
     if broken is not None and broken not in BROKEN:
         raise ValueError(f"broken must be one of {', '.join(BROKEN)}")
+    clock = AdapterClock()
+    _now = clock.now
     db = connect(db_path)
     seed(db, world_file)
     lock = asyncio.Lock()
@@ -287,7 +355,10 @@ def create_app(db_path: Path, world_file: Path, *, broken: str | None = None, sl
     @app.get("/coop/v1/entities/{entity}/members")
     async def lookup(request: Request, entity: str) -> dict[str, Any]:
         entity_row(request, entity)
-        doc_type = request.query_params.get("document_type", "")
+        for name in ("document_type", "document_number"):
+            if name not in request.query_params:
+                raise Refusal(422, "missing_field", f"Falta el parámetro {name}.", name)
+        doc_type = request.query_params["document_type"]
         if doc_type not in DOCUMENT_TYPES:
             raise Refusal(
                 422,
@@ -295,8 +366,9 @@ def create_app(db_path: Path, world_file: Path, *, broken: str | None = None, sl
                 f"Tipo de documento no válido; use uno de {', '.join(sorted(DOCUMENT_TYPES))}.",
                 "document_type",
             )
-        number = re.sub(r"[.\s]", "", request.query_params.get("document_number", ""))
-        if not re.fullmatch(r"[A-Za-z0-9]{5,20}", number):
+        raw_number = request.query_params["document_number"].strip()
+        number = raw_number.replace(".", "")
+        if not _DOCUMENT.match(raw_number) or not re.fullmatch(r"[A-Za-z0-9]{5,20}", number):
             raise Refusal(
                 422,
                 "invalid_document_number",
@@ -356,6 +428,7 @@ def create_app(db_path: Path, world_file: Path, *, broken: str | None = None, sl
     async def authorize_debit(request: Request, entity: str) -> Response:
         e = entity_row(request, entity)
         body = await _body(request)
+        check_body(body, DEBIT)
 
         def work(now: datetime, key: str) -> tuple[int, dict[str, Any]]:
             if not e["pse_debit_enabled"]:
@@ -414,6 +487,7 @@ def create_app(db_path: Path, world_file: Path, *, broken: str | None = None, sl
     @app.post("/coop/v1/entities/{entity}/debits/{debit_id}/post")
     async def post_debit(request: Request, entity: str, debit_id: str) -> Response:
         entity_row(request, entity)
+        check_body(await _body(request), NOTHING)
 
         def work(now: datetime, key: str) -> tuple[int, dict[str, Any]]:
             d = debit_row(entity, debit_id)
@@ -453,6 +527,7 @@ def create_app(db_path: Path, world_file: Path, *, broken: str | None = None, sl
     @app.post("/coop/v1/entities/{entity}/debits/{debit_id}/void")
     async def void_debit(request: Request, entity: str, debit_id: str) -> Response:
         entity_row(request, entity)
+        check_body(await _body(request), NOTHING)
 
         def work(now: datetime, key: str) -> tuple[int, dict[str, Any]]:
             d = debit_row(entity, debit_id)
@@ -471,6 +546,7 @@ def create_app(db_path: Path, world_file: Path, *, broken: str | None = None, sl
     async def apply_credit(request: Request, entity: str) -> Response:
         e = entity_row(request, entity)
         body = await _body(request)
+        check_body(body, CREDIT)
 
         def work(now: datetime, key: str) -> tuple[int, dict[str, Any]]:
             if not e["collections_enabled"]:
@@ -491,6 +567,11 @@ def create_app(db_path: Path, world_file: Path, *, broken: str | None = None, sl
                 raise Refusal(422, "amount_not_allowed", "El valor debe ser el pago mínimo.", "amount")
             if option == "total" and amount != p["total_payment"]:
                 raise Refusal(422, "amount_not_allowed", "El valor debe ser el pago total.", "amount")
+            credit_product = p["type"] in CREDIT_TYPES
+            if option == "free" and credit_product:
+                raise Refusal(422, "amount_not_allowed", "Un crédito se paga con mínimo, total u otro valor.", "amount")
+            if option == "other" and credit_product and amount > p["balance"]:
+                raise Refusal(422, "amount_above_maximum", "El valor supera lo que se debe.", "amount")
             if option in ("other", "free"):
                 if p["other_min"] is not None and amount < p["other_min"]:
                     raise Refusal(422, "amount_below_minimum", "El valor es menor que el mínimo permitido.", "amount")
@@ -532,6 +613,7 @@ def create_app(db_path: Path, world_file: Path, *, broken: str | None = None, sl
     async def reverse(request: Request, entity: str, transaction_id: str) -> Response:
         entity_row(request, entity)
         body = await _body(request)
+        check_body(body, REVERSAL)
 
         def work(now: datetime, key: str) -> tuple[int, dict[str, Any]]:
             text_field(body, "reason")
@@ -635,6 +717,31 @@ def create_app(db_path: Path, world_file: Path, *, broken: str | None = None, sl
             "transactions": [movement_view(m) for m in rows],
             "totals": {k: pesos(v) for k, v in totals.items()},
         }
+
+    # Test hooks (optional for a cooperative's test environment; never in production): the
+    # network's scenarios that need a known starting point call them, and skip what needs more.
+    @app.post("/_sandbox/reset")
+    async def reset() -> dict[str, Any]:
+        async with lock:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                for table in ("idempotency", "movements", "products", "members", "entities"):
+                    db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            seed(db, world_file)
+        return {"reset": True}
+
+    @app.get("/_sandbox/clock")
+    async def read_clock() -> dict[str, Any]:
+        return clock.view()
+
+    @app.post("/_sandbox/clock")
+    async def move_clock(request: Request) -> dict[str, Any]:
+        clock.change(await _body(request))
+        return clock.view()
+
+    @app.get("/_sandbox/health")
+    async def sandbox_health() -> dict[str, Any]:
+        return {"status": "ok", "party": "coop", "implemented": True, "broken": broken}
 
     @app.get("/health")
     async def health() -> dict[str, Any]:

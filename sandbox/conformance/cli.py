@@ -69,6 +69,7 @@ def _go(
     world: Path | None,
     verbose: bool,
     config: Path | None = None,
+    proxy_port: int | None = None,
 ) -> None:
     options = RunOptions(
         target=target,
@@ -80,6 +81,7 @@ def _go(
         timeout_s=_seconds(timeout),
         world=world,
         config=config,
+        proxy_port=proxy_port,
         groups=group,
         out_root=out,
         run_name=run_name,
@@ -124,12 +126,28 @@ def switch(
     world: WorldOpt = None,
     verbose: VerboseOpt = False,
     config: ConfigOpt = None,
+    proxy_port: Annotated[int, typer.Option("--proxy-port", help="Puerto del proxy para su switch.")] = 8090,
 ) -> None:
     """Un switch completo contra los simuladores de la red. Sale con 0 solo si nada falló.
 
     Su switch debe llamar a los participantes del sandbox en los puertos de sandbox.toml (o --config)
     y a través del proxy para los casos de falla; la corrida los imprime al arrancar."""
-    _go("switch", url, entity, declaration, waivers, proxy, group, timeout, run_name, out, world, verbose, config)
+    _go(
+        "switch",
+        url,
+        entity,
+        declaration,
+        waivers,
+        proxy,
+        group,
+        timeout,
+        run_name,
+        out,
+        world,
+        verbose,
+        config,
+        proxy_port,
+    )
 
 
 @conformance_app.command("verify")

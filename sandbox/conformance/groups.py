@@ -1,6 +1,8 @@
 """The groups of scenarios a conformance run is made of (pure data).
 
-A group is a set of feature files (globs relative to the project root). A group whose files do
+A group is a set of feature files (globs relative to the project root), or the scenarios that
+carry one of its tags (``@nucleo``: any end-to-end scenario that goes through the cooperative's
+core joins ``conformance coop`` by carrying it). A group whose files do
 not exist yet is reported as *pendiente* — nothing counts as passed for it — and joins the run
 as soon as its features land: the collections and PSE-debit flows, written by other teams, plug
 in by folder name. Groups that go through the whole network need the sandbox started around the
@@ -28,9 +30,18 @@ class Group:
     needs_sandbox: bool = True
     #: For a switch: the declared operation (flow) the group is.
     operation: str | None = None
+    #: Scenarios anywhere under ``collect`` that carry one of these tags join the group too.
+    tags: tuple[str, ...] = ()
 
     def files(self, root: Path) -> list[Path]:
-        return sorted({p for g in self.globs for p in root.glob(g)})
+        found = {p for g in self.globs for p in root.glob(g)}
+        if self.tags:
+            marks = [f"@{t}" for t in self.tags]
+            for path in (root / self.collect).rglob("*.feature"):
+                words = path.read_text(encoding="utf-8", errors="replace").split()
+                if any(m in words for m in marks):
+                    found.add(path)
+        return sorted(found)
 
 
 GROUPS: tuple[Group, ...] = (
@@ -60,6 +71,7 @@ GROUPS: tuple[Group, ...] = (
         "Pagos PSE debitados de la cooperativa de punta a punta (PSE, banco 1066)",
         ("coop", "switch"),
         (
+            "features/pse_coop/*.feature",
             "features/pse_debito/*.feature",
             "features/pse1066/*.feature",
             "features/banco1066/*.feature",
@@ -84,6 +96,13 @@ GROUPS: tuple[Group, ...] = (
             "features/fallas/*1066*.feature",
             "features/fallas/*nucleo*.feature",
         ),
+    ),
+    Group(
+        "nucleo",
+        "Otros escenarios de punta a punta que pasan por el núcleo (etiqueta @nucleo)",
+        ("coop",),
+        (),
+        tags=("nucleo",),
     ),
     Group(
         "fallas_switch", "Fallas entre participantes a través del proxy", ("switch",), ("features/fallas/*.feature",)

@@ -40,6 +40,7 @@ from sandbox.kit.masking import mask_body, mask_text, mask_value
 
 RULE = re.compile(r"^[A-Z]+-\d{2}$")
 UNDECLARED = "no declarada: "
+UNAVAILABLE = "no aplica: "
 #: Headers worth showing in the evidence (the rest is noise).
 _SHOWN_HEADERS = {
     "authorization",
@@ -123,8 +124,21 @@ class Recorder:
 
     def _skip(self, reason: str) -> None:
         if self.case is not None:
-            self.case.undeclared = True
+            self.case.undeclared = reason.startswith(UNDECLARED)
         pytest.skip(reason)
+
+    def control_missing(self, url: str, status: int) -> None:
+        """A scenario that forces an outcome through the sandbox's control API *on the participant*
+        (behaviour rules, its state) cannot be played against a system without it: skipped, saying
+        so — not failed, not passed. Reset and clock are optional hooks the suite already tolerates."""
+        if status not in (404, 405, 501) or not url.startswith(self.participant_url + "/_sandbox/"):
+            return
+        path = url[len(self.participant_url) :].split("?", 1)[0]
+        if path.startswith(("/_sandbox/rules", "/_sandbox/state", "/_sandbox/journal", "/_sandbox/tick")):
+            self._skip(
+                f"{UNAVAILABLE}el escenario fuerza el resultado con el API de control del sandbox en el "
+                f"participante ({path}), que su sistema no ofrece; sus casos de falla se prueban con el proxy"
+            )
 
     def record(self, exchange: Exchange) -> None:
         if self.case is None:
@@ -173,6 +187,7 @@ class Recorder:
             exchange.response_headers = _headers(response.headers)
             exchange.response_body = _body(response.content, response.headers.get("content-type"))
             recorder.record(exchange)
+            recorder.control_missing(url, response.status_code)
             return response
 
         adapter.send = send  # type: ignore[method-assign,assignment]
@@ -212,6 +227,7 @@ class Recorder:
             exchange.response_headers = _headers(response.headers)
             exchange.response_body = _body(content, response.headers.get("content-type"))
             recorder.record(exchange)
+            recorder.control_missing(url, response.status_code)
             return response
 
         transport.handle_request = handle_request  # type: ignore[method-assign]
@@ -318,8 +334,11 @@ class ConformancePlugin:
             relative = where.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:
             relative = where.as_posix()
+        tags = {m.name for m in item.iter_markers()}
         for group in self.groups:
             if any(fnmatch.fnmatchcase(relative, pattern) for pattern in group["globs"]):
+                return group
+            if tags & set(group.get("tags") or ()):
                 return group
         return None
 

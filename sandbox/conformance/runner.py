@@ -44,7 +44,7 @@ from sandbox.conformance.report import results_json, write_html, write_junit, wr
 from sandbox.conformance.verdict import Case, Verdict, judge, summary_line
 from sandbox.kit.clock import Clock
 from sandbox.kit.masking import mask_text
-from sandbox.proxy.launcher import ProxyProcess, ProxySettings, ProxyStartError
+from sandbox.proxy.launcher import DEFAULT_PORT, ProxyProcess, ProxySettings, ProxyStartError
 from sandbox.runner import SandboxRun, StartError, free_port
 from sandbox.testing import ATTACH_ENV, TEST_CLOCK_START, suite_config
 
@@ -71,6 +71,9 @@ class RunOptions:
     world: Path | None = None
     #: sandbox.toml with the parties' ports (a switch under test calls them there).
     config: Path | None = None
+    #: Where the proxy listens (a switch under test sends its peer calls through it); default: a
+    #: free port for a core, 8090 for a switch.
+    proxy_port: int | None = None
     groups: list[str] | None = None
     out_root: Path = Path("reports/conformance")
     state_root: Path = Path("var/conformance")
@@ -211,7 +214,7 @@ def _run(options: RunOptions, echo: Callable[[str], None]) -> RunResult:
 
     needs_sandbox = any(g.needs_sandbox for g, _ in runnable)
     config = _sandbox_config(options, state / "sandbox", world)
-    settings = ProxySettings(port=free_port())
+    settings = ProxySettings(port=options.proxy_port or (free_port() if options.target == "coop" else DEFAULT_PORT))
     sandbox: SandboxRun | None = None
     proxy: ProxyProcess | None = None
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -226,6 +229,7 @@ def _run(options: RunOptions, echo: Callable[[str], None]) -> RunResult:
                 echo("Su switch debe llamar a estos participantes (puertos de sandbox.toml o --config):")
                 for party, url in config.urls().items():
                     echo(f"  {party:9} {url}{'  (su switch)' if party == 'switch' else ''}")
+                echo(f"  proxy     {settings.url}  (sus llamadas a los participantes, para los casos de falla)")
         else:
             echo("Arrancando el proxy entre la red y el participante...")
             config.proxy_url = settings.url
@@ -313,7 +317,12 @@ def _pytest_args(
     root: Path,
 ) -> list[str]:
     collect = list(dict.fromkeys(g.collect for g, _ in runnable))
-    groups = [{"name": g.name, "globs": list(g.globs), "operation": g.operation} for g, _ in runnable]
+    # A group is a declared operation only for its own target (a switch's flows); for a core, the
+    # operations are the contract's, recognised request by request.
+    own = f"{options.target}."
+    groups = [{"name": g.name, "globs": list(g.globs), "tags": list(g.tags),
+               "operation": g.operation if g.operation and g.operation.startswith(own) else None}
+              for g, _ in runnable]  # fmt: skip
     args = [
         sys.executable,
         "-m",

@@ -44,11 +44,11 @@ Cop = Annotated[int, _amount("COP")]
 #: PYG amounts: "1500000" in YAML → 1500000 (guaraníes have no minor unit).
 Pyg = Annotated[int, _amount("PYG")]
 
-Digits = Annotated[str, Field(pattern=r"^\d+$")]
+Digits = Annotated[str, Field(pattern=r"^[0-9]+$")]
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=120)]
-ColMobile = Annotated[str, Field(pattern=r"^3\d{9}$")]
-PyMobile = Annotated[str, Field(pattern=r"^09\d{8}$")]
+ColMobile = Annotated[str, Field(pattern=r"^3[0-9]{9}$")]
+PyMobile = Annotated[str, Field(pattern=r"^09[0-9]{8}$")]
 #: A URL template resolved against the parties' base URLs: "{merchant}/payu/confirmacion".
 UrlTemplate = Annotated[str, Field(min_length=1, max_length=300)]
 
@@ -384,7 +384,7 @@ class DimoCard(_Model):
     entity: Code | None = None
     holder_name: str
     #: Cédula de identidad (up to 8 digits).
-    holder_document: Annotated[str, Field(pattern=r"^\d{5,8}$")]
+    holder_document: Annotated[str, Field(pattern=r"^[0-9]{5,8}$")]
     phone: PyMobile
     status: Literal["active", "blocked"] = "active"
     currency: Literal["PYG"] = "PYG"

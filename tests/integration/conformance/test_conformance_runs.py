@@ -21,8 +21,11 @@ from typing import Any
 import pytest
 import requests
 
+from sandbox.config import load_config
 from sandbox.conformance.report import verify
 from sandbox.conformance.runner import RunOptions, RunResult, run
+from sandbox.runner import SandboxRun
+from sandbox.testing import TEST_CLOCK_START
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -179,3 +182,34 @@ def test_a_bad_declaration_is_refused_before_anything_starts(tmp_path: Path) -> 
 def test_a_participant_that_does_not_answer_is_not_a_failure_but_an_unusable_run(tmp_path: Path) -> None:
     result = conformance(tmp_path, f"http://127.0.0.1:{_free_port()}")
     assert result.exit_code == 2 and "no responde" in result.message
+
+
+@pytest.mark.slow
+def test_a_whole_switch_started_apart_passes_the_cash_scenarios(tmp_path: Path) -> None:
+    """``conformance switch``: the reference switch, started on its own as a third party's switch
+    would be (pointed at the ports of a sandbox.toml, its peer calls through the run's proxy),
+    passes the cash flow scenarios the run plays against it with every other party simulated."""
+    names = ["switch", "ach", "bank", "coop", "ceibo", "red", "gateway", "merchant", "notify"]
+    ports = {name: _free_port() for name in names}
+    proxy_port = _free_port()
+    toml = tmp_path / "sandbox.toml"
+    toml.write_text("".join(f"[parties.{n}]\nport = {p}\n\n" for n, p in ports.items()), encoding="utf-8")
+    sut = load_config(toml, state_dir=str(tmp_path / "sut"), clock="frozen", clock_start=TEST_CLOCK_START.isoformat(),
+                      jobs_interval_s=0, log_level="warning")  # fmt: skip
+    for name, party in sut.parties.items():
+        if name != "switch":
+            party.external_url = f"http://127.0.0.1:{party.port}"
+    sut.proxy_url = f"http://127.0.0.1:{proxy_port}"
+    their_switch = SandboxRun(sut)
+    their_switch.start(timeout_s=90)
+    try:
+        url = their_switch.config.party("switch").url
+        options = RunOptions(target="switch", url=url, groups=["efectivo"], config=toml, proxy_port=proxy_port,
+                             out_root=tmp_path / "reports", state_root=tmp_path / "var", run_name="run", root=ROOT)  # fmt: skip
+        result = run(options, echo=lambda _line: None)
+    finally:
+        their_switch.stop()
+    assert result.exit_code == 0, failures(result) or result.message
+    assert result.verdict is not None and result.verdict.totals.passed >= 10
+    assert result.verdict.operations["switch.efectivo"].status == "passed"
+    assert "switch.recaudos" not in {op for op, t in result.verdict.operations.items() if t.total}

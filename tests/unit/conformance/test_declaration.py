@@ -121,3 +121,45 @@ def test_a_participant_under_a_path_prefix() -> None:
         "A",
     )
     assert classify("coop", "http://gw/core", "POST", "http://gw/other/coop/v1/entities/A/credits") == (None, None)
+
+
+def test_groups_join_by_folder_or_by_tag_and_unknown_names_are_refused(tmp_path: Path) -> None:
+    from sandbox.conformance.groups import groups_for
+
+    (tmp_path / "features" / "recaudos").mkdir(parents=True)
+    (tmp_path / "features" / "recaudos" / "a.feature").write_text("Característica: a\n")
+    (tmp_path / "features" / "otro").mkdir()
+    (tmp_path / "features" / "otro" / "b.feature").write_text("@nucleo\nCaracterística: b\n")
+    (tmp_path / "features" / "otro" / "c.feature").write_text("@nucleo_no\nCaracterística: c\n")
+    groups = {g.name: g for g in groups_for("coop")}
+    assert [p.name for p in groups["recaudos"].files(tmp_path)] == ["a.feature"]
+    assert [p.name for p in groups["nucleo"].files(tmp_path)] == ["b.feature"]
+    assert groups["pse_debito"].files(tmp_path) == []  # pending until its features land
+    assert "efectivo" not in groups and "efectivo" in {g.name for g in groups_for("switch")}
+    with pytest.raises(ValueError, match="grupo desconocido efectivo"):
+        groups_for("coop", ["efectivo"])
+
+
+def test_the_recorder_skips_what_is_undeclared_or_needs_the_participants_control_api() -> None:
+    from sandbox.conformance.plugin import Recorder
+    from sandbox.conformance.verdict import Case
+
+    recorder = Recorder("coop", "http://core:9000", load_declaration_from({"operations": ["lookup"]}))
+    recorder.case = Case("t", "f", "s", [], "passed")
+    assert recorder.check("GET", "http://core:9000/coop/v1/entities/ALIANZA/members") == "coop.lookup"
+    assert recorder.check("GET", "http://elsewhere/coop/v1/entities/ALIANZA/debits") is None
+    with pytest.raises(pytest.skip.Exception, match=r"no declarada: .*coop\.debit"):
+        recorder.check("POST", "http://core:9000/coop/v1/entities/ALIANZA/debits")
+    assert recorder.case.undeclared
+    recorder.case = Case("t", "f", "s", [], "passed")
+    recorder.control_missing("http://core:9000/_sandbox/reset", 404)  # an optional hook: tolerated
+    recorder.control_missing("http://core:9000/_sandbox/rules", 200)  # offered: fine
+    with pytest.raises(pytest.skip.Exception, match=r"no aplica: .*/_sandbox/rules"):
+        recorder.control_missing("http://core:9000/_sandbox/rules", 404)
+    assert not recorder.case.undeclared
+
+
+def load_declaration_from(data: dict[str, object]):  # type: ignore[no-untyped-def]
+    from sandbox.conformance.declaration import Declaration
+
+    return Declaration.model_validate(data)

@@ -55,6 +55,8 @@ def _broken(path: list[object], value: object) -> dict[str, object]:
         (["merchants", 0, "gateway_merchant_id"], "999", "no está en gateway_accounts"),
         (["banks", 0, "simulated_by"], "switch", "solo un banco"),
         (["members", 0, "colour"], "red", "members[0].colour: no es un campo conocido"),
+        (["dimo_cards", 0, "holder_document"], "٤٥٦٧٨٩٠", "dimo_cards[0].holder_document"),  # ASCII digits only
+        (["members", 0, "mobile"], "３１０４５６７８９０", "members[0].mobile"),
     ],
 )
 def test_invalid_worlds_are_explained(path: list[object], value: object, expected: str) -> None:

@@ -25,7 +25,7 @@ from sandbox.config import load_config
 from sandbox.conformance.report import verify
 from sandbox.conformance.runner import RunOptions, RunResult, run
 from sandbox.runner import SandboxRun
-from sandbox.testing import TEST_CLOCK_START
+from sandbox.testing import TEST_CLOCK_START, suite_config
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -213,3 +213,19 @@ def test_a_whole_switch_started_apart_passes_the_cash_scenarios(tmp_path: Path) 
     assert result.verdict is not None and result.verdict.totals.passed >= 10
     assert result.verdict.operations["switch.efectivo"].status == "passed"
     assert "switch.recaudos" not in {op for op, t in result.verdict.operations.items() if t.total}
+
+
+def test_the_sandbox_coop_simulator_passes_the_same_contract_scenarios(tmp_path: Path) -> None:
+    """Two independent implementations of the coop contract — the sandbox's simulator and the example
+    adapter — pass the same scenarios: the suite checks the contract, not one implementation."""
+    config = suite_config(tmp_path / "sim")
+    for name, party in config.parties.items():
+        party.enabled = name == "coop"
+    simulator = SandboxRun(config)
+    simulator.start(timeout_s=90)
+    try:
+        result = conformance(tmp_path, config.party("coop").url)
+    finally:
+        simulator.stop()
+    assert result.exit_code == 0, failures(result) or result.message
+    assert result.verdict is not None and result.verdict.totals.passed >= 20

@@ -64,9 +64,9 @@ def adapter(tmp_path: Path, *args: str) -> Iterator[str]:
 
 
 def conformance(tmp_path: Path, url: str, **kw: Any) -> RunResult:
-    options = RunOptions(target="coop", url=url, groups=["contrato"], out_root=tmp_path / "reports",
-                         state_root=tmp_path / "var", run_name="run", root=ROOT,
-                         command="coop-sandbox conformance coop --url " + url, **kw)  # fmt: skip
+    kw.setdefault("groups", ["contrato"])
+    options = RunOptions(target="coop", url=url, out_root=tmp_path / "reports", state_root=tmp_path / "var",
+                         run_name="run", root=ROOT, command="coop-sandbox conformance coop --url " + url, **kw)  # fmt: skip
     return run(options, echo=lambda _line: None)
 
 
@@ -229,3 +229,19 @@ def test_the_sandbox_coop_simulator_passes_the_same_contract_scenarios(tmp_path:
         simulator.stop()
     assert result.exit_code == 0, failures(result) or result.message
     assert result.verdict is not None and result.verdict.totals.passed >= 20
+
+
+@pytest.mark.slow
+def test_the_pse_debit_flow_end_to_end_through_the_example_core_with_faults(tmp_path: Path) -> None:
+    """Part (b): the whole sandbox around the example core (``--external coop=URL``): the PSE debit
+    flow's features and the faults on the switch ↔ core link through the proxy. A scenario that
+    forces an outcome through the simulated core's control API is «no aplica», never failed."""
+    with adapter(tmp_path) as url:
+        result = conformance(tmp_path, url, groups=["pse_debito", "fallas"])
+    assert result.exit_code == 0, failures(result) or result.message
+    assert result.verdict is not None
+    groups = {c.group for c in result.verdict.cases if c.status == "passed"}
+    assert groups == {"pse_debito", "fallas"}
+    not_applicable = [c for c in result.verdict.cases if (c.skip_reason or "").startswith("no aplica")]
+    assert all(not c.undeclared for c in not_applicable)
+    assert result.verdict.operations["coop.post"].status == "passed"

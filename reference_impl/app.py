@@ -57,6 +57,12 @@ from sandbox.world.model import LimitRule as WorldLimitRule
 TEMPLATES = Path(__file__).with_name("templates")
 
 
+def _peer_url(ctx: PartyContext, name: str) -> str:
+    """A peer's URL, also when that party is not started (``coop-sandbox load`` runs only the
+    switch, CEIBO and red): a call to it then fails as a peer that does not answer."""
+    return ctx.peers.urls.get(name) or ctx.config.party(name).url
+
+
 def build(ctx: PartyContext) -> FastAPI:
     settings = SwitchSettings.from_options(ctx.options, ctx.state_dir)
     key = settings.key_bytes(ctx.state_dir)
@@ -90,14 +96,14 @@ def build(ctx: PartyContext) -> FastAPI:
 
     # Collections (RedCoop Pagos PSE): coop's cores, notify, and the network's gateway account.
     coop = CoopPeer.for_world(
-        ctx.peers.url("coop"), ctx.world, party=ctx.name, timeout_s=settings.coop_timeout_s,
+        _peer_url(ctx, "coop"), ctx.world, party=ctx.name, timeout_s=settings.coop_timeout_s,
         proxy_url=ctx.peers.proxy_url,
     )  # fmt: skip
-    notify = NotifyPeer(peer_transport(ctx.peers.url("notify"), party=ctx.name, timeout_s=5,
+    notify = NotifyPeer(peer_transport(_peer_url(ctx, "notify"), party=ctx.name, timeout_s=5,
                                        proxy_url=ctx.peers.proxy_url))  # fmt: skip
     account = _collections_account(ctx, settings.collections_merchant_id)
     gateway = GatewayPeer(
-        peer_transport(ctx.peers.url("gateway"), party=ctx.name, timeout_s=settings.gateway_timeout_s,
+        peer_transport(_peer_url(ctx, "gateway"), party=ctx.name, timeout_s=settings.gateway_timeout_s,
                        proxy_url=ctx.peers.proxy_url),
         api_login=account[1], api_key=account[0].api_key,
     )  # fmt: skip
@@ -112,7 +118,7 @@ def build(ctx: PartyContext) -> FastAPI:
             account_id=account[0].account_id,
             api_key=account[0].api_key,
             minimum_minor=account[0].minimum_amount_minor,
-            checkout_url=ctx.peers.url("gateway") + "/checkout",
+            checkout_url=_peer_url(ctx, "gateway") + "/checkout",
             response_url=ctx.peers.resolve(account[0].response_url or "{switch}/recaudos/respuesta"),
             confirmation_url=ctx.peers.resolve(account[0].confirmation_url or "{switch}/recaudos/confirmacion"),
         ),
@@ -127,7 +133,7 @@ def build(ctx: PartyContext) -> FastAPI:
     bank_code = ctx.world.network.switch_bank_code
     bank = ctx.world.bank(bank_code)
     ach = AchBankPeer(
-        peer_transport(ctx.peers.url("ach"), party=ctx.name, timeout_s=settings.ach_timeout_s,
+        peer_transport(_peer_url(ctx, "ach"), party=ctx.name, timeout_s=settings.ach_timeout_s,
                        proxy_url=ctx.peers.proxy_url),
         bank_code=bank_code,
         ach_secret=bank.ach_secret if bank else None,
@@ -161,7 +167,7 @@ def build(ctx: PartyContext) -> FastAPI:
         title="switch · red cooperativa",
         description="Switch de referencia: SICOOP (efectivo con CEIBO), recaudos RedCoop Pagos PSE y pagos PSE "
         "desde la cooperativa (banco 1066, Coopcentral, con el Portal de la Red).",
-        state=SwitchState(cash, pse),
+        state=SwitchState(cash, pse, collections),
         routers=[
             cash_api,
             cash_flow_pages.router(cash, templates),

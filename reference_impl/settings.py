@@ -12,6 +12,10 @@ option                   default      meaning
 ``ceibo_hold_margin_s``  ``86400``    CEIBO's own expiry of a hold = ``hold_timeout_s`` + this: a
                                       backstop (the switch voids first), long enough for a post the
                                       switch decided in time to reach CEIBO after an outage
+``issuer_alert_after``   ``8``        a post or void CEIBO has not acknowledged after this many
+                                      tries is listed for the operator (``GET /sicoop/v1/issuer-
+                                      sync``, page ``/sicoop/pendientes-ceibo``); the switch keeps
+                                      trying (back-off up to 60 s), and the reconciliation counts it
 ``cash_timezone``        ``America/   the calendar day of per-card daily limits and of the
                          Asuncion``   reconciliation
 ``secret_key``           generated    server key (≥ 16 characters) for OTP hashes and the
@@ -52,6 +56,7 @@ class SwitchSettings(BaseModel):
     hold_timeout_s: int = Field(default=120, ge=1, le=7 * 24 * 3600)
     ceibo_timeout_s: float = Field(default=1.0, gt=0, le=120)
     ceibo_hold_margin_s: int = Field(default=86_400, ge=0, le=7 * 24 * 3600)
+    issuer_alert_after: int = Field(default=8, ge=1, le=1000)
     cash_timezone: str = "America/Asuncion"
     secret_key: str | None = Field(default=None, min_length=16)
     max_batch: int = Field(default=256, ge=1, le=10_000)

@@ -125,7 +125,8 @@ class CeiboPeer:
 
     async def resolve(self, hold_id: str, action: Literal["post", "void"]) -> ResolutionAnswer:
         """Post or void; retried until ``done``. Answers that say the goal is already reached
-        (``already_posted`` on a post; ``already_voided``/``expired``/not found on a void) are done."""
+        (``already_posted`` on a post; ``already_voided``/``expired``/not found on a void) are done;
+        a post of a hold CEIBO does not know is retried."""
         try:
             response = await self._send("POST", f"/ceibo/v1/holds/{hold_id}/{action}")
         except PeerError as exc:
@@ -143,7 +144,11 @@ class CeiboPeer:
             if state is not None:
                 return ResolutionAnswer("done", state, detail=code)
         if response.status == 404 and code == "hold_not_found":
-            return ResolutionAnswer("done", "absent", detail=code)
+            if action == "void":  # nothing to release (CEIBO remembers the void: a late hold is refused)
+                return ResolutionAnswer("done", "absent", detail=code)
+            # A post CEIBO does not know: it may be starting again, or restoring. Never "done":
+            # the switch keeps sending it (issue 16: confirms were dropped as "absent").
+            return ResolutionAnswer("retry", "absent", detail=code)
         return ResolutionAnswer("retry", detail=code or f"http_{response.status}")
 
     async def holds_between(self, since: datetime, until: datetime) -> list[dict[str, Any]] | None:

@@ -60,6 +60,50 @@ def csv_response(text: str, account_id: str, period: reports.Period) -> Response
     )
 
 
+_DESCRIPTION = (
+    "El formato de PayU Latam, campo por campo: `docs/gateway-payu.md`. Siempre HTTP 200: "
+    '`{"code": "SUCCESS", ...}` o `{"code": "ERROR", "error": "<texto>", "transactionResponse": null}` '
+    '(consultas: `"result": null`); el código del sandbox va en `X-Sandbox-Error`.'
+)
+_MERCHANT = {"apiLogin": "pRRXKOl8ikMmt9u", "apiKey": "4Vj8eK4rloUd272L48hsrarnUA"}
+_PAYMENT_EXAMPLES: dict[str, Any] = {
+    "PING": {"language": "es", "command": "PING", "merchant": _MERCHANT, "test": False},
+    "GET_PAYMENT_METHODS": {"language": "es", "command": "GET_PAYMENT_METHODS", "merchant": _MERCHANT, "test": False},
+    "GET_BANKS_LIST": {
+        "language": "es", "command": "GET_BANKS_LIST", "merchant": _MERCHANT, "test": False,
+        "bankListInformation": {"paymentMethod": "PSE", "paymentCountry": "CO"},
+    },
+    "REFUND": {
+        "language": "es", "command": "SUBMIT_TRANSACTION", "merchant": _MERCHANT, "test": False,
+        "transaction": {"order": {"id": "840000001"}, "type": "REFUND", "reason": "Devolución"},
+    },
+}  # fmt: skip
+_QUERY_EXAMPLES: dict[str, Any] = {
+    "ORDER_DETAIL": {
+        "language": "es", "command": "ORDER_DETAIL", "merchant": _MERCHANT, "details": {"orderId": 840000001},
+    },
+    "ORDER_DETAIL_BY_REFERENCE_CODE": {
+        "language": "es", "command": "ORDER_DETAIL_BY_REFERENCE_CODE", "merchant": _MERCHANT,
+        "details": {"referenceCode": "FV-1001-1"},
+    },
+}  # fmt: skip
+
+
+def _openapi(examples: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body as OpenAPI shows it (any object: the command decides), with examples."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object"},
+                    "examples": {name: {"value": body} for name, body in examples.items()},
+                }
+            },
+        }
+    }
+
+
 def router(service: GatewayService) -> APIRouter:
     api = APIRouter(tags=["pasarela (API de comercios)"])
 
@@ -102,8 +146,22 @@ def router(service: GatewayService) -> APIRouter:
             raise InvalidInput("El cuerpo de la solicitud debe ser un objeto JSON.", code="invalid_field")
         return data
 
-    api.add_api_route("/payments-api/4.0/service.cgi", service_cgi, methods=["POST"], summary="API de pagos (PayU)")
-    api.add_api_route("/reports-api/4.0/service.cgi", service_cgi, methods=["POST"], summary="API de consultas (PayU)")
+    api.add_api_route(
+        wire.PAYMENTS_PATH,
+        service_cgi,
+        methods=["POST"],
+        summary="API de pagos (PayU): PING, GET_PAYMENT_METHODS, GET_BANKS_LIST, SUBMIT_TRANSACTION",
+        description=_DESCRIPTION,
+        openapi_extra=_openapi(_PAYMENT_EXAMPLES),
+    )
+    api.add_api_route(
+        wire.QUERIES_PATH,
+        service_cgi,
+        methods=["POST"],
+        summary="API de consultas (PayU): ORDER_DETAIL, ORDER_DETAIL_BY_REFERENCE_CODE, TRANSACTION_RESPONSE_DETAIL",
+        description=_DESCRIPTION,
+        openapi_extra=_openapi(_QUERY_EXAMPLES),
+    )
 
     # -- reports (GW-07) -----------------------------------------------------------------------
     def _basic_account(request: Request) -> GatewayAccount:

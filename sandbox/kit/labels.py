@@ -85,6 +85,7 @@ STATUS_LABELS: Mapping[str, str] = {
     "issuer_approved": "Aprobada por CEIBO",
     "issuer_declined": "Rechazada por CEIBO",
     "issuer_silent": "CEIBO no respondió",
+    "absent": "Desconocida en CEIBO",
     "confirm": "Confirmación",
     "release": "Liberación",
     "expire": "Vencimiento",

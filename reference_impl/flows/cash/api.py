@@ -190,6 +190,22 @@ def router(service: CashService) -> HotRouter:
     ) -> dict[str, Any]:
         return await service.reconcile(day)
 
+    @api.get(
+        "/issuer-sync",
+        summary="Posts and voids CEIBO has not acknowledged yet (the operator's list)",
+        description=(
+            "The switch keeps sending each post or void to CEIBO with the same hold id until CEIBO "
+            "acknowledges it (back-off up to 60 s). By default only those not acknowledged after "
+            "`issuer_alert_after` tries (or answered with a contradicting state) are listed; `all=true` "
+            "lists every one still pending. The reconciliation counts them as open differences."
+        ),
+    )
+    async def issuer_sync(
+        everything: Annotated[bool, Query(alias="all")] = False,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
+    ) -> dict[str, Any]:
+        return await service.issuer_pending(stuck_only=not everything, limit=limit)
+
     async def resolve(call: Call[None], action: Literal["confirm", "release"]) -> Reply:
         kind = CashPath(call.params["kind"]).kind
         return Reply.json(await _resolve(service, kind, call.params["txn_id"], action, _actor(call.caller)))

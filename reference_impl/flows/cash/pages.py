@@ -1,4 +1,5 @@
-"""SICOOP pages of the switch: the cash transactions, one transaction's journal, the reconciliation."""
+"""SICOOP pages of the switch: the cash transactions, one transaction's journal, the reconciliation,
+and what CEIBO has not acknowledged yet (the operator's list)."""
 
 from __future__ import annotations
 
@@ -52,5 +53,12 @@ def router(service: CashService, templates: Jinja2Templates) -> APIRouter:
             error = refused.message
             report = await service.reconcile(today)
         return render(request, "sicoop_reconciliation.html", title="SICOOP · conciliación", report=report, error=error)
+
+    @pages.get("/sicoop/pendientes-ceibo", response_class=HTMLResponse)
+    async def issuer_pending(request: Request, todas: bool = False) -> HTMLResponse:
+        pending = await service.issuer_pending(stuck_only=not todas)
+        return render(
+            request, "sicoop_issuer_pending.html", title="SICOOP · pendientes con CEIBO", pending=pending, todas=todas
+        )
 
     return pages

@@ -155,7 +155,7 @@ def compare(
                 "open",
                 ["switch", "ceibo"],
                 "issuer_state",
-                f"El switch aún debe informar «{t.issuer_sync}» a CEIBO.",
+                f"El switch aún debe informar «{t.issuer_sync}» a CEIBO ({t.issuer_attempts} intentos; sigue).",
                 values={"switch": t.status, "ceibo": t.issuer_state},
                 **key,
             )

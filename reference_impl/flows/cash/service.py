@@ -453,12 +453,9 @@ class CashService:
         assert txn is not None
         if txn.issuer_sync != action:
             return txn  # someone else recorded it first
-        if result.outcome == "done":
-            expected = {"posted"} if action == "post" else {"voided", "expired", "absent", "declined"}
+        expected = {"posted"} if action == "post" else {"voided", "expired", "absent", "declined"}
+        if result.outcome == "done" and result.state in expected:
             event = f"issuer_{'posted' if action == 'post' else 'voided'}"
-            if result.state not in expected:
-                event = "issuer_diverged"
-                log.warning("CEIBO hold %s is %s after %s", txn.hold_id, result.state, action)
             after = txn.moved(
                 issuer_state=result.state or "unknown",
                 issuer_sync=IssuerSync.NONE.value,
@@ -466,11 +463,22 @@ class CashService:
                 updated_us=now_us,
             )
         else:
+            # Not acknowledged, or CEIBO's hold is somewhere else (issue 16, item 3): the switch keeps
+            # sending the same post/void with the same hold id, whatever CEIBO's state was; an answer
+            # that contradicts it goes to the operator's list at once (issuer_alert_after).
             attempts = txn.issuer_attempts + 1
             event = "issuer_retry"
+            if result.outcome == "done":
+                event = "issuer_diverged"
+                attempts = max(attempts, self.settings.issuer_alert_after)
+                log.warning("CEIBO hold %s is %s after %s: kept for the operator", txn.hold_id, result.state, action)
             after = txn.moved(
-                issuer_attempts=attempts, issuer_next_us=now_us + min(2**attempts, MAX_ISSUER_BACKOFF_S) * US
+                issuer_state=result.state or txn.issuer_state,
+                issuer_attempts=attempts,
+                issuer_next_us=now_us + min(2**attempts, MAX_ISSUER_BACKOFF_S) * US,
             )
+            if attempts == self.settings.issuer_alert_after:
+                log.warning("CEIBO has not acknowledged the %s of %s after %d tries", action, txn.hold_id, attempts)
         self.state.transactions.update(conn, txn, after)
         self.state.transactions.add_events(
             conn,
@@ -534,6 +542,27 @@ class CashService:
             return len(results)
 
         return await self.state.commit.run(record)
+
+    async def issuer_pending(self, *, stuck_only: bool = True, limit: int = 500) -> dict[str, Any]:
+        """What the switch still has to tell CEIBO: every post or void not acknowledged after
+        ``issuer_alert_after`` tries (all of them with ``stuck_only=False``), most tried first."""
+        alert = self.settings.issuer_alert_after
+        txns = await asyncio.to_thread(
+            self._read, lambda conn: self.state.transactions.issuer_pending(conn, alert if stuck_only else 1, limit)
+        )
+        return {
+            "alert_after": alert,
+            "items": [
+                {
+                    **self.view(t),
+                    "issuer_sync": t.issuer_sync,
+                    "issuer_attempts": t.issuer_attempts,
+                    "issuer_next_at": _iso(t.issuer_next_us) if t.issuer_next_us is not None else None,
+                    "stuck": t.issuer_attempts >= alert,
+                }
+                for t in txns
+            ],
+        }
 
     # -- reads ------------------------------------------------------------------------------------
     def _read(self, work: Callable[[Connection], Any]) -> Any:

@@ -112,6 +112,14 @@ class CashRepository:
             dialect,
             ("b_none", "b_now", "b_limit"),
         )
+        self._p_issuer_pending = Statement(
+            select(sicoop_transactions)
+            .where(txn.issuer_sync != bindparam("b_none"), txn.issuer_attempts >= bindparam("b_min"))
+            .order_by(txn.issuer_attempts.desc(), txn.created_us)
+            .limit(bindparam("b_limit")),
+            dialect,
+            ("b_none", "b_min", "b_limit"),
+        )
         self._p_between = Statement(
             select(sicoop_transactions)
             .where(txn.created_us >= bindparam("b_since"), txn.created_us < bindparam("b_until"))
@@ -183,6 +191,11 @@ class CashRepository:
     def due_for_issuer(self, conn: Connection, now_us: int, limit: int) -> list[CashTransaction]:
         """Transactions whose post or void still has to reach CEIBO, due now."""
         return [_txn(r) for r in self._p_due_issuer.all(conn, ("none", now_us, limit))]
+
+    def issuer_pending(self, conn: Connection, min_attempts: int, limit: int) -> list[CashTransaction]:
+        """Transactions whose post or void CEIBO has not acknowledged after ``min_attempts`` tries,
+        the most tried first."""
+        return [_txn(r) for r in self._p_issuer_pending.all(conn, ("none", min_attempts, limit))]
 
     def between(self, conn: Connection, since_us: int, until_us: int) -> list[CashTransaction]:
         """Transactions created in [since_us, until_us), oldest first."""

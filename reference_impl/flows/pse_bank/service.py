@@ -973,11 +973,40 @@ class PseBankService:
         )
         ended = 0
         for payment in stale:
-            if payment.state in (S.POSTING, S.AUTHORIZING):
-                continue
-            await self._end(payment.cus, "abandoned")
+            if payment.state is S.POSTING:
+                continue  # the post is being retried with its key until coop answers
+            if payment.state is S.AUTHORIZING:
+                if payment.updated_us >= cut:
+                    continue  # an authorization in flight right now
+                await self._orphaned(payment.cus, cut)
+            else:
+                await self._end(payment.cus, "abandoned")
             ended += 1
         return ended
+
+    async def _orphaned(self, cus: str, cut: int) -> None:
+        """An authorization whose request died with its process (it has been "authorizing" far longer
+        than any timeout): the payment is cancelled and coop is asked again with the attempt's key,
+        then the hold voided if there was one (``pse1066.attempts``)."""
+        now_us = self.clock.now_us()
+
+        def work(conn: Connection) -> PsePayment:
+            current = self.state.payments.get(conn, cus, lock=True)
+            assert current is not None
+            if current.state is not S.AUTHORIZING or current.updated_us >= cut:
+                return current
+            row = self.state.payments.attempt(conn, cus, current.attempt_seq)
+            if row is not None and row.outcome == AttemptOutcome.PENDING.value:
+                unknown = replace(row, outcome=AttemptOutcome.UNKNOWN.value, reason_code="abandoned", sync="resolve",
+                                  sync_next_us=now_us, resolved_us=now_us)  # fmt: skip
+                self.state.payments.update_attempt(conn, row, unknown)
+                self._refund(conn, row, now_us)
+            return self.state.payments.update(conn, current, close(current, S.DECLINED, "abandoned", now_us))
+
+        payment: PsePayment = await self._run(work)
+        if payment.ach_sync == "due":
+            await self.deliver(cus)
+        await self.sync_attempts()
 
     # -- views and reports -----------------------------------------------------------------------------
     def view(self, payment: PsePayment) -> dict[str, Any]:

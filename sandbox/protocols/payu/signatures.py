@@ -8,7 +8,11 @@ Request signature (web checkout form and the JSON API's ``order.signature``)::
 from ``algorithmSignature`` when the merchant sends it, otherwise from the digest's length.
 ``amount`` is the text the merchant sent; the canonical forms of the same amount (``"150000"``,
 ``"150000.00"``, ``"150000.0"``) are accepted as well, because merchants format amounts in
-different ways (what matters is the key and that the amount is the same).
+different ways (what matters is the key and that the amount is the same). So are the forms
+PayU's own SDKs sign: the value rounded half to even to no decimal (the PHP SDK's
+``SignatureUtil``, the Java SDK's default ``"###"``: ``150.50 → "150"``, ``150.51 → "151"``) and
+to one decimal (Java's ``"###.0"``). PayU accepts those, so the signature pins the amount only to
+the unit; the amount itself is always the one sent.
 
 Confirmation signature (``sign`` of the form posted to the merchant's confirmation page)::
 
@@ -82,11 +86,14 @@ def amount_forms(amount_text: str, currency: str) -> list[str]:
     except AmountError:
         return forms
     exp = exponent(currency)
-    for form in (format_amount(minor, currency), new_value(minor, currency)):
+    value = Decimal(minor).scaleb(-exp)
+    rounded = (
+        str(value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN)),
+        str(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)),
+    )
+    for form in (format_amount(minor, currency), new_value(minor, currency), *rounded):
         if form not in forms:
             forms.append(form)
-    if minor % 10**exp == 0 and str(minor // 10**exp) not in forms:
-        forms.append(str(minor // 10**exp))
     return forms
 
 

@@ -5,6 +5,7 @@ account with the code from the notify inbox, and ACH, coop and the switch agree 
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 import pytest
@@ -86,6 +87,12 @@ def test_a_member_pays_from_a_cooperative_account_end_to_end(fresh_sandbox: Sand
     report = switch.request("GET", "/pse/v1/reconciliation")
     assert report["difference_count"] == 0, report
     assert report["totals"]["coop_posted"] == {"count": 1, "amount_minor": 48_000_000}
+    # NET-05: neither the portal password nor the security code is in any party's journal
+    for party in ("switch", "ach", "coop", "notify"):
+        journal = json.dumps(fresh_sandbox.client.party(party).journal(limit=500))
+        assert "Redcoop.2024" not in journal, party
+        assert f"={code}" not in journal and f'\\"{code}\\"' not in journal and f'"{code}"' not in journal, party
+        assert "bank-1066-ach-5e08" not in journal, party
 
 
 def test_all_accounts_declined_cancels_and_ach_learns_not_authorized(fresh_sandbox: SandboxHandle) -> None:

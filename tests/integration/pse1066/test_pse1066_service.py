@@ -405,3 +405,22 @@ async def test_the_reconciliation_shows_zero_differences_after_a_mixed_run(pse: 
     broken = await pse.service.reconcile(pse.service.today())
     assert broken["difference_count"] == 1
     assert broken["differences"][0]["party"] == "coop"
+
+
+async def test_an_authorization_orphaned_by_a_dead_process_is_cancelled_and_voided(pse: Pse) -> None:
+    cus = pse.ach.add("7003")
+    token = await logged_in(pse, cus)
+    pse.coop.gate = asyncio.Event()  # the core never answers: the request is stuck, as if its process died
+    stuck = asyncio.create_task(pse.service.pay(cus, token, AV_7756))
+    await asyncio.sleep(0.05)
+    assert (await pse.service.require(cus)).status == "authorizing"
+    pse.clock.advance(16 * 60)
+    pse.coop.gate.set()
+    stuck.cancel()  # the dead process's answer never lands
+    pse.coop.gate = None
+    assert await pse.service.sweep() == 1
+    payment = await pse.service.require(cus)
+    assert (payment.status, payment.reason_code) == ("declined", "abandoned")
+    assert pse.ach.transactions[cus]["transactionState"] == "NOT_AUTHORIZED"
+    assert [d["status"] for d in pse.coop.debits.values()] == ["voided"]  # asked again with its key, then voided
+    assert counter(pse, AV_7756) == 0

@@ -106,6 +106,23 @@ def test_the_same_amount_written_another_way_verifies() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("sent", "sdk_signed"),
+    [("150.50", "150"), ("150.51", "151"), ("151.50", "152"), ("150.25", "150.2"), ("65000", "65000")],
+)
+def test_what_payus_sdks_sign_verifies(sent: str, sdk_signed: str) -> None:
+    """PayU's PHP SDK signs the value rounded half to even to no decimal; the Java SDK to none or
+    one decimal ("###", "###.0"). The gateway accepts what PayU's own clients send."""
+    sig = request_signature(KEY, "508029", "R1", sdk_signed, "COP")
+    assert verify_request_signature(
+        sig, api_key=KEY, merchant_id="508029", reference_code="R1", amount_text=sent, currency="COP"
+    )
+    other = request_signature(KEY, "508029", "R1", "149", "COP")
+    assert not verify_request_signature(
+        other, api_key=KEY, merchant_id="508029", reference_code="R1", amount_text=sent, currency="COP"
+    )
+
+
 def test_confirmation_sign_uses_new_value() -> None:
     expected = md5(f"{KEY}~508029~FV-1001-1~150.0~COP~4")
     assert confirmation_signature(KEY, "508029", "FV-1001-1", 15000, "COP", 4) == expected

@@ -13,7 +13,8 @@ Característica: Un participante que se cae y vuelve conserva lo que confirmó
   Esquema del escenario: Un participante del efectivo se cae después de un retiro completado
     Cuando el cajero de la boca "RC-001" registra un retiro de "150000" para la cédula "4567890" con el soft-token de "DIMO-0001"
     Y "<participante>" se cae y el supervisor lo vuelve a arrancar
-    Entonces la operación de la red queda "completed" con la caja en "19850000"
+    Entonces "<participante>" conserva todo lo que tenía antes de caerse
+    Y la operación de la red queda "completed" con la caja en "19850000"
     Y la tarjeta "DIMO-0001" queda con saldo "4850000" y nada retenido
     Y la conciliación de SICOOP del día no muestra diferencias
 
@@ -22,6 +23,23 @@ Característica: Un participante que se cae y vuelve conserva lo que confirmó
       | switch       |
       | ceibo        |
       | red          |
+
+  @NET-08 @NET-02
+  Esquema del escenario: Un participante del pago PSE se cae después de un pago aprobado
+    Cuando el cliente con documento "79555111" paga la factura "FV-1001" con PayU y el usuario "aprobado" del banco "1022"
+    Y "<participante>" se cae y el supervisor lo vuelve a arrancar
+    Entonces "<participante>" conserva todo lo que tenía antes de caerse
+    Y la factura "FV-1001" queda "paid", el pedido "CAPTURED", la transacción de ACH "OK" y el banco con neto "-350000.00"
+    Y ninguna transacción queda pendiente en ACH ni en la pasarela
+    Y la conciliación entre banco, ACH, pasarela y comercio no muestra diferencias
+
+    Ejemplos:
+      | participante |
+      | gateway      |
+      | ach          |
+      | bank         |
+      | merchant     |
+      | notify       |
 
   @NET-08 @NET-06 @CASH-09
   Escenario: Una confirmación que CEIBO no recibió por estar caído se aplica cuando CEIBO vuelve

@@ -5,6 +5,7 @@ session's sandbox, and the scenario checks that what it acknowledged is still th
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import requests
 from pytest_bdd import given, parsers, then, when
@@ -36,8 +37,26 @@ def _until_running(handle: SandboxHandle, party: str, *, not_pid: int | None) ->
 def se_cae(contexto: Contexto, participante: str) -> None:
     supervisor = _supervisor(contexto.red)
     before = supervisor.status[participante].pid
+    contexto[f"estado de {participante}"] = _state(contexto, participante)
     supervisor.command(participante, "kill")  # SIGKILL: nothing is flushed, nothing is said goodbye
     _until_running(contexto.red, participante, not_pid=before)
+
+
+def _state(contexto: Contexto, party: str) -> dict[str, Any]:
+    answer = requests.get(contexto.red.url(party) + "/_sandbox/state", timeout=30)
+    assert answer.status_code == 200, answer.text
+    state: dict[str, Any] = answer.json()["state"]
+    for volatile in ("bank_list",):  # a cache of ACH's bank list, not state
+        state.pop(volatile, None)
+    for part in state.values():  # the process's own counters (the switch's group commit)
+        if isinstance(part, dict):
+            part.pop("group_commit", None)
+    return state
+
+
+@then(parsers.parse('"{participante}" conserva todo lo que tenía antes de caerse'))
+def conserva(contexto: Contexto, participante: str) -> None:
+    assert _state(contexto, participante) == contexto[f"estado de {participante}"]
 
 
 @given(parsers.parse('que "{participante}" está detenido'))

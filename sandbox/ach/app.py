@@ -102,6 +102,8 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 def build(ctx: PartyContext) -> FastAPI:
     store = AchStore(ctx.world)
+    ctx.durable_snapshot(store, ("tokens", "transactions", "by_portal_token", "by_ticket", "users", "registered",
+                                 "receipts_due", "receipts_sent"))  # fmt: skip
     rules = RuleSet(OPERATIONS)
     behaviour = Behaviour(rules)
     service = AchService(

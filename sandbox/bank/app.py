@@ -54,6 +54,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 def build(ctx: PartyContext) -> FastAPI:
     store = BankStore(ctx.world)
+    ctx.durable_snapshot(store, ("customers", "accounts", "sessions", "payments"))
     settings = Settings.from_options(ctx.options)
     tz = ZoneInfo(ctx.world.network.timezone)
     rules = RuleSet(OPERATIONS)

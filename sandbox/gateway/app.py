@@ -65,6 +65,8 @@ TEMPLATES = Path(__file__).with_name("templates")
 def build(ctx: PartyContext) -> FastAPI:
     tz = network_tz(ctx.world.network.timezone)
     store = GatewayStore(tz)
+    ctx.durable_snapshot(store, ("orders", "by_reference", "by_token", "transactions", "deliveries", "balances",
+                                 "refunded", "sessions", "_order_ids"))  # fmt: skip
     rules = RuleSet(OPERATIONS)
     behaviour = Behaviour(rules)
     service = GatewayService(

@@ -40,7 +40,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from sandbox.config import SandboxConfig
 from sandbox.kit.behaviour import Dropped, DroppedResponse
 from sandbox.kit.clock import Clock, FileClockState
-from sandbox.kit.durable import Encoder, RowStore
+from sandbox.kit.durable import Encoder, RowStore, Snapshot
 from sandbox.kit.errors import InvalidInput, NotFound, RequestRefused, error_response, install_error_handlers
 from sandbox.kit.fast import FastDispatch, FastRoutes, Message, Receive, Scope, Send
 from sandbox.kit.labels import environment
@@ -103,6 +103,7 @@ class PartyContext:
     options: dict[str, Any] = field(default_factory=dict)
     #: The party's durable stores (:meth:`durable`), committed by the app factory.
     stores: list[RowStore] = field(default_factory=list)
+    snapshots: list[Snapshot] = field(default_factory=list)
 
     def durable(self, encode: Encoder | None = None, *, name: str | None = None) -> RowStore:
         """The party's durable rows, in ``<state_dir>/<party>.db`` (``name`` for a second file).
@@ -112,6 +113,20 @@ class PartyContext:
         store = RowStore(path, world_id=world_id, encode=encode) if encode else RowStore(path, world_id=world_id)
         self.stores.append(store)
         return store
+
+    def durable_snapshot(self, state: object, attrs: tuple[str, ...]) -> Snapshot:
+        """Keep ``state``'s named attributes on disk as one snapshot (low-volume parties), restored
+        now if a previous run left one; the app factory writes it after every change."""
+        snapshot = Snapshot(self.durable(), state, attrs)
+        if not snapshot.restore():
+            snapshot.touch()
+        self.snapshots.append(snapshot)
+        return snapshot
+
+    def touch(self) -> None:
+        """The party's snapshots may have changed: write them at the next commit."""
+        for snapshot in self.snapshots:
+            snapshot.touch()
 
     async def commit(self) -> None:
         """Every staged row of the party on disk (see :mod:`sandbox.kit.durable`)."""
@@ -219,6 +234,7 @@ class JobRunner:
                 except Exception:  # a failing job must not stop the others or the loop
                     log.exception("job %s failed", job.name)
                     done[job.name] = -1
+            self.ctx.touch()
             await self.ctx.commit()
         return done
 
@@ -260,6 +276,7 @@ def control_router(
             state.reset()
             rules.clear()
             ctx.journal.clear()
+            ctx.touch()
             await ctx.commit()
         return {"status": "reset", "party": ctx.name}
 
@@ -386,6 +403,7 @@ class PartyApp(FastAPI):
 
     #: The party's durable stores: what they staged is committed before an answer starts.
     stores: Sequence[RowStore] = ()
+    snapshots: Sequence[Snapshot] = ()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -393,7 +411,9 @@ class PartyApp(FastAPI):
             return
         scope["app"] = self
         if self.stores:
-            send = _durable_send(send, self.stores)
+            path = scope.get("path", "")
+            reads = scope.get("method") in ("GET", "HEAD") and path.startswith(_NO_CHANGES)
+            send = _durable_send(send, self.stores, () if reads else self.snapshots)
         refused = self.limits.check_declared(scope)
         if refused is not None:  # Content-Length over the limit: not a byte is read
             await self._refuse(scope, receive, send, refused)
@@ -429,12 +449,19 @@ class PartyApp(FastAPI):
         await super().__call__(scope, self.limits.guard(scope, receive), send)
 
 
-def _durable_send(send: Send, stores: Sequence[RowStore]) -> Send:
-    """``send`` that puts every staged row on disk before the answer starts (see
-    :mod:`sandbox.kit.durable`): a caller never hears of a change a crash could undo."""
+#: Reads that never change a party's state (a page may: the payer's return from the bank is a GET).
+_NO_CHANGES = ("/_sandbox/", "/docs", "/redoc", "/openapi.json", DOCS_ASSETS_URL)
+
+
+def _durable_send(send: Send, stores: Sequence[RowStore], snapshots: Sequence[Snapshot] = ()) -> Send:
+    """``send`` that puts every staged row (and the snapshots of a request that may have changed
+    them) on disk before the answer starts (see :mod:`sandbox.kit.durable`): a caller never hears
+    of a change a crash could undo."""
 
     async def durable(message: Message) -> None:
         if message["type"] == "http.response.start":
+            for snapshot in snapshots:
+                snapshot.touch()
             for store in stores:
                 await store.commit()
         await send(message)
@@ -502,6 +529,7 @@ def create_party_app(
         title=title, description=description, lifespan=lifespan, version="0.1.0", docs_url=None, redoc_url=None
     )
     app.stores = ctx.stores
+    app.snapshots = ctx.snapshots
     app.state.ctx = ctx
     app.limits = ctx.limits()
     app.recorder = (ctx.journal, ctx.clock)

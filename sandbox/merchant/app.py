@@ -57,6 +57,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 def build(ctx: PartyContext) -> FastAPI:
     tz = network_tz(ctx.world.network.timezone)
     store = MerchantStore(ctx.world, tz)
+    ctx.durable_snapshot(store, ("invoices", "payments", "confirmations", "_seq"))
     rules = RuleSet(OPERATIONS)
     behaviour = Behaviour(rules)
     service = MerchantService(

@@ -34,6 +34,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 def build(ctx: PartyContext) -> FastAPI:
     outbox = Outbox()
+    ctx.durable_snapshot(outbox, ("messages", "_ids"))
     rules = RuleSet(OPERATIONS)
     behaviour = Behaviour(rules)
     service = NotifyService(outbox, ctx.clock, behaviour)

@@ -46,6 +46,7 @@ def router(service: GatewayService, templates: Jinja2Templates) -> APIRouter:
 
     # -- checkout (COL-16) ---------------------------------------------------------------------
     @pages.post("/checkout")
+    @pages.post("/ppp-web-gateway-payu/", summary="WebCheckout de PayU (mismo formulario que /checkout)")
     async def checkout_start(request: Request) -> Response:
         form = dict(await request.form())
         try:

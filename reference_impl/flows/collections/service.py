@@ -575,8 +575,9 @@ class CollectionsService:
     async def apply_credits(self, reference: str, *, force: bool = False) -> PaymentRecord:
         """Credit each item of an approved payment at coop, with its one idempotency key (COL-20).
         ``force``: also the items whose retry time has not come (a confirmation, a return)."""
-        async with self._locks[reference]:
-            try:
+        lock = self._locks[reference]
+        try:
+            async with lock:
                 payment = self.payment(reference)
                 now_us = self.now_us()
                 for item in payment.items:
@@ -610,10 +611,10 @@ class CollectionsService:
                         return before is CreditState.APPLYING
 
                     await self.state.update_payment(reference, change)
-            finally:
-                if not self._locks[reference].locked():
-                    self._locks.pop(reference, None)
-            return self.payment(reference)
+        finally:
+            if not lock.locked() and self._locks.get(reference) is lock:
+                del self._locks[reference]  # nobody waits on it: do not keep one lock per payment
+        return self.payment(reference)
 
     # -- jobs (the sandbox clock) ------------------------------------------------------------------------------
     async def job_requery(self, now: datetime) -> int:

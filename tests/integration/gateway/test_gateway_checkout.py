@@ -69,6 +69,14 @@ def test_the_checkout_page_shows_terms_pse_person_type_and_the_bank_list(
     assert form.defaults()["documento"] == "79555111"  # pre-filled from the merchant's form
 
 
+def test_payus_webcheckout_path_takes_the_same_form(
+    fresh_sandbox: SandboxHandle, browser: Browser, account: GatewayAccount
+) -> None:
+    """A WebCheckout integration posts to PayU's path; only the host changes."""
+    page = browser.post(f"{fresh_sandbox.url('gateway')}/ppp-web-gateway-payu/", checkout_form(account, "CO-WC"))
+    assert page.status == 200 and "/checkout/" in page.url and page.attr("total") == "350000.00"
+
+
 @pytest.mark.parametrize(
     ("values", "code", "field"),
     [

@@ -167,7 +167,7 @@ def build(ctx: PartyContext) -> FastAPI:
         title="switch · red cooperativa",
         description="Switch de referencia: SICOOP (efectivo con CEIBO), recaudos RedCoop Pagos PSE y pagos PSE "
         "desde la cooperativa (banco 1066, Coopcentral, con el Portal de la Red).",
-        state=SwitchState(cash, pse),
+        state=SwitchState(cash, pse, collections),
         routers=[
             cash_api,
             cash_flow_pages.router(cash, templates),

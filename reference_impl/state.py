@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from reference_impl.flows.cash.service import CashService
+from reference_impl.flows.collections.service import CollectionsService
 from reference_impl.flows.pse_bank.service import PseBankService
 
 
 class SwitchState:
-    def __init__(self, cash: CashService, pse: PseBankService) -> None:
+    def __init__(self, cash: CashService, pse: PseBankService, collections: CollectionsService | None = None) -> None:
         self.cash = cash
         self.pse = pse
+        self.collections = collections
 
     def reset(self) -> None:
         self.cash.reset()
@@ -29,4 +31,5 @@ class SwitchState:
                 "group_commit": {"batches": commit.batches, "units": commit.units},
             },
             "pse1066": {"payments_by_status": self.pse.state.counts()},
+            **({"recaudos": self.collections.summary()} if self.collections is not None else {}),
         }

@@ -182,6 +182,8 @@ class SandboxRun:
         Returns the pid signalled."""
         with self.lock:
             proc = self.procs[name]
+            if proc.poll() is not None:
+                raise ProcessLookupError(f"{name} is not running (it is being started again)")
             proc.send_signal(sig)
             return proc.pid
 

@@ -97,12 +97,18 @@ def suite_config(state_dir: Path, externals: Mapping[str, str] | None = None, **
 
 @contextmanager
 def running_sandbox(
-    state_dir: Path, externals: Mapping[str, str] | None = None, *, proxy: bool = False, **overrides: object
+    state_dir: Path,
+    externals: Mapping[str, str] | None = None,
+    *,
+    proxy: bool = False,
+    supervise: bool = False,
+    **overrides: object,
 ) -> Iterator[SandboxHandle]:
+    """A whole sandbox for tests; ``supervise``: a party that dies is started again (the crash test)."""
     config = suite_config(state_dir, externals, **overrides)
     settings = ProxySettings(port=free_port()) if proxy else None
     run = SandboxRun(config, proxy=settings)
-    run.start(timeout_s=60)
+    run.start(timeout_s=60, supervise=supervise)
     client = SandboxClient(config.urls())
     control = ProxyControl(settings.url) if settings else None
     try:

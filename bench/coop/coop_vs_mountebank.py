@@ -75,6 +75,12 @@ def _get_json(url: str) -> dict:  # type: ignore[type-arg]
         return json.loads(answer.read())  # type: ignore[no-any-return]
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, every thread) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Result:
     server: str
@@ -83,10 +89,16 @@ class Result:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    cpu_s: float = 0.0
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def per_cpu_s(self) -> float:
+        """Requests answered per CPU-second of the server: steadier than req/s on a shared machine."""
+        return self.requests / self.cpu_s if self.cpu_s else float("nan")
 
     def p(self, q: float) -> float:
         if not self.latencies_ms:
@@ -96,8 +108,15 @@ class Result:
 
 
 async def _load(
-    base: str, server: str, endpoint: str, body: dict, seconds: float, concurrency: int, tag: str
-) -> Result:  # type: ignore[type-arg]
+    base: str,
+    server: str,
+    endpoint: str,
+    body: dict[str, str],
+    seconds: float,
+    concurrency: int,
+    tag: str,
+    pid: int,
+) -> Result:
     transports = [HttpTransport(base, party="bench", timeout_s=30) for _ in range(concurrency)]
     counts = {"ok": 0, "errors": 0}
     latencies: list[float] = []
@@ -120,12 +139,12 @@ async def _load(
 
     warm = loop.time() + 1.0
     await asyncio.gather(*(worker(n, warm, False) for n in range(concurrency)))
-    start = loop.time()
+    start, cpu = loop.time(), _cpu_s(pid)
     await asyncio.gather(*(worker(n, start + seconds, True) for n in range(concurrency)))
-    elapsed = loop.time() - start
+    elapsed, cpu = loop.time() - start, _cpu_s(pid) - cpu
     for transport in transports:
         await transport.aclose()
-    return Result(server, endpoint, counts["ok"] + counts["errors"], counts["errors"], elapsed, latencies)
+    return Result(server, endpoint, counts["ok"] + counts["errors"], counts["errors"], elapsed, latencies, cpu)
 
 
 def _start_coop(state_dir: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -203,21 +222,34 @@ def main(argv: list[str] | None = None) -> None:
                 try:
                     for endpoint, body in (("debits", debit), ("credits", credit)):
                         result = asyncio.run(
-                            _load(base, server, endpoint, body, args.seconds, args.concurrency, f"r{round_}{endpoint}")
+                            _load(
+                                base,
+                                server,
+                                endpoint,
+                                body,
+                                args.seconds,
+                                args.concurrency,
+                                f"r{round_}{endpoint}",
+                                process.pid,
+                            )
                         )
                         results.append(result)
                         print(
                             f"round {round_ + 1} {server:10} {endpoint:8} {result.rps:8.0f} req/s  "
-                            f"errors {result.errors}  p50 {result.p(0.5):.1f} ms  p99 {result.p(0.99):.1f} ms",
+                            f"errors {result.errors}  p50 {result.p(0.5):.1f} ms  p99 {result.p(0.99):.1f} ms  "
+                            f"{result.per_cpu_s:.0f} req per server CPU-second",
                             flush=True,
                         )
                 finally:
                     process.terminate()
                     process.wait()
 
-    print("\n| server | endpoint | req/s (each round) | median req/s | errors | p50 ms | p99 ms |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "\n| server | endpoint | req/s (each round) | median req/s | req per server CPU-s | errors | p50 ms | p99 ms |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     medians: dict[tuple[str, str], float] = {}
+    cpu_medians: dict[tuple[str, str], float] = {}
     for server in ("coop", "mountebank"):
         for endpoint in ("debits", "credits"):
             rows = [r for r in results if (r.server, r.endpoint) == (server, endpoint)]
@@ -225,15 +257,18 @@ def main(argv: list[str] | None = None) -> None:
                 continue
             median = statistics.median(r.rps for r in rows)
             medians[(server, endpoint)] = median
+            cpu_medians[(server, endpoint)] = statistics.median(r.per_cpu_s for r in rows)
             print(
                 f"| {server} | POST .../{endpoint} | {' · '.join(f'{r.rps:.0f}' for r in rows)} | {median:.0f} | "
+                f"{cpu_medians[(server, endpoint)]:.0f} | "
                 f"{sum(r.errors for r in rows)} | {statistics.median(r.p(0.5) for r in rows):.1f} | "
                 f"{statistics.median(r.p(0.99) for r in rows):.1f} |"
             )
     for endpoint in ("debits", "credits"):
         if ("coop", endpoint) in medians and ("mountebank", endpoint) in medians:
             ratio = medians[("coop", endpoint)] / medians[("mountebank", endpoint)]
-            print(f"\ncoop / Mountebank, {endpoint}: {ratio:.2f}x")
+            per_cpu = cpu_medians[("coop", endpoint)] / cpu_medians[("mountebank", endpoint)]
+            print(f"coop / Mountebank, {endpoint}: {ratio:.2f}x req/s, {per_cpu:.2f}x req per server CPU-second")
 
 
 if __name__ == "__main__":

@@ -398,6 +398,23 @@ class ConformancePlugin:
             self.recorder.case = None
             if case.outcome == "skipped" and (case.skip_reason or "").startswith(UNDECLARED):
                 case.undeclared = True
+            if case.outcome != "skipped":
+                case.operations.extend(self._network_operations())
+
+    def _network_operations(self) -> list[str]:
+        """The operations the network (the switch) asked of the participant during the test, as the
+        proxy saw them: an end-to-end scenario exercises the core through the switch, not directly."""
+        if not self.proxy_url:
+            return []
+        base = self.recorder.participant_url
+        found = []
+        for flow in self._flows(limit=200):
+            if int(flow.get("seq", 0)) <= self._flow_mark or flow.get("to") != self.recorder.target:
+                continue
+            operation, _ = classify(self.recorder.target, base, str(flow.get("method")), base + str(flow.get("path")))
+            if operation:
+                found.append(operation)
+        return found
 
     def pytest_bdd_before_scenario(self, request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
         case = self.cases.get(request.node.nodeid)

@@ -14,8 +14,8 @@
 Writes go through :meth:`CoopState.run`, a group commit: the calls that arrive while one
 transaction commits share the next one (one ``fsync`` for all), run in a worker thread so the event
 loop keeps reading requests; each call has its own savepoint. The hot statements are written once
-as SQL (``SQL_*``) and run on SQLAlchemy's connection with ``exec_driver_sql``: building a
-statement with SQLAlchemy's expression language cost more than SQLite's work (BENCHMARKS.md).
+as SQL (``SQL_*``) and run on the DBAPI connection of SQLAlchemy's transaction (:func:`raw`):
+SQLAlchemy's per-statement work cost more than SQLite's (BENCHMARKS.md).
 Every write runs in one ``BEGIN IMMEDIATE`` transaction (serialized against any other writer, in
 this process or another); ``synchronous`` is FULL by default (a commit is on disk before it
 returns; option ``sqlite_synchronous``). :meth:`CoopState.reset` puts the world back;
@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,7 +139,7 @@ _BOOK_COLUMNS: Final = ", ".join(c.name for c in products.columns)
 _MOVEMENT_COLUMNS: Final = ", ".join(c.name for c in movements.columns)
 _MOVEMENT_INSERT: Final = [c.name for c in movements.columns if c.name != "seq"]
 #: The hot path's statements, written once (SQLAlchemy's statement building costs more than SQLite
-#: itself per call): run through the same connection and transaction with ``exec_driver_sql``.
+#: itself per call): run on the DBAPI connection of SQLAlchemy's transaction (:func:`raw`).
 SQL_BOOK: Final = f"SELECT {_BOOK_COLUMNS} FROM products WHERE product_id = ? AND entity = ?"  # noqa: S608 - our own column names; values are bound
 SQL_SAVE_BOOK: Final = (
     "UPDATE products SET balance = ?, held = ?, credit_available = ?, minimum_payment = ?, total_payment = ?, "
@@ -154,6 +154,17 @@ SQL_ADD_KEY: Final = (
     "INSERT INTO idempotency_keys (entity, key, fingerprint, created_us, status, body, released) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+_BOOK_NAMES: Final = tuple(c.name for c in products.columns)
+_MOVEMENT_NAMES: Final = tuple(c.name for c in movements.columns)
+
+
+def raw(conn: Connection) -> Any:
+    """The DBAPI (sqlite3) connection under SQLAlchemy's, in the transaction SQLAlchemy began: the
+    hot statements run on it directly (SQLAlchemy's per-statement bookkeeping cost more than
+    SQLite's work)."""
+    return conn.connection.driver_connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,8 +215,8 @@ def cop(minor: int | None) -> str | None:
     return None if minor is None else format_amount(minor, "COP")
 
 
-def _book(row: Row[Any]) -> Book:
-    m = row._mapping
+def _book(row: Row[Any] | Mapping[str, Any]) -> Book:
+    m = row._mapping if isinstance(row, Row) else row
     return Book(
         product_id=m["product_id"],
         entity=m["entity"],
@@ -229,8 +240,8 @@ def _book(row: Row[Any]) -> Book:
     )
 
 
-def _movement(row: Row[Any]) -> Movement:
-    m = row._mapping
+def _movement(row: Row[Any] | Mapping[str, Any]) -> Movement:
+    m = row._mapping if isinstance(row, Row) else row
     return Movement(
         transaction_id=m["transaction_id"],
         entity=m["entity"],
@@ -416,11 +427,11 @@ class CoopState:
         return [_book(r) for r in conn.execute(query)]
 
     def book(self, conn: Connection, entity: str, product_id: str) -> Book | None:
-        row = conn.exec_driver_sql(SQL_BOOK, (product_id, entity)).first()
-        return None if row is None else _book(row)
+        row = raw(conn).execute(SQL_BOOK, (product_id, entity)).fetchone()
+        return None if row is None else _book(dict(zip(_BOOK_NAMES, row, strict=True)))
 
     def save_book(self, conn: Connection, book: Book) -> None:
-        conn.exec_driver_sql(
+        raw(conn).execute(
             SQL_SAVE_BOOK,
             (
                 book.balance_minor,
@@ -469,7 +480,7 @@ class CoopState:
             "effect": None if m.effect is None else json.dumps(m.effect.to_dict()),
             "business_day": m.business_day,
         }
-        conn.exec_driver_sql(SQL_ADD_MOVEMENT, tuple(values[name] for name in _MOVEMENT_INSERT))
+        raw(conn).execute(SQL_ADD_MOVEMENT, tuple(values[name] for name in _MOVEMENT_INSERT))
 
     def update_movement(self, conn: Connection, transaction_id: str, **values: Any) -> None:
         if "effect" in values and isinstance(values["effect"], Effect):
@@ -477,11 +488,11 @@ class CoopState:
         names = sorted(values)
         assert set(names) <= set(_MOVEMENT_INSERT)
         sql = f"UPDATE movements SET {', '.join(f'{n} = ?' for n in names)} WHERE transaction_id = ?"  # noqa: S608 - our own column names; values are bound
-        conn.exec_driver_sql(sql, (*(values[n] for n in names), transaction_id))
+        raw(conn).execute(sql, (*(values[n] for n in names), transaction_id))
 
     def movement(self, conn: Connection, entity: str, transaction_id: str) -> Movement | None:
-        row = conn.exec_driver_sql(SQL_MOVEMENT, (transaction_id, entity)).first()
-        return None if row is None else _movement(row)
+        row = raw(conn).execute(SQL_MOVEMENT, (transaction_id, entity)).fetchone()
+        return None if row is None else _movement(dict(zip(_MOVEMENT_NAMES, row, strict=True)))
 
     def by_reference(self, conn: Connection, entity: str, reference: str) -> list[Movement]:
         query = (
@@ -510,7 +521,7 @@ class CoopState:
     # -- idempotency keys ------------------------------------------------------------------------------------
     def held_key(self, conn: Connection, entity: str, key: str) -> StoredKey | None:
         """The row that already holds ``key``, or None (the key is free)."""
-        row = conn.exec_driver_sql(SQL_KEY, (entity, key)).first()
+        row = raw(conn).execute(SQL_KEY, (entity, key)).fetchone()
         if row is None:
             return None
         return StoredKey(row[0], row[1], None if row[2] is None else json.loads(row[2]), bool(row[3]))
@@ -530,7 +541,7 @@ class CoopState:
         """Claim ``key`` with its answer, in the transaction of the call's effect. Inside the write
         transaction (``BEGIN IMMEDIATE``) nobody writes between :meth:`held_key` and this insert; the
         primary key (entity, key) stays the arbiter: a second insert fails in the database."""
-        conn.exec_driver_sql(
+        raw(conn).execute(
             SQL_ADD_KEY, (entity, key, fingerprint, now_us, status, json.dumps(body, ensure_ascii=False), released)
         )
 
@@ -573,14 +584,15 @@ class CoopState:
     def _commit(self, units: list[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
         outcomes: list[tuple[bool, Any]] = []
         with self.engine.begin() as conn:
+            db = raw(conn)
             for unit in units:
-                conn.exec_driver_sql("SAVEPOINT unit")
+                db.execute("SAVEPOINT unit")
                 try:
                     outcomes.append((True, unit(conn)))
                 except Exception as exc:
-                    conn.exec_driver_sql("ROLLBACK TO unit")
+                    db.execute("ROLLBACK TO unit")
                     outcomes.append((False, exc))
-                conn.exec_driver_sql("RELEASE unit")
+                db.execute("RELEASE unit")
         return outcomes
 
 

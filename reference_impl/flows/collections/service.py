@@ -646,6 +646,14 @@ class CollectionsService:
     def latest(self, limit: int = 100) -> list[PaymentRecord]:
         return self.state.latest(limit)
 
+    def summary(self) -> dict[str, Any]:
+        """For ``GET /_sandbox/state``: payments by state, what is unapplied, the latest ten."""
+        return {
+            "payments_by_state": self.state.counts(),
+            "unapplied": [p.reference for p in self.state.unapplied()],
+            "latest": [self.view(p) for p in self.state.latest(10)],
+        }
+
     def day_bounds_us(self, day: date) -> tuple[int, int]:
         start = datetime.combine(day, time(0), tzinfo=COLOMBIA).astimezone(UTC)
         return to_epoch_us(start), to_epoch_us(start + timedelta(days=1))

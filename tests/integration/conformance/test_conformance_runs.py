@@ -25,7 +25,7 @@ from sandbox.config import load_config
 from sandbox.conformance.report import verify
 from sandbox.conformance.runner import RunOptions, RunResult, run
 from sandbox.runner import SandboxRun
-from sandbox.testing import TEST_CLOCK_START
+from sandbox.testing import TEST_CLOCK_START, suite_config
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -64,9 +64,9 @@ def adapter(tmp_path: Path, *args: str) -> Iterator[str]:
 
 
 def conformance(tmp_path: Path, url: str, **kw: Any) -> RunResult:
-    options = RunOptions(target="coop", url=url, groups=["contrato"], out_root=tmp_path / "reports",
-                         state_root=tmp_path / "var", run_name="run", root=ROOT,
-                         command="coop-sandbox conformance coop --url " + url, **kw)  # fmt: skip
+    kw.setdefault("groups", ["contrato"])
+    options = RunOptions(target="coop", url=url, out_root=tmp_path / "reports", state_root=tmp_path / "var",
+                         run_name="run", root=ROOT, command="coop-sandbox conformance coop --url " + url, **kw)  # fmt: skip
     return run(options, echo=lambda _line: None)
 
 
@@ -213,3 +213,35 @@ def test_a_whole_switch_started_apart_passes_the_cash_scenarios(tmp_path: Path) 
     assert result.verdict is not None and result.verdict.totals.passed >= 10
     assert result.verdict.operations["switch.efectivo"].status == "passed"
     assert "switch.recaudos" not in {op for op, t in result.verdict.operations.items() if t.total}
+
+
+def test_the_sandbox_coop_simulator_passes_the_same_contract_scenarios(tmp_path: Path) -> None:
+    """Two independent implementations of the coop contract — the sandbox's simulator and the example
+    adapter — pass the same scenarios: the suite checks the contract, not one implementation."""
+    config = suite_config(tmp_path / "sim")
+    for name, party in config.parties.items():
+        party.enabled = name == "coop"
+    simulator = SandboxRun(config)
+    simulator.start(timeout_s=90)
+    try:
+        result = conformance(tmp_path, config.party("coop").url)
+    finally:
+        simulator.stop()
+    assert result.exit_code == 0, failures(result) or result.message
+    assert result.verdict is not None and result.verdict.totals.passed >= 20
+
+
+@pytest.mark.slow
+def test_the_pse_debit_flow_end_to_end_through_the_example_core_with_faults(tmp_path: Path) -> None:
+    """Part (b): the whole sandbox around the example core (``--external coop=URL``): the PSE debit
+    flow's features and the faults on the switch ↔ core link through the proxy. A scenario that
+    forces an outcome through the simulated core's control API is «no aplica», never failed."""
+    with adapter(tmp_path) as url:
+        result = conformance(tmp_path, url, groups=["pse_debito", "fallas"])
+    assert result.exit_code == 0, failures(result) or result.message
+    assert result.verdict is not None
+    groups = {c.group for c in result.verdict.cases if c.status == "passed"}
+    assert groups == {"pse_debito", "fallas"}
+    not_applicable = [c for c in result.verdict.cases if (c.skip_reason or "").startswith("no aplica")]
+    assert all(not c.undeclared for c in not_applicable)
+    assert result.verdict.operations["coop.post"].status == "passed"

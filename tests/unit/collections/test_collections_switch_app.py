@@ -39,3 +39,8 @@ def test_routes_rules_and_a_clear_answer_without_coop(switch: TestClient) -> Non
     assert switch.get("/recaudos/v1/pendientes").json() == {"count": 0, "payments": []}
     bad = switch.post("/recaudos/confirmacion", data={"merchant_id": "508030"})
     assert bad.status_code == 422 and bad.json()["field"] == "reference_sale"
+
+
+def test_the_sandbox_state_summarizes_the_collections(switch: TestClient) -> None:
+    state = switch.get("/_sandbox/state").json()["state"]
+    assert state["recaudos"] == {"payments_by_state": {}, "unapplied": [], "latest": []}

@@ -59,6 +59,6 @@ Característica: Débitos: retener, aplicar o anular, una sola vez (contrato coo
 
   @COOP-07
   Escenario: Un valor mal escrito se rechaza nombrando el campo
-    Cuando autorizo un débito de "50000.5" con una clave nueva
+    Cuando autorizo un débito de "50000.555" con una clave nueva
     Entonces la respuesta es un error 422 que nombra el campo "amount"
     Y el disponible del producto bajó exactamente "0.00"

@@ -43,7 +43,8 @@ def sandbox(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         attached.client.close()
         return
     externals = {**externals_from_env(), **parse_externals(request.config.getoption("--sut-url"))}
-    with running_sandbox(tmp_path_factory.mktemp("sandbox"), externals) as handle:
+    # Supervised: a party that dies is started again (the restart features, NET-08, kill one on purpose).
+    with running_sandbox(tmp_path_factory.mktemp("sandbox"), externals, supervise=True) as handle:
         yield handle
 
 
@@ -67,7 +68,7 @@ def proxied_sandbox(
         attached.client.close()
         return
     externals = {**externals_from_env(), **parse_externals(request.config.getoption("--sut-url"))}
-    with running_sandbox(tmp_path_factory.mktemp("proxied"), externals, proxy=True) as handle:
+    with running_sandbox(tmp_path_factory.mktemp("proxied"), externals, proxy=True, supervise=True) as handle:
         yield handle
 
 

@@ -50,6 +50,13 @@ Característica: Recaudos RedCoop Pagos PSE: del documento a los productos
     Dado que el asociado "52987654" entró a sus productos en "ALIANZA"
     Entonces ve «No hay productos disponibles» y no puede continuar
 
+  @COL-05
+  Escenario: Una entidad que envía el código solo por SMS lo dice en la pantalla y no escribe al correo
+    Dado que el asociado "987654" pidió el código en "OLOHZO" desde la página
+    Entonces la pantalla del código dice que se envió solo a "301****344"
+    Y el buzón de "3012223344" tiene un código de 6 dígitos enviado por "switch"
+    Y el buzón de "sofia.herrera@example.com" no tiene códigos
+
   @COL-06
   Escenario: Un código sin usar vence a los 5 minutos
     Dado que el asociado "1033370434" pidió el código en "ALIANZA" desde la página

@@ -136,6 +136,16 @@ def destinos(contexto: Contexto, uno: str, otro: str) -> None:
     assert contexto["celular"] not in contexto["pagina"].text and contexto["correo"] not in contexto["pagina"].text
 
 
+@then(parsers.parse('la pantalla del código dice que se envió solo a "{uno}"'))
+def destino_unico(contexto: Contexto, uno: str) -> None:
+    assert contexto["pagina"].attr("sent-to") == uno, contexto["pagina"].attr("sent-to")
+
+
+@then(parsers.parse('el buzón de "{destino}" no tiene códigos'))
+def sin_codigos(contexto: Contexto, destino: str) -> None:
+    assert [m for m in contexto.red.client.notify.messages(destino) if m.get("kind") == "otp"] == []
+
+
 @then(parsers.parse('el buzón de "{destino}" tiene un código de 6 dígitos enviado por "{origen}"'))
 def buzon_codigo(contexto: Contexto, destino: str, origen: str) -> None:
     mensajes = contexto.red.client.notify.messages(destino)

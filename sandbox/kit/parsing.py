@@ -9,7 +9,8 @@ Amounts on the wire (:func:`parse_amount`)
     ``"1500"``, ``"1500.5"``, ``"1500.50"``. Refused: signs (``+1000``, ``-5``), exponents
     (``1e3``), underscores (``1_000``), spaces (``" 1000 "``), commas, full-width or Arabic-Indic
     digits, NaN/Infinity, Python floats and booleans. JSON numbers read exactly (``int``, or
-    ``Decimal`` with ``parse_float=Decimal``) are taken as written, for protocols that send them.
+    ``Decimal`` with ``parse_float=Decimal``) are taken as written, for protocols that send them —
+    but not with an exponent (a JSON ``1e3`` is ``Decimal('1E+3')``: refused).
 
 Amounts people type on a page (:func:`parse_typed_amount`)
     The country's own notation, only where the grouping is valid. Paraguay (PYG, no decimals):
@@ -124,6 +125,8 @@ def parse_amount(value: object, currency: str, *, allow_zero: bool = True) -> in
     if isinstance(value, int | Decimal):
         if not (isinstance(value, int) or value.is_finite()):
             raise AmountError("debe ser un valor decimal finito")
+        if isinstance(value, Decimal) and int(value.as_tuple().exponent) > 0:  # a JSON 1e3 / 1.5E+2
+            raise AmountError("no admite exponentes; escriba el número completo, como '1500.00'")
         if value < 0:
             raise AmountError("no puede ser negativo")
         text = str(value) if isinstance(value, int) else format(value, "f")

@@ -78,3 +78,25 @@ def test_withdrawal_and_deposit_at_a_counter(person: Person) -> None:
     expect(page.locator(".notice")).to_contain_text("Sin diferencias")
     expect(page.locator("body")).not_to_contain_text("None")
     person.shot("conciliacion")
+
+
+def test_the_cashier_types_amounts_and_cedulas_as_people_write_them(person: Person) -> None:
+    """Issue 16: «1500.50» is refused naming the amount (it became ₲ 150.050 by dropping the dot);
+    «1.500» and the cédula «4.567.890» are read as people mean them."""
+    page = person.page
+    _cashier_menu(person, "Depósito")
+    page.get_by_label("Cédula o celular").fill("4.567.890")
+    page.get_by_label("Monto (₲, sin decimales)").fill("1500.50")
+    page.get_by_role("button", name="Depositar").click()
+    refused = page.get_by_role("alert")
+    expect(refused).to_contain_text("«Monto»")
+    expect(refused).to_contain_text("no lleva decimales")
+    expect(page.get_by_label("Monto (₲, sin decimales)")).to_have_value("1500.50")  # what was typed, kept
+    person.shot("monto-con-decimales-rechazado")
+
+    page.get_by_label("Monto (₲, sin decimales)").fill("1.500")
+    page.get_by_role("button", name="Depositar").click()
+    taken = page.get_by_role("status")
+    expect(taken).to_have_attribute("data-instruction", "take")
+    expect(taken).to_contain_text("Reciba ₲ 1.500 del titular")
+    person.shot("deposito-con-puntos")

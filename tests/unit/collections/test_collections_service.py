@@ -379,3 +379,52 @@ def test_reconcile_without_sources_names_them(world: Any) -> None:
     assert report["sources"] == {"gateway": "unavailable", "coop:ALIANZA": "unavailable"}
     with pytest.raises(SandboxError):
         run(service.reconcile(date(1999, 1, 1)))
+
+
+class TimeoutOnceTransport:
+    """coop's wire for the real CoopPeer: the first credit is applied but its answer never comes
+    (PeerTimeout, as after coop_timeout_s); a retry with the same key gets the first answer replayed."""
+
+    def __init__(self) -> None:
+        self.applied: dict[str, dict[str, Any]] = {}
+        self.calls = 0
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        from reference_impl.peers.transport import PeerResponse, PeerTimeout
+
+        assert method == "POST" and path.endswith("/credits"), path
+        self.calls += 1
+        key = kwargs["headers"]["Idempotency-Key"]
+        body = kwargs["json_body"]
+        replay = key in self.applied
+        self.applied.setdefault(key, {"transaction_id": f"tx-{len(self.applied) + 1}", "kind": "credit",
+                                      "status": "applied", "product_id": body["product_id"], "number_masked": "****",
+                                      "amount": body["amount"], "currency": "COP", "reference": body["reference"],
+                                      "running_balance": "0.00", "applied_at": T0.isoformat()})  # fmt: skip
+        if self.calls == 1:
+            raise PeerTimeout("no answer in time")
+        headers = {"idempotent-replayed": "true"} if replay else {}
+        return PeerResponse(201, self.applied[key], headers)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_a_credit_that_times_out_is_retried_with_the_same_key_through_the_real_peer(world: Any) -> None:
+    from reference_impl.peers.coop import CoopPeer
+
+    service, coop, notify, gateway, clock = world
+    reference = visit_to_checkout(service, notify)
+    transport = TimeoutOnceTransport()
+    peer = CoopPeer(transport, {"ALIANZA": "coop-alianza-key"})  # type: ignore[arg-type]
+    coop.apply_credit = peer.apply_credit  # the fake's reads stay; the credits go through CoopPeer
+    gateway.set(reference, "APPROVED", 2_180_000)
+    confirm(service, reference, "21800.00")
+    first, second = service.payment(reference).items
+    assert (first.credit_state.value, first.last_error, first.attempts) == ("applying", "coop_timeout", 1)
+    assert second.credit_state.value == "applied"  # the next item did not wait for the unknown one
+    assert [p.reference for p in service.unapplied()] == [reference]
+    clock.advance(30)
+    run(service.job_credits(clock.now()))
+    assert [i.credit_state.value for i in service.payment(reference).items] == ["applied", "applied"]
+    assert len(transport.applied) == 2 and transport.calls == 3  # 2 keys, applied once each; 1 retry

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -171,3 +173,13 @@ def test_days_out_of_range_or_not_iso_are_refused(value: object) -> None:
 
 def test_days() -> None:
     assert parse_day("2026-01-15") == date(2026, 1, 15)
+
+
+@pytest.mark.parametrize("number", ["1e3", "1E3", "1.5e2", "2E+4"])
+def test_a_json_number_with_an_exponent_is_refused(number: str) -> None:
+    """Issue 16: "1e3" is refused as text and as a JSON number (read exactly, as a Decimal)."""
+    value = json.loads(number, parse_float=Decimal)
+    with pytest.raises(AmountError, match="exponentes"):
+        parse_amount(value, "COP")
+    assert parse_amount(json.loads("1500.50", parse_float=Decimal), "COP") == 150050
+    assert parse_amount(json.loads("150000", parse_float=Decimal), "PYG") == 150000

@@ -341,6 +341,11 @@ async def test_ach_refusing_the_ok_for_good_reverses_the_debit(pse: Pse) -> None
     payment, _ = await pse.service.confirm(cus, token, pse.notify.latest_code("3104567890"))
     assert payment.status == "reversed"
     assert [d["reversed"] for d in pse.coop.posted()] == [True]
+    assert [c["state"] for c in pse.ach.confirms] == ["OK", "NOT_AUTHORIZED"]  # then the merchant learns it
+    assert pse.ach.transactions[cus]["transactionState"] == "NOT_AUTHORIZED"
+    assert (await pse.service.require(cus)).ach_sync == "done"
+    report = await pse.service.reconcile(pse.service.today())
+    assert report["difference_count"] == 0, report["differences"]
 
 
 # -- cancel, abandon, and the merchant may try again --------------------------------------------------

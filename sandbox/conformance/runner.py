@@ -192,7 +192,12 @@ def _run(options: RunOptions, echo: Callable[[str], None]) -> RunResult:
     declaration, waivers = load_inputs(options)
     groups = groups_for(options.target, options.groups)
     root = options.root.resolve()
-    present = [(g, g.files(root)) for g in groups]
+    present: list[tuple[Group, list[Path]]] = []
+    claimed: set[Path] = set()
+    for group in groups:  # a feature file belongs to the first group that names it
+        files = [f for f in group.files(root) if f not in claimed]
+        claimed.update(files)
+        present.append((group, files))
     runnable = [(g, files) for g, files in present if files]
     if not runnable:
         raise RunError(

@@ -21,8 +21,8 @@ About 2 % of opens and confirms are sent twice on purpose (``… (replay)``): th
 must be the first one again (``Idempotent-Replayed: true``, same id). :class:`BareEndpoint` asks
 for the switch's ``/_sandbox/health`` only: the yardstick of what the server stack alone costs.
 
-PSE debit authorizations and collection confirmations are not here: the switch does not have
-those flows yet (README, "Performance").
+PSE debit authorizations (bank 1066) and collection completions have their own Locust files,
+``pse1066_locustfile.py`` and ``collections_locustfile.py`` (each run by its ``*_run.py``).
 """
 
 from __future__ import annotations

@@ -33,6 +33,9 @@ from reference_impl.flows.pse_bank.portal import PortalDirectory
 from reference_impl.flows.pse_bank.service import OPERATIONS as PSE_BANK_OPERATIONS
 from reference_impl.flows.pse_bank.service import PseBankService, PseSettings
 from reference_impl.flows.pse_bank.state import PseState
+from reference_impl.flows.reconciliation import api as reconciliation_api
+from reference_impl.flows.reconciliation import pages as reconciliation_pages
+from reference_impl.flows.reconciliation.service import FlowReport, ReconciliationService
 from reference_impl.peers.ach import AchBankPeer
 from reference_impl.peers.ceibo import CeiboPeer
 from reference_impl.peers.coop import CoopPeer
@@ -162,6 +165,19 @@ def build(ctx: PartyContext) -> FastAPI:
         await ach.aclose()
         engine.dispose()
 
+    # The switch-wide reconciliation: each flow's own report of the day, side by side (NET-02).
+    reconciliation = ReconciliationService(
+        [
+            FlowReport("sicoop", "Efectivo SICOOP (CEIBO y red de cobranzas)", "/sicoop/conciliacion",
+                       "/sicoop/v1/reconciliation", cash.reconcile),
+            FlowReport("recaudos", "Recaudos RedCoop Pagos PSE (cooperativas y PSE)", "/recaudos/conciliacion",
+                       "/recaudos/v1/conciliacion", collections.reconcile),
+            FlowReport("pse1066", "Pagos PSE desde la cooperativa (banco 1066)", "/pse/conciliacion",
+                       "/pse/v1/reconciliation", pse.reconcile),
+        ],
+        today=collections.today,
+    )  # fmt: skip
+
     app = create_party_app(
         ctx,
         title="switch · red cooperativa",
@@ -175,6 +191,8 @@ def build(ctx: PartyContext) -> FastAPI:
             pse_bank_pages.router(pse, templates),
             collections_api.router(collections),
             collections_pages.router(collections, templates),
+            reconciliation_api.router(reconciliation),
+            reconciliation_pages.router(reconciliation, templates),
         ],
         rules=rules,
         jobs=[
@@ -188,6 +206,7 @@ def build(ctx: PartyContext) -> FastAPI:
             Job("pse1066.abandoned", pse.sweep),
         ],
         pages=[
+            ("Conciliación del día: todos los flujos", "/conciliacion"),
             ("SICOOP: transacciones de efectivo", "/sicoop"),
             ("SICOOP: conciliación del día", "/sicoop/conciliacion"),
             *[(f"Recaudos: {e.name}", f"/recaudos/{e.code}") for e in ctx.world.entities if e.collections_enabled],

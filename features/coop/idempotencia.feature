@@ -42,7 +42,7 @@ Característica: Exactamente una vez: la Idempotency-Key de cada llamada que mue
 
   @COOP-06 @solo_sandbox
   Escenario: Mientras la primera llamada sigue en curso, un reintento con su clave se rechaza
-    Dado que el core demora 2 segundos la respuesta de cada débito
+    Dado que el core demora 3 segundos la respuesta de cada débito
     Cuando la red autoriza un débito de "30000.00" con la clave "idem-4" y, mientras espera, lo reintenta
     Entonces el reintento recibe 409 con el código "idempotency_key_in_flight"
     Y la respuesta es 201

@@ -44,6 +44,16 @@ Característica: El débito se asienta una sola vez y ningún tiempo de espera d
     Entonces ACH informa al comercio el pago en estado "OK" con autorización del banco
     Y la conciliación de los pagos 1066 no muestra diferencias
 
+  @NET-06 @PSE-12
+  Escenario: ACH rechaza la confirmación del OK: el switch reversa el débito en la cooperativa y avisa NOT_AUTHORIZED
+    Dado que ACH rechaza la próxima confirmación de los bancos con "FAIL_GENERICERROR"
+    Cuando el asociado paga con la cuenta "****7756"
+    Y el asociado ingresa el código de seguridad que recibió
+    Entonces el pago queda reversado y ofrece volver al comercio
+    Y la cooperativa no debitó nada de la cuenta "****7756"
+    Y ACH informa al comercio el pago en estado "NOT_AUTHORIZED"
+    Y la conciliación de los pagos 1066 no muestra diferencias
+
   @PSE-09 @PSE-11
   Escenario: «Cancelar» avisa a ACH en el acto y el comercio permite otro intento
     Cuando el asociado pulsa «Cancelar»

@@ -340,11 +340,12 @@ def reintenta_en_curso(contexto: Contexto, monto: str, clave: str) -> None:
     body = _debit_body(contexto, monto, "EN-CURSO")
     with ThreadPoolExecutor(max_workers=1) as pool:
         first = pool.submit(core.send, "/debits", body, clave)
-        # The retry goes once the first one is being answered (its key is claimed): ask until so.
-        for _ in range(200):
-            retry = core.send("/debits", body, clave)
-            if retry.status_code != 201 or first.done():
+        # The retry goes once the first one's debit exists (its effect committed, its answer held
+        # back by the delay): the query by reference says when, without reading a clock.
+        for _ in range(5000):
+            if first.done() or core.get("/transactions", {"reference": "EN-CURSO"}).json()["transactions"]:
                 break
+        retry = core.send("/debits", body, clave)
         contexto["reintento"] = retry
         _keep(contexto, first.result())
 

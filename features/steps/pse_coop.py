@@ -368,3 +368,20 @@ def otro_intento(contexto: Contexto) -> None:
     )  # fmt: skip
     assert otra.code == "SUCCESS", otra.body  # no 20-minute wait: the cancelled one is final at ACH
     assert otra.body["trazabilityCode"] != contexto["cus"]
+
+
+@given(parsers.parse('que ACH rechaza la próxima confirmación de los bancos con "{codigo}"'))
+def ach_rechaza(contexto: Contexto, codigo: str) -> None:
+    contexto.red.client.party("ach").add_rule(
+        {"match": {"operation": "ach.confirm"}, "action": {"decline": codigo}, "times": 1}
+    )
+
+
+@then("el pago queda reversado y ofrece volver al comercio")
+def pago_reversado(contexto: Contexto) -> None:
+    socio = _socio(contexto)
+    if socio.state != "reversed":
+        socio.get("/resultado")
+    assert socio.state == "reversed", _pagina(contexto)[:1500]
+    assert "se reversó" in socio.message, socio.message
+    assert socio.back_url == f"{contexto.red.url('merchant')}/pse/retorno"

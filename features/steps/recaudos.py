@@ -635,6 +635,9 @@ def conciliacion(contexto: Contexto) -> None:
     assert any(line["reference"] == contexto["referencia"] for line in informe["lines"])
     pagina = _nav(contexto).get(f"{_switch(contexto)}/recaudos/conciliacion")
     assert pagina.status == 200 and pagina.attr("differences") == "0"
+    todos = _api(contexto, "GET", "/v1/conciliacion").json()  # the switch's report of every flow
+    recaudos = next(f for f in todos["flows"] if f["flow"] == "recaudos")
+    assert recaudos["difference_count"] == 0, recaudos
 
 
 @then(

@@ -389,6 +389,10 @@ class ConformancePlugin:
         )
         if item.nodeid in self.item_operations:
             case.operations.append(self.item_operations[item.nodeid])
+        function = getattr(item, "obj", None)
+        template = scenario_wrapper_template_registry.get(function) if callable(function) else None
+        if template is not None:  # names known before the scenario starts (a skip in a fixture keeps them)
+            case.feature, case.scenario = template.feature.name, template.name
         self.cases[item.nodeid] = case
         self.recorder.case = case
         self._flow_mark = self._latest_flow()

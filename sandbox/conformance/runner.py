@@ -78,7 +78,7 @@ class RunOptions:
     out_root: Path = Path("reports/conformance")
     state_root: Path = Path("var/conformance")
     run_name: str | None = None
-    root: Path = field(default_factory=lambda: Path.cwd())
+    root: Path = field(default_factory=lambda: project_root())
     command: str = ""
     pytest_args: list[str] = field(default_factory=list)
     #: Show pytest's output as it runs (otherwise it goes to the run's log).
@@ -92,6 +92,15 @@ class RunResult:
     verdict: Verdict | None
     manifest_digest: str | None = None
     message: str = ""
+
+
+def project_root() -> Path:
+    """Where the scenarios are: the current folder when it is a coop-sandbox checkout, else the
+    checkout this package runs from (an editable install)."""
+    here = Path.cwd()
+    if (here / "features").is_dir() and (here / "sandbox").is_dir():
+        return here
+    return Path(__file__).resolve().parents[2]
 
 
 def _now() -> datetime:
@@ -192,7 +201,12 @@ def _run(options: RunOptions, echo: Callable[[str], None]) -> RunResult:
     declaration, waivers = load_inputs(options)
     groups = groups_for(options.target, options.groups)
     root = options.root.resolve()
-    present = [(g, g.files(root)) for g in groups]
+    present: list[tuple[Group, list[Path]]] = []
+    claimed: set[Path] = set()
+    for group in groups:  # a feature file belongs to the first group that names it
+        files = [f for f in group.files(root) if f not in claimed]
+        claimed.update(files)
+        present.append((group, files))
     runnable = [(g, files) for g, files in present if files]
     if not runnable:
         raise RunError(

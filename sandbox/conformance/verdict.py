@@ -43,6 +43,13 @@ class Case:
     status: str = ""
     waiver: Waiver | None = None
 
+    def blamed_operation(self) -> str | None:
+        """The operation of the last request to the participant (the one the report shows as failed)."""
+        for exchange in reversed(self.exchanges):
+            if exchange.get("to_participant") and exchange.get("operation"):
+                return str(exchange["operation"])
+        return None
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Case:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k not in ("status", "waiver")}
@@ -130,8 +137,12 @@ def judge(cases: list[Case], declaration: Declaration, waivers: Waivers, today: 
         totals.add(status)
         for rule in case.rules:
             rules.setdefault(rule, Tally()).add(status)
+        blamed = case.blamed_operation() if status in ("failed", "waived") else None
         for op in dict.fromkeys(case.operations):
-            operations.setdefault(op, Tally()).add(status)
+            # A failed scenario fails the operation of the request that failed; the others it used
+            # answered as expected (when the failure is not tied to one request, all of them).
+            op_status = status if blamed is None or op == blamed else "passed"
+            operations.setdefault(op, Tally()).add(op_status)
     stale = [w for i, w in enumerate(active) if i not in used]
     return Verdict(
         cases=cases,

@@ -561,7 +561,8 @@ class CoopState:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._queue.append((unit, future))
-        if self._drainer is None or self._drainer.done():
+        drainer = self._drainer
+        if drainer is None or drainer.done() or drainer.get_loop() is not loop:
             self._drainer = loop.create_task(self._drain())
         result: T = await future
         return result

@@ -788,11 +788,16 @@ class PseBankService:
                 moved = replace(current, coop_attempts=attempts, coop_result=answer.error if answer else "not_found",
                                 coop_next_us=now_us + retry_delay_s(attempts) * 1_000_000)  # fmt: skip
                 return self.state.payments.update(conn, current, moved)
+            # the money is back: ACH now learns NOT_AUTHORIZED, so the merchant may offer another try
             moved = move(current, S.REVERSED, now_us, coop_sync="none", coop_next_us=None, coop_result="reversed",
-                         reason_code="ach_refused", transaction_id=transaction_id)  # fmt: skip
+                         reason_code="ach_refused", transaction_id=transaction_id, ach_report="NOT_AUTHORIZED",
+                         ach_sync="due", ach_next_us=now_us, ach_attempts=0)  # fmt: skip
             return self.state.payments.update(conn, current, moved)
 
         updated: PsePayment = await self._run(work)
+        if updated.state is S.REVERSED and updated.ach_sync == "due":
+            await self.deliver(updated.cus)
+            updated = await self.require(updated.cus)
         return updated
 
     # -- cancel, abandon ----------------------------------------------------------------------------------

@@ -55,6 +55,8 @@ class FakeCoop:
     calls: list[str] = field(default_factory=list)
     #: While set and not open, an authorization waits here (a slow core).
     gate: asyncio.Event | None = None
+    #: Set when an authorization arrives (before the gate).
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -123,6 +125,7 @@ class FakeCoop:
         description: str | None = None,
     ) -> CoopAnswer[CoopDebit]:  # fmt: skip
         self.calls.append("authorize")
+        self.arrived.set()
         if self.gate is not None:
             await self.gate.wait()
         body = (product_id, amount_minor, reference)

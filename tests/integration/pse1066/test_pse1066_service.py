@@ -258,12 +258,12 @@ async def test_a_double_pagar_asks_coop_once(pse: Pse) -> None:
     token = await logged_in(pse, cus)
     pse.coop.gate = asyncio.Event()
     first = asyncio.create_task(pse.service.pay(cus, token, AV_7756))
-    await asyncio.sleep(0.05)
-    second = asyncio.create_task(pse.service.pay(cus, token, AV_6764))
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(pse.coop.arrived.wait(), 30)  # the first click is at coop, held there
+    second = await pse.service.pay(cus, token, AV_6764)  # the second click finds it under way
+    assert second[0].status == "authorizing"
     pse.coop.gate.set()
-    results = await asyncio.gather(first, second)
-    assert sum(p.status == "authorized" for p, _ in results) >= 1
+    payment, refusal = await first
+    assert (payment.status, refusal) == ("authorized", None)
     assert pse.coop.calls.count("authorize") == 1
     assert len(pse.coop.debits) == 1
     assert (await pse.service.require(cus)).status == "authorized"
@@ -341,6 +341,11 @@ async def test_ach_refusing_the_ok_for_good_reverses_the_debit(pse: Pse) -> None
     payment, _ = await pse.service.confirm(cus, token, pse.notify.latest_code("3104567890"))
     assert payment.status == "reversed"
     assert [d["reversed"] for d in pse.coop.posted()] == [True]
+    assert [c["state"] for c in pse.ach.confirms] == ["OK", "NOT_AUTHORIZED"]  # then the merchant learns it
+    assert pse.ach.transactions[cus]["transactionState"] == "NOT_AUTHORIZED"
+    assert (await pse.service.require(cus)).ach_sync == "done"
+    report = await pse.service.reconcile(pse.service.today())
+    assert report["difference_count"] == 0, report["differences"]
 
 
 # -- cancel, abandon, and the merchant may try again --------------------------------------------------
@@ -412,7 +417,7 @@ async def test_an_authorization_orphaned_by_a_dead_process_is_cancelled_and_void
     token = await logged_in(pse, cus)
     pse.coop.gate = asyncio.Event()  # the core never answers: the request is stuck, as if its process died
     stuck = asyncio.create_task(pse.service.pay(cus, token, AV_7756))
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(pse.coop.arrived.wait(), 30)
     assert (await pse.service.require(cus)).status == "authorizing"
     pse.clock.advance(16 * 60)
     pse.coop.gate.set()

@@ -44,3 +44,12 @@ def test_routes_rules_and_a_clear_answer_without_coop(switch: TestClient) -> Non
 def test_the_sandbox_state_summarizes_the_collections(switch: TestClient) -> None:
     state = switch.get("/_sandbox/state").json()["state"]
     assert state["recaudos"] == {"payments_by_state": {}, "unapplied": [], "latest": []}
+
+
+def test_the_switch_reconciles_every_flow_on_one_page(switch: TestClient) -> None:
+    answer = switch.get("/v1/conciliacion", params={"date": "2026-12-03"})
+    assert answer.status_code == 200, answer.text
+    assert [f["flow"] for f in answer.json()["flows"]] == ["sicoop", "recaudos", "pse1066"]
+    assert switch.get("/v1/conciliacion", params={"date": "03-12-2026"}).json()["field"] == "date"
+    page = switch.get("/conciliacion")
+    assert page.status_code == 200 and 'data-flow="recaudos"' in page.text

@@ -72,3 +72,19 @@ def test_an_expired_waiver_excuses_nothing_and_is_not_stale() -> None:
     verdict = judge([case("b", "failed", ["X-01"])], everything("coop"), waivers, TODAY)
     assert verdict.cases[0].status == "failed" and not verdict.ok
     assert verdict.stale_waivers == [] and len(verdict.expired_waivers) == 1
+
+
+def test_a_failure_is_blamed_on_the_operation_of_the_request_that_failed() -> None:
+    exchanges = [
+        {"to_participant": True, "operation": "coop.lookup"},
+        {"to_participant": True, "operation": "coop.debit"},
+    ]
+    failed = case("b", "failed", ["COOP-03"], ["coop.lookup", "coop.debit"], exchanges=exchanges)
+    verdict = judge([failed], everything("coop"), Waivers(), TODAY)
+    assert verdict.operations["coop.debit"].status == "failed"
+    assert verdict.operations["coop.lookup"].status == "passed"
+    # without a request to blame (an end-to-end scenario: the switch called the core), all fail
+    verdict = judge(
+        [case("c", "failed", ["PSE-12"], ["coop.debit", "coop.post"])], everything("coop"), Waivers(), TODAY
+    )
+    assert verdict.operations["coop.post"].status == "failed" and verdict.operations["coop.debit"].status == "failed"

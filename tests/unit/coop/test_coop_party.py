@@ -3,6 +3,7 @@ reversals, queries, idempotency, magic cents, behaviour rules, bad input, restar
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -403,3 +404,25 @@ def test_the_back_office_shows_members_products_balances_and_the_days_movements(
     bad = coop.client.get("/backoffice/ALIANZA", params={"fecha": "14/01/2026"}, headers={"Accept": "text/html"})
     assert bad.status_code == 422 and "fecha" in bad.text and '{"error"' not in bad.text
     assert coop.client.get("/backoffice/NOPE", headers={"Accept": "text/html"}).status_code == 404
+
+
+def test_fifty_identical_calls_at_once_share_commits_and_give_one_effect(coop: Coop) -> None:
+    """Group commit: the calls that arrive together are decided in one transaction, in order; the
+    first holds, the 49 others replay it (the same key, read in the same transaction)."""
+    av = coop.product("7756")["product_id"]
+    body = {"product_id": av, "amount": "1000.00", "currency": "COP", "reference": "FIFTY"}
+    headers = {**coop.auth(), "Idempotency-Key": "fifty"}
+
+    async def fire() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=coop.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://coop") as client:
+            return list(
+                await asyncio.gather(*(client.post(f"{ALIANZA}/debits", json=body, headers=headers) for _ in range(50)))
+            )
+
+    answers = asyncio.run(fire())
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["debit_id"] for a in answers}) == 1
+    assert sorted(a.headers["Idempotent-Replayed"] for a in answers) == ["false"] + ["true"] * 49
+    assert coop.product("7756")["available"] == "2499000.00"
+    assert len(coop.get("/transactions", reference="FIFTY").json()["transactions"]) == 1

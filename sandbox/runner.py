@@ -151,6 +151,8 @@ class SandboxRun:
         except BaseException:
             self.stop()
             raise
+        if self.proxy is not None:
+            self.proxy.warm_up()
         if supervise:
             self.supervisor = Supervisor(
                 self.started,

@@ -356,17 +356,6 @@ def check_reversal(kind: str, status: str, reversed_: bool) -> Refusal | None:
 STATUS_ES: Final[dict[str, str]] = {"inactive": "inactivo", "blocked": "bloqueado", "closed": "cerrado"}
 
 
-def mask_mobile(mobile: str) -> str:
-    """``3104567890`` → ``310****890``."""
-    return f"{mobile[:3]}****{mobile[-3:]}" if len(mobile) >= 7 else "****"
-
-
-def mask_email(email: str) -> str:
-    """``nick.rivera@example.com`` → ``n***@example.com``."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
-
-
 def mask_number(number: str) -> str:
     """``4001237756`` → ``****7756``."""
     return f"****{number[-4:]}"

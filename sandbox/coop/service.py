@@ -36,6 +36,7 @@ from sandbox.coop.state import CoopState, Movement, StoredKey, cop, movement_row
 from sandbox.kit.behaviour import Behaviour, Dropped, Forcing
 from sandbox.kit.clock import Clock, from_us
 from sandbox.kit.errors import Conflict, InvalidInput, NotFound, SandboxError, field_path
+from sandbox.kit.masking import mask_email, mask_mobile
 from sandbox.kit.parsing import AmountError, DayError, DocumentError, normalize_document_number, parse_amount, parse_day
 from sandbox.protocols.colombia import DOCUMENT_NAMES, document_problem
 from sandbox.protocols.coop import (
@@ -190,8 +191,8 @@ class CoopService:
                 "first_names": member.first_names,
                 "last_names": member.last_names,
                 "full_name": member.full_name,
-                "mobile_masked": logic.mask_mobile(member.mobile),
-                "email_masked": logic.mask_email(member.email),
+                "mobile_masked": mask_mobile(member.mobile),
+                "email_masked": mask_email(member.email),
                 "has_products": any(b.status == "active" for b in books),
             }
 
@@ -624,8 +625,8 @@ class CoopService:
                     "member_id": member_id,
                     "full_name": member.full_name,
                     "document": f"{member.document_type.value} {member.document_number}",
-                    "mobile_masked": logic.mask_mobile(member.mobile),
-                    "email_masked": logic.mask_email(member.email),
+                    "mobile_masked": mask_mobile(member.mobile),
+                    "email_masked": mask_email(member.email),
                     "products": own,
                 }
             )

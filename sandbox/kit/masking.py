@@ -57,6 +57,17 @@ def mask_account(value: object) -> str:
     return f"****{digits[-4:]}" if len(digits) >= 4 else SECRET_MASK
 
 
+def mask_mobile(mobile: str) -> str:
+    """``"3104567890"`` → ``"310****890"`` (a number too short to keep both ends hidden is ``****``)."""
+    return f"{mobile[:3]}****{mobile[-3:]}" if len(mobile) >= 7 else SECRET_MASK
+
+
+def mask_email(email: str) -> str:
+    """``"nick.rivera@example.com"`` → ``"n***@example.com"``."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 def mask_value(name: str, value: Any) -> Any:
     if value is None or value == "":
         return value

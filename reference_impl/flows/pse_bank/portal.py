@@ -63,15 +63,6 @@ class PortalUser:
     mobile: str
 
 
-def mask_email(email: str) -> str:
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
-
-
-def mask_mobile(mobile: str) -> str:
-    return f"{mobile[:3]}****{mobile[-3:]}" if len(mobile) >= 6 else "****"
-
-
 class PortalDirectory:
     """The portal's users by user name (lower case), with their password hashes."""
 

@@ -72,7 +72,7 @@ from reference_impl.flows.pse_bank.logic import (
     remaining,
     retry_delay_s,
 )
-from reference_impl.flows.pse_bank.portal import PortalDirectory, PortalUser, mask_email, mask_mobile
+from reference_impl.flows.pse_bank.portal import PortalDirectory, PortalUser
 from reference_impl.flows.pse_bank.state import PseState
 from reference_impl.peers.ach import AchBankPeer
 from reference_impl.peers.coop import CoopPeer, CoopProduct
@@ -80,6 +80,7 @@ from reference_impl.peers.notify import NotifyPeer
 from reference_impl.store.limits import LimitPolicies
 from sandbox.kit.behaviour import Behaviour
 from sandbox.kit.clock import Clock, to_us
+from sandbox.kit.masking import mask_email, mask_mobile
 from sandbox.kit.money import format_amount, format_display, parse_amount
 from sandbox.world.model import World
 

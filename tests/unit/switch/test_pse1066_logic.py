@@ -29,7 +29,8 @@ from reference_impl.flows.pse_bank.logic import (
     remaining,
     retry_delay_s,
 )
-from reference_impl.flows.pse_bank.portal import PasswordHash, PortalDirectory, mask_email, mask_mobile
+from reference_impl.flows.pse_bank.portal import PasswordHash, PortalDirectory
+from sandbox.kit.masking import mask_email, mask_mobile
 from sandbox.world import load_world
 
 

@@ -166,8 +166,8 @@ class CoopLoad:
             code = self._send_read(lambda: inbox_code(http, self.urls["notify"], to, reference, limit=200))
             if code is not None:
                 return code
-            if round_ in (10, 25):
-                resend()
+            if round_ == 10:
+                resend()  # a «Reenviar código» too soon (429) changes nothing: keep reading the inbox
             time.sleep(0.1)
         raise AssertionError(f"no code for {reference} in {to}'s inbox")
 
@@ -262,11 +262,14 @@ class CoopLoad:
             data: dict[str, Any] = answer.json()
             return data
 
+        def resend(session: str) -> None:
+            self._send(lambda: http.post(f"{switch}/recaudos/v1/consultas/{session}/otp/reenvio", timeout=20), "resend")
+
         try:
             doc = {"document_type": "CC", "document_number": member.document_number}
             session = api("POST", "/recaudos/v1/entidades/ALIANZA/consultas", 201, json=doc)["session"]
             code = self._code(http, member.mobile, session[:12],
-                              lambda: api("POST", f"/recaudos/v1/consultas/{session}/otp/reenvio", 200))  # fmt: skip
+                              lambda: resend(session))  # fmt: skip
             found = api("POST", f"/recaudos/v1/consultas/{session}/otp", 200, json={"otp": code})
             by_label = {p["label"]: p for p in found["products"]}
             savings = f"{20000 + rng.randrange(1000)}.{rng.randrange(1, 90):02d}"
@@ -279,7 +282,7 @@ class CoopLoad:
             visit = api("PUT", f"/recaudos/v1/consultas/{session}/seleccion", 200, json={"items": items})
             reference = visit["detail"]["reference"]
             code = self._code(http, member.mobile, reference,
-                              lambda: api("POST", f"/recaudos/v1/consultas/{session}/otp/reenvio", 200))  # fmt: skip
+                              lambda: resend(session))  # fmt: skip
             begun = api("POST", f"/recaudos/v1/consultas/{session}/iniciar", 201,
                         json={"otp": code, "description": "crash", "terms": True})  # fmt: skip
             with self._lock:

@@ -59,7 +59,7 @@ def coop_crash_run(tmp_path: Path, seed: int, *, parties: tuple[str, ...], kills
 
 
 def test_coop_killed_under_the_new_flows_loses_nothing_it_acknowledged(tmp_path: Path) -> None:
-    coop_crash_run(tmp_path, seed=1, parties=("coop",))
+    coop_crash_run(tmp_path, seed=1, parties=("coop",), kills=2)
 
 
 @pytest.mark.slow

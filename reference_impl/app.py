@@ -129,6 +129,7 @@ def build(ctx: PartyContext) -> FastAPI:
         entities=[e.code for e in ctx.world.entities if e.collections_enabled],
         clock=ctx.clock,
         behaviour=behaviour,
+        alert_after=settings.issuer_alert_after,
     )
 
     # PSE payments debited from cooperative accounts: the switch as bank 1066 (Coopcentral) and the
@@ -152,7 +153,12 @@ def build(ctx: PartyContext) -> FastAPI:
         clock=ctx.clock,
         behaviour=behaviour,
         world=ctx.world,
-        settings=PseSettings(bank_code=bank_code, tz=bogota, abandon_after_s=settings.pse_abandon_after_s),
+        settings=PseSettings(
+            bank_code=bank_code,
+            tz=bogota,
+            abandon_after_s=settings.pse_abandon_after_s,
+            coop_alert_after=settings.issuer_alert_after,
+        ),
     )
 
     async def shutdown() -> None:

@@ -15,7 +15,12 @@ option                   default      meaning
 ``issuer_alert_after``   ``8``        a post or void CEIBO has not acknowledged after this many
                                       tries is listed for the operator (``GET /sicoop/v1/issuer-
                                       sync``, page ``/sicoop/pendientes-ceibo``); the switch keeps
-                                      trying (back-off up to 60 s), and the reconciliation counts it
+                                      trying (back-off up to 60 s), and the reconciliation counts it.
+                                      The same for a cooperative's core: a PSE 1066 post, void or
+                                      reversal (``GET /pse/v1/coop-sync``, ``/pse/pendientes-
+                                      cooperativa``) and a collection's credit (``GET /recaudos/v1/
+                                      pendientes``, ``/recaudos/operacion``), retried with the same
+                                      Idempotency-Key (back-off 30 s … 10 min)
 ``cash_timezone``        ``America/   the calendar day of per-card daily limits and of the
                          Asuncion``   reconciliation
 ``secret_key``           generated    server key (≥ 16 characters) for OTP hashes and the

@@ -223,6 +223,8 @@ def up(
             "[bold]Ctrl-C[/bold] detiene todo.",
             soft_wrap=True,
         )
+        if not fresh:
+            _warn_kept_rules({name: url for name, url in run.urls().items() if name in run.started})
         while True:  # the supervisor restarts a party that dies; only the proxy's end stops `up`
             if run.proxy is not None and not run.proxy.alive():
                 err.print("[red]Terminó inesperadamente: proxy[/red]")
@@ -239,6 +241,26 @@ def up(
         run.stop()
         if stopping:
             console.print("Sandbox detenido.")
+
+
+def _warn_kept_rules(urls: dict[str, str]) -> None:
+    """Behaviour rules outlive a restart (a fault a test set up is not lifted by a crash): say which
+    parties start with rules left by a previous run, so nobody wonders why a payment is declined."""
+    kept: list[str] = []
+    with SandboxClient(urls) as client:
+        for name in urls:
+            try:
+                live = [r for r in client.party(name).rules() if not r.get("spent")]
+            except ControlError:
+                continue
+            if live:
+                kept.append(f"{name} ({len(live)})")
+    if kept:
+        console.print(
+            f"[yellow]Reglas de comportamiento de la corrida anterior activas en: {', '.join(kept)}.[/yellow] "
+            "Se ven en <URL>/_sandbox/rules; `coop-sandbox reset` (o DELETE /_sandbox/rules) las quita.",
+            soft_wrap=True,
+        )
 
 
 def _print_event(run: SandboxRun) -> Callable[[Event], None]:

@@ -22,7 +22,7 @@ PARTIES: dict[str, tuple[int, str, str]] = {
     "switch": (
         8000,
         "reference_impl.app:build",
-        "Switch de referencia: SICOOP (efectivo); recaudos y banco 1066, pendientes",
+        "Switch de referencia: recaudos PSE, banco 1066 (débitos PSE) y SICOOP (efectivo)",
     ),
     "ach": (8001, "sandbox.ach.app:build", "ACH Colombia PSE"),
     "bank": (8002, "sandbox.bank.app:build", "Bancos PSE (banca en línea)"),

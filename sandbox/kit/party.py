@@ -501,6 +501,7 @@ def create_party_app(
         rules = RuleSet(operations or {})
     elif operations is not None:
         raise TypeError("give either the party's RuleSet (rules=) or its operations, not both")
+    _keep_rules(ctx, rules)
     runner = JobRunner(ctx, jobs)
     templates = make_templates(*([templates_dir] if templates_dir else []), ctx=ctx)
 
@@ -585,6 +586,20 @@ def create_party_app(
         )
 
     return app
+
+
+def _keep_rules(ctx: PartyContext, rules: RuleSet) -> None:
+    """The party's behaviour rules in ``<state_dir>/<party>-rules.db``: laid back now if a previous
+    run left some (a crash does not lift a fault a test set up), staged at every change and
+    committed with the party's other rows before the answer (see :mod:`sandbox.kit.rules`)."""
+    rows = ctx.durable(name=f"{ctx.name}-rules")
+    for _key, stored in rows.rows("rules"):
+        try:
+            rules.restore(stored)
+        except InvalidInput as exc:  # the party's operations changed since: start without them
+            log.warning("%s: stored behaviour rules not restored (%s)", ctx.name, exc.message)
+            rows.wipe()
+    rules.on_change = lambda dump: rows.put("rules", "all", dump)
 
 
 def rules_of(request: Request) -> RuleSet:

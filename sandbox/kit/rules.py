@@ -21,14 +21,20 @@ every party)
     ``drop``: carry the operation out, then close the connection without an answer (a lost answer).
 
 ``times`` limits how often a rule fires (then it is spent); ``hits`` counts how often it did.
+
+Rules outlive a crash of their party: :meth:`RuleSet.on_change` is told of every change (the kit
+stages the rules in the party's durable rows, committed before the answer, and lays them back at
+start with :meth:`RuleSet.restore`). A rule's ``hits`` are written with each hit only when it has
+``times`` (a spent rule must stay spent); otherwise with the next change, so a bare count may lag.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import itertools
+import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -133,6 +139,14 @@ class Action(BaseModel):
 
 
 _ids = itertools.count(1)
+_ids_lock = threading.Lock()
+
+
+def _ids_after(number: int) -> None:
+    """Generated ids continue after ``rule-<number>`` (rules restored after a restart keep theirs)."""
+    global _ids
+    with _ids_lock:
+        _ids = itertools.count(max(next(_ids), number + 1))
 
 
 class Rule(BaseModel):
@@ -181,6 +195,27 @@ class RuleSet:
         self.operations = {name: frozenset(fields) for name, fields in operations.items()}
         self._rules: list[Rule] = []
         self._lock = threading.Lock()
+        #: Told the rules' :meth:`dump` after every change (the kit keeps them on disk).
+        self.on_change: Callable[[list[dict[str, Any]]], None] | None = None
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self.dump())
+
+    def dump(self) -> list[dict[str, Any]]:
+        """The rules as loaded, with their hits: what :meth:`restore` takes back."""
+        with self._lock:
+            return [r.model_dump(by_alias=True, exclude_none=True) for r in self._rules]
+
+    def restore(self, data: Any) -> None:
+        """Take back a :meth:`dump` (a restart); raise InvalidInput if this party no longer has an
+        operation or field a rule names."""
+        rules = self.parse(data)
+        numbers = [int(m.group(1)) for r in rules if (m := re.fullmatch(r"rule-([0-9]{1,18})", r.id))]
+        if numbers:
+            _ids_after(max(numbers))
+        with self._lock:
+            self._rules = rules
 
     # -- loading -------------------------------------------------------------------------
     def parse(self, data: Any) -> list[Rule]:
@@ -232,6 +267,7 @@ class RuleSet:
         rules = self.parse(data)
         with self._lock:
             self._rules = rules
+        self._changed()
         return rules
 
     def add(self, data: Any) -> list[Rule]:
@@ -242,17 +278,24 @@ class RuleSet:
             if clash:
                 raise InvalidInput(f"Ya existe una regla con id {clash[0]}.", code="duplicate_rule", field="id")
             self._rules.extend(rules)
+        self._changed()
         return rules
 
     def remove(self, rule_id: str) -> bool:
         with self._lock:
             before = len(self._rules)
             self._rules = [r for r in self._rules if r.id != rule_id]
-            return len(self._rules) != before
+            removed = len(self._rules) != before
+        if removed:
+            self._changed()
+        return removed
 
     def clear(self) -> None:
         with self._lock:
+            had = bool(self._rules)
             self._rules = []
+        if had:
+            self._changed()
 
     def list(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -273,9 +316,15 @@ class RuleSet:
         if operation not in self.operations:
             raise KeyError(f"operation {operation!r} was not declared by this party")
         fields = fields or {}
+        fired: Rule | None = None
         with self._lock:
             for rule in self._rules:
                 if not rule.spent and rule.matches(operation, fields, amount_minor, exponent):
                     rule.hits += 1
-                    return rule.action
-        return None
+                    fired = rule
+                    break
+        if fired is None:
+            return None
+        if fired.times is not None:
+            self._changed()
+        return fired.action

@@ -15,7 +15,9 @@
 ``POST /recaudos/confirmacion``                             the gateway's signed confirmation (COL-19/20)
 ``GET  /recaudos/v1/pagos/{reference}``                     a payment's state and each product's credit
 ``POST /recaudos/v1/pagos/{reference}/consultar``           query the gateway now (as the job does)
-``GET  /recaudos/v1/pendientes``                            approved payments not fully credited (operator)
+``GET  /recaudos/v1/pendientes``                            approved payments not fully credited (operator;
+                                                            ``stuck``: refused, or unanswered after
+                                                            ``issuer_alert_after`` tries)
 ``GET  /recaudos/v1/conciliacion?date=YYYY-MM-DD``          the day's reconciliation (coop vs PSE)
 ==========================================================  ==============================================
 """
@@ -149,8 +151,9 @@ def router(service: CollectionsService) -> APIRouter:
 
     @api.get("/v1/pendientes", summary="Pagos aprobados con productos sin abonar (operador)")
     async def unapplied() -> dict[str, Any]:
-        found = service.unapplied()
-        return {"count": len(found), "payments": [service.view(p) for p in found]}
+        found = [service.view(p) for p in service.unapplied()]
+        stuck = sum(1 for p in found for i in p["items"] if i["stuck"])
+        return {"count": len(found), "alert_after": service.alert_after, "stuck": stuck, "payments": found}
 
     @api.get("/v1/conciliacion", summary="Conciliación del día: abonado en la cooperativa vs aprobado en PSE")
     async def reconciliation(day: Annotated[str | None, Query(alias="date", max_length=10)] = None) -> dict[str, Any]:

@@ -440,6 +440,14 @@ def next_apply_us(attempts: int, now_us: int) -> int:
     return now_us + delay * US
 
 
+def needs_operator(item: ItemRecord, alert_after: int) -> bool:
+    """An item of an approved payment the operator must look at (issue 16, item 3): coop refused
+    its credit, or has not answered it after ``alert_after`` tries (the job keeps trying)."""
+    return item.credit_state is CreditState.REFUSED or (
+        item.credit_state is CreditState.APPLYING and item.attempts >= alert_after
+    )
+
+
 def credit_key(reference: str, seq: int) -> str:
     """COL-20: the one Idempotency-Key of an item's credit at coop, whoever applies it, however often."""
     return f"recaudo-{reference}-{seq}"

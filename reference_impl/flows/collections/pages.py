@@ -58,6 +58,7 @@ def router(service: CollectionsService, templates: Jinja2Templates) -> APIRouter
             "recaudos_operacion.html",
             title="Recaudos · operación",
             unapplied=[service.view(p) for p in service.unapplied()],
+            alert_after=service.alert_after,
             latest=[service.view(p) for p in service.latest(100)],
         )
 

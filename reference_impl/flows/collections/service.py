@@ -149,7 +149,11 @@ class CollectionsService:
         entities: Sequence[str],
         clock: Clock,
         behaviour: Behaviour,
+        alert_after: int = 8,
     ) -> None:
+        #: a credit coop has not answered after this many tries is flagged for the operator
+        #: (``stuck``) and counted by the reconciliation; the job keeps trying (``issuer_alert_after``)
+        self.alert_after = alert_after
         self.state = state
         self.otp = otp
         self.coop = coop
@@ -712,6 +716,7 @@ class CollectionsService:
                 "approved_minor": sum(approved.values()),
                 "credited_minor": sum(credited.values()),
                 "unapplied": sum(len(p.unapplied) for p in payments),
+                "stuck": sum(1 for p in payments for i in p.unapplied if logic.needs_operator(i, self.alert_after)),
             },
             "lines": [
                 {
@@ -781,6 +786,7 @@ class CollectionsService:
                     "attempts": i.attempts,
                     "last_error": i.last_error,
                     "next_retry_at": when(i.next_us),
+                    "stuck": payment.state is PayState.APPROVED and logic.needs_operator(i, self.alert_after),
                 }
                 for i in payment.items
             ],

@@ -43,3 +43,27 @@ class ReconciliationOut(BaseModel):
     differences: list[dict[str, Any]]
     in_progress: list[str]
     totals: dict[str, dict[str, int]]
+
+
+class CoopSyncItem(BaseModel):
+    cus: str
+    operation: str  # post | void | reverse (the payment's), resolve | void (an attempt's authorization)
+    attempt: int | None
+    entity: str | None
+    entity_name: str | None
+    account: str | None
+    amount: str
+    status: str
+    debit_id: str | None
+    idempotency_key: str | None
+    attempts: int
+    last_error: str | None
+    next_at: str | None
+    stuck: bool
+    message: str
+
+
+class CoopSyncOut(BaseModel):
+    alert_after: int
+    count: int
+    items: list[CoopSyncItem]

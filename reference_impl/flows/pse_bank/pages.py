@@ -300,6 +300,13 @@ def router(service: PseBankService, templates: Jinja2Templates) -> APIRouter:
         return page(request, "pse1066_resultado.html", txn=txn(p), p=view, entity=service.entity_name(p.entity),
                     when=p.resolved_us, tz=service.settings.tz)  # fmt: skip
 
+    # -- the operator's list of what coop still has to be told ----------------------------------------
+    @pages.get("/pse/pendientes-cooperativa", response_class=HTMLResponse)
+    async def coop_pending(request: Request, todas: bool = False) -> HTMLResponse:
+        pending = await service.coop_pending(stuck_only=not todas)
+        return page(request, "pse1066_pendientes.html", title="PSE 1066 · pendientes con la cooperativa",
+                    pending=pending, todas=todas, tz=service.settings.tz)  # fmt: skip
+
     # -- the day's reconciliation -----------------------------------------------------------------------
     @pages.get("/pse/conciliacion", response_class=HTMLResponse)
     async def reconciliation(

@@ -15,7 +15,11 @@ switch          coop (debits of the CUS)       ACH
 ==============  =============================  ======================
 
 A payment still being told (``posting``, a confirmation ACH has not acknowledged, a reversal
-under way) is listed as *in progress*, never as a difference: the jobs finish it.
+under way, an authorization coop has not answered still to be voided) is listed as *in progress*,
+never as a difference: the jobs finish it. One coop has not acknowledged after ``alert_after``
+tries (issue 16, item 3: the switch's ``issuer_alert_after``) is a difference (``coop_sync``): it is
+on the operator's list (``GET /pse/v1/coop-sync``, ``/pse/pendientes-cooperativa``) and the switch
+keeps trying.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from reference_impl.flows.pse_bank.logic import PsePayment
 
@@ -73,12 +77,36 @@ def _settled(p: PsePayment) -> bool:
     return p.final and p.ach_sync in ("done", "refused") and p.coop_sync == "none"
 
 
+#: What the switch still owes coop, in the operator's words.
+COOP_OPERATIONS: Final = {
+    "post": "el asiento del débito",
+    "void": "la anulación de la autorización",
+    "reverse": "el reverso del débito",
+    "resolve": "la consulta y anulación de una autorización sin respuesta",
+}
+
+
+def owed_to_coop(p: PsePayment, attempt_syncs: Mapping[str, tuple[str, int]]) -> tuple[str, int] | None:
+    """What the switch still has to tell coop for ``p`` (its ``coop_sync``, else an attempt's
+    authorization to resolve or void) and how many tries it has had; None when nothing."""
+    if p.coop_sync != "none":
+        return p.coop_sync, p.coop_attempts
+    return attempt_syncs.get(p.cus)
+
+
 def compare(
     payments: Sequence[PsePayment],
     debits: Iterable[CoopDebit],
     reversed_ids: Iterable[str],
     ach_states: Mapping[str, str],
+    *,
+    attempt_syncs: Mapping[str, tuple[str, int]] | None = None,
+    alert_after: int = 8,
 ) -> Report:
+    """``attempt_syncs``: per CUS, an attempt's authorization still to be resolved or voided at coop
+    (its ``sync`` and tries; the most tried); ``alert_after``: tries after which what coop is owed
+    is a difference."""
+    tries_of = attempt_syncs or {}
     report = Report(totals={"switch_approved": Totals(), "coop_posted": Totals(), "ach_ok": Totals()})
     gone = set(reversed_ids)
     by_cus: dict[str, list[CoopDebit]] = {}
@@ -96,9 +124,17 @@ def compare(
             report.totals["coop_posted"].add(d.amount_minor)
         if ach == "OK":
             report.totals["ach_ok"].add(p.value_minor)
-        if not _settled(p):
+        owed = owed_to_coop(p, tries_of)
+        if owed is not None and owed[1] >= alert_after:
+            report.differences.append(
+                {"cus": p.cus, "party": "coop", "field": "coop_sync", "switch_status": p.status, "found": owed[1],
+                 "expected": 0, "message": f"El switch aún debe informar {COOP_OPERATIONS[owed[0]]} a la cooperativa "
+                 f"({owed[1]} intentos; sigue intentando)."}
+            )  # fmt: skip
+            continue
+        if not _settled(p) or owed is not None:
             if p.entity is not None and (
-                p.status in ("authorizing", "posting") or p.ach_sync == "due" or p.coop_sync != "none"
+                p.status in ("authorizing", "posting") or p.ach_sync == "due" or owed is not None
             ):
                 report.in_progress.append(p.cus)
             continue

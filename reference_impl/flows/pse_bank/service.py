@@ -102,6 +102,10 @@ class PseSettings:
     #: A payment still open this long after it landed is cancelled (NOT_AUTHORIZED to ACH, its
     #: authorization voided), before ACH gives it up as abandoned (20 minutes).
     abandon_after_s: int = 15 * 60
+    #: A post, void or reversal coop has not acknowledged after this many tries is listed for the
+    #: operator (``GET /pse/v1/coop-sync``, ``/pse/pendientes-cooperativa``) and is a difference of
+    #: the day's reconciliation; the switch keeps trying (the switch's ``issuer_alert_after``).
+    coop_alert_after: int = 8
 
 
 class PsePageError(Exception):
@@ -1044,6 +1048,53 @@ class PseBankService:
     def today(self) -> date:
         return self.clock.now().astimezone(self.settings.tz).date()
 
+    async def coop_pending(self, *, stuck_only: bool = True, limit: int = 500) -> dict[str, Any]:
+        """What the switch still has to tell coop (issue 16, item 3): posts, voids and reversals of
+        payments, and authorizations of attempts still to be resolved or voided — those not
+        acknowledged after ``coop_alert_after`` tries (every one with ``stuck_only=False``), most
+        tried first. The jobs keep sending each with its idempotency key until coop answers."""
+        alert = self.settings.coop_alert_after
+        least = alert if stuck_only else 0
+
+        def read(conn: Connection) -> tuple[list[PsePayment], list[Attempt]]:
+            return self.state.payments.coop_owed(conn, least, limit), self.state.payments.attempts_owed(
+                conn, least, limit
+            )
+
+        payments, attempts = await asyncio.to_thread(self.state.read, read)
+
+        def at(us: int | None) -> str | None:
+            return None if us is None else from_epoch_us(us).isoformat()
+
+        items: list[dict[str, Any]] = [
+            {"cus": p.cus, "operation": p.coop_sync, "attempt": None, "entity": p.entity,
+             "entity_name": self.entity_name(p.entity) if p.entity else None, "account": p.product_masked,
+             "amount": format_amount(p.value_minor, "COP"), "status": p.status, "debit_id": p.debit_id,
+             "idempotency_key": self._coop_key(p), "attempts": p.coop_attempts, "last_error": p.coop_result,
+             "next_at": at(p.coop_next_us), "stuck": p.coop_attempts >= alert,
+             "message": f"Falta informar a la cooperativa {reconciliation.COOP_OPERATIONS[p.coop_sync]}."}
+            for p in payments
+        ] + [
+            {"cus": a.cus, "operation": a.sync, "attempt": a.seq, "entity": a.entity,
+             "entity_name": self.entity_name(a.entity), "account": a.product_masked,
+             "amount": format_amount(a.amount_minor, "COP"), "status": a.outcome, "debit_id": a.debit_id,
+             "idempotency_key": a.idempotency_key, "attempts": a.sync_attempts, "last_error": a.reason_code,
+             "next_at": at(a.sync_next_us), "stuck": a.sync_attempts >= alert,
+             "message": f"Falta informar a la cooperativa {reconciliation.COOP_OPERATIONS[a.sync]}."}
+            for a in attempts
+        ]  # fmt: skip
+        items.sort(key=lambda i: (-i["attempts"], i["cus"], i["attempt"] or 0))
+        return {"alert_after": alert, "count": len(items), "items": items[:limit]}
+
+    @staticmethod
+    def _coop_key(p: PsePayment) -> str | None:
+        """The idempotency key the switch sends coop for what it still owes (``coop_sync``)."""
+        return {
+            "post": f"{p.idempotency_base}:post",
+            "void": f"{p.idempotency_base}:void:{p.attempt_seq}",
+            "reverse": f"{p.idempotency_base}:reverse",
+        }.get(p.coop_sync)
+
     async def reconcile(self, day: date) -> dict[str, Any]:
         """The day's differences between the switch, coop and ACH for this flow (NET-02)."""
         _, _, since, until = reconciliation.window(day, self.settings.tz)
@@ -1071,7 +1122,15 @@ class PseBankService:
         infos = await asyncio.gather(*(self.ach.information(p.cus) for p in payments if p.entity))
         ach_states = {str(a.body.get("trazabilityCode")): str(a.body.get("transactionState")) for a in infos if a.ok}
         ach_read = all(a.reachable for a in infos)
-        report = reconciliation.compare(payments, debits, reversals, ach_states)
+        owed: list[Attempt] = await asyncio.to_thread(
+            self.state.read, lambda c: self.state.payments.attempts_owed(c, 0, 100_000)
+        )
+        attempt_syncs: dict[str, tuple[str, int]] = {}
+        for a in owed:
+            if a.sync_attempts >= attempt_syncs.get(a.cus, ("", -1))[1]:
+                attempt_syncs[a.cus] = (a.sync, a.sync_attempts)
+        report = reconciliation.compare(payments, debits, reversals, ach_states, attempt_syncs=attempt_syncs,
+                                        alert_after=self.settings.coop_alert_after)  # fmt: skip
         return reconciliation.answer(day, self.settings.tz, report, coop_read=coop_read, ach_read=ach_read,
                                      now=self.clock.now())  # fmt: skip
 

@@ -77,6 +77,13 @@ class PseRepository:
         query = select(pse_payments).where(c.coop_sync != "none", c.coop_next_us <= now_us).order_by(c.coop_next_us)
         return [_payment(r) for r in conn.execute(query.limit(limit))]
 
+    def coop_owed(self, conn: Connection, min_attempts: int, limit: int) -> list[PsePayment]:
+        """Payments with a post, void or reversal coop has not acknowledged after ``min_attempts``
+        tries or more (0: all), most tried first."""
+        c = pse_payments.c
+        query = select(pse_payments).where(c.coop_sync != "none", c.coop_attempts >= min_attempts)
+        return [_payment(r) for r in conn.execute(query.order_by(c.coop_attempts.desc(), c.cus).limit(limit))]
+
     def stale(self, conn: Connection, created_before_us: int, limit: int) -> list[PsePayment]:
         """Payments still open that started before the cut (abandoned by the member)."""
         c = pse_payments.c
@@ -122,6 +129,13 @@ class PseRepository:
         c = pse_attempts.c
         query = select(pse_attempts).where(c.sync != "none", c.sync_next_us <= now_us).order_by(c.sync_next_us)
         return [_attempt(r) for r in conn.execute(query.limit(limit))]
+
+    def attempts_owed(self, conn: Connection, min_attempts: int, limit: int) -> list[Attempt]:
+        """Authorizations still to be resolved or voided at coop after ``min_attempts`` tries or
+        more (0: all), most tried first."""
+        c = pse_attempts.c
+        query = select(pse_attempts).where(c.sync != "none", c.sync_attempts >= min_attempts)
+        return [_attempt(r) for r in conn.execute(query.order_by(c.sync_attempts.desc(), c.cus, c.seq).limit(limit))]
 
     # -- portal logins
     def login(self, conn: Connection, username: str) -> LoginState | None:

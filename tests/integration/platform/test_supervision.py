@@ -83,6 +83,8 @@ def test_a_killed_party_is_restarted_the_others_keep_running_and_people_can_rest
         assert set(before) == set(PARTIES) and all(p["state"] == "running" for p in before.values())
         hold = {"hold_id": "sup-1", "card_id": "DIMO-0004", "kind": "credit", "amount": "5000"}
         assert requests.post(url["ceibo"] + "/ceibo/v1/holds", json=hold, timeout=10).json()["result"] == "created"
+        fault = {"id": "kept", "match": {"operation": "ceibo.hold"}, "action": {"decline": "card_blocked"}, "times": 3}
+        assert requests.post(url["ceibo"] + "/_sandbox/rules", json=[fault], timeout=10).status_code == 201
 
         # kill -9 CEIBO: up says so, starts it again, nobody else is touched
         os.kill(before["ceibo"]["pid"], signal.SIGKILL)
@@ -99,6 +101,9 @@ def test_a_killed_party_is_restarted_the_others_keep_running_and_people_can_rest
         assert "ceibo: de nuevo en marcha" in text, text
         # what CEIBO acknowledged before the crash is still there
         assert requests.get(url["ceibo"] + "/ceibo/v1/holds/sup-1", timeout=10).json()["state"] == "pending"
+        # and so is the fault a test set up on it: a crash does not lift it
+        kept = requests.get(url["ceibo"] + "/_sandbox/rules", timeout=10).json()["rules"]
+        assert [(r["id"], r["action"]["decline"], r["spent"]) for r in kept] == [("kept", "card_blocked", False)]
         shown = _cli(config, "status")
         assert shown.returncode == 0, shown.stdout + shown.stderr
         ceibo_row = next(line for line in shown.stdout.splitlines() if " ceibo " in line)

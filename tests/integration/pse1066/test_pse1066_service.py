@@ -429,3 +429,58 @@ async def test_an_authorization_orphaned_by_a_dead_process_is_cancelled_and_void
     assert pse.ach.transactions[cus]["transactionState"] == "NOT_AUTHORIZED"
     assert [d["status"] for d in pse.coop.debits.values()] == ["voided"]  # asked again with its key, then voided
     assert counter(pse, AV_7756) == 0
+
+
+# -- issue 16, item 3: what coop has not acknowledged after N tries is the operator's, and counted ---------
+async def test_a_post_coop_does_not_acknowledge_for_n_tries_is_listed_and_counted_then_heals(pse: Pse) -> None:
+    alert = pse.service.settings.coop_alert_after
+    cus = pse.ach.add("8101")
+    token = await authorized(pse, cus)
+    pse.coop.modes["post"] = ["down"] * (alert + 1)  # coop down: nothing posted, no answer
+    payment, _ = await pse.service.confirm(cus, token, pse.notify.latest_code("3104567890"))
+    assert payment.status == "posting"
+    every = await pse.service.coop_pending(stuck_only=False)
+    assert [(i["cus"], i["operation"], i["attempts"], i["stuck"]) for i in every["items"]] == [(cus, "post", 1, False)]
+    assert every["items"][0]["idempotency_key"] == f"pse1066:{cus}:post"
+    assert (await pse.service.coop_pending())["items"] == []  # not yet the operator's
+    early = await pse.service.reconcile(pse.service.today())
+    assert (early["difference_count"], early["in_progress"]) == (0, [cus])
+    for _ in range(alert - 1):
+        pse.clock.advance(600)
+        assert await pse.service.sync_coop() == 1
+    stuck = await pse.service.coop_pending()
+    assert [(i["cus"], i["attempts"], i["stuck"]) for i in stuck["items"]] == [(cus, alert, True)]
+    report = await pse.service.reconcile(pse.service.today())
+    assert [(d["cus"], d["party"], d["field"], d["found"]) for d in report["differences"]] == [
+        (cus, "coop", "coop_sync", alert)
+    ]
+    assert "asiento del débito" in report["differences"][0]["message"]
+    assert pse.coop.posted() == [] and pse.ach.confirms == []
+    pse.clock.advance(600)
+    await pse.service.sync_coop()  # the last "down"
+    assert (await pse.service.require(cus)).status == "posting"  # the switch never gives up
+    pse.clock.advance(600)
+    await pse.service.sync_coop()  # coop is back: posted with the same key
+    assert (await pse.service.require(cus)).status == "approved"
+    assert len(pse.coop.posted()) == 1
+    assert (await pse.service.coop_pending(stuck_only=False))["items"] == []
+    healed = await pse.service.reconcile(pse.service.today())
+    assert (healed["difference_count"], healed["in_progress"]) == (0, []), healed
+
+
+async def test_an_unanswered_authorization_still_to_void_is_listed_and_keeps_the_day_open(pse: Pse) -> None:
+    cus = pse.ach.add("8102")
+    token = await logged_in(pse, cus)
+    pse.coop.modes["authorize"] = ["down", "down"]  # the first call and the job's replay both unanswered
+    payment, refusal = await pse.service.pay(cus, token, AV_7756)
+    assert refusal is not None and payment.status == "authenticated"
+    await pse.service.cancel(cus, token)
+    pending = await pse.service.coop_pending(stuck_only=False)
+    assert [(i["cus"], i["operation"], i["attempt"]) for i in pending["items"]] == [(cus, "resolve", 1)]
+    report = await pse.service.reconcile(pse.service.today())
+    assert (report["difference_count"], report["in_progress"]) == (0, [cus])
+    pse.clock.advance(60)
+    await pse.service.sync_attempts()
+    assert (await pse.service.coop_pending(stuck_only=False))["items"] == []
+    done = await pse.service.reconcile(pse.service.today())
+    assert (done["difference_count"], done["in_progress"]) == (0, [])

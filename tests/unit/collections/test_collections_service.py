@@ -262,6 +262,38 @@ def test_coop_not_answering_is_retried_with_the_same_key_until_known(world: Any)
     assert service.unapplied() == []
 
 
+def test_a_credit_coop_does_not_answer_for_n_tries_is_flagged_and_counted_then_heals(world: Any) -> None:
+    service, coop, notify, gateway, clock = world
+    alert = service.alert_after
+    reference = visit_to_checkout(service, notify)
+    gateway.set(reference, "APPROVED", 2_180_000)
+    coop.next_outcomes = ["unknown"] * (2 * alert)  # coop down for both items, alert_after tries each
+    confirm(service, reference, "21800.00")
+
+    def stuck() -> list[bool]:
+        return [i["stuck"] for i in service.view(service.payment(reference))["items"]]
+
+    assert stuck() == [False, False]
+    for _ in range(alert - 1):
+        clock.advance(600)
+        run(service.job_credits(clock.now()))
+    assert [i.attempts for i in service.payment(reference).items] == [alert, alert]
+    assert stuck() == [True, True]  # the operator's now; the job still tries
+    service.gateway.report = lambda a, b: asyncio.sleep(0, [])  # type: ignore[attr-defined]
+
+    async def transactions_on(entity: str, day: date) -> CoopAnswer[Any]:
+        return CoopAnswer("unknown", error="coop_timeout")
+
+    service.coop.transactions_on = transactions_on  # type: ignore[attr-defined]
+    report = run(service.reconcile(service.today()))
+    assert report["totals"]["stuck"] == 2 and report["totals"]["unapplied"] == 2
+    clock.advance(600)
+    run(service.job_credits(clock.now()))  # coop back: the same keys, applied once
+    assert stuck() == [False, False] and service.unapplied() == []
+    assert coop.applied() == {f"recaudo-{reference}-1": 2_000_000, f"recaudo-{reference}-2": 180_000}
+    assert run(service.reconcile(service.today()))["totals"]["stuck"] == 0
+
+
 def test_changing_the_amounts_after_the_code_needs_a_new_code(world: Any) -> None:
     service, _, notify, _, clock = world
 

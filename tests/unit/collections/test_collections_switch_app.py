@@ -36,7 +36,12 @@ def test_routes_rules_and_a_clear_answer_without_coop(switch: TestClient) -> Non
     assert switch.get("/recaudos/v1/pagos/123").status_code == 404
     assert switch.get("/recaudos/v1/pagos/123").json()["error"] == "payment_not_found"
     assert switch.get("/recaudos/operacion").status_code == 200
-    assert switch.get("/recaudos/v1/pendientes").json() == {"count": 0, "payments": []}
+    assert switch.get("/recaudos/v1/pendientes").json() == {"count": 0, "alert_after": 8, "stuck": 0, "payments": []}
+    # what the switch still owes a cooperative's core in the PSE 1066 flow (issue 16, item 3)
+    assert switch.get("/pse/v1/coop-sync").json() == {"alert_after": 8, "count": 0, "items": []}
+    assert switch.get("/pse/v1/coop-sync", params={"all": "true"}).json()["items"] == []
+    page = switch.get("/pse/pendientes-cooperativa")
+    assert page.status_code == 200 and 'data-pending="0"' in page.text and "No hay nada pendiente" in page.text
     bad = switch.post("/recaudos/confirmacion", data={"merchant_id": "508030"})
     assert bad.status_code == 422 and bad.json()["field"] == "reference_sale"
 

@@ -40,6 +40,7 @@ from locust.env import Environment
 from sandbox.config import load_config
 from sandbox.protocols.payu.signatures import confirmation_signature
 from sandbox.scripted.browser import BankStandIn, Browser
+from sandbox.scripted.coopflows import gateway_transaction_id, inbox_code
 from sandbox.world import load_world
 
 log = logging.getLogger("load.collections")
@@ -79,15 +80,10 @@ class CollectionCompletion(FastHttpUser):
         self.bank = BankStandIn(self.urls["ach"], "1022", BANK.ach_secret if BANK and BANK.ach_secret else "")
 
     def _code(self, reference: str) -> str:
-        answer = self.side.session.get(
-            f"{self.urls['notify']}/_sandbox/messages",
-            params={"to": MEMBER.mobile, "kind": "otp", "limit": 500},
-            timeout=30,
-        ).json()
-        for message in answer["messages"]:
-            if message.get("reference") == reference:
-                return str(message["secret"])
-        raise AssertionError(f"no code with reference {reference} in the inbox")
+        code = inbox_code(self.side.session, self.urls["notify"], MEMBER.mobile, reference, limit=500)
+        if code is None:
+            raise AssertionError(f"no code with reference {reference} in the inbox")
+        return code
 
     def _json(self, method: str, path: str, name: str, expect: int, **kwargs: Any) -> dict[str, Any]:
         with self.client.request(method, path, name=name, catch_response=True, **kwargs) as response:
@@ -173,12 +169,11 @@ class CollectionCompletion(FastHttpUser):
         return datetime.fromisoformat(clock["now"])
 
     def _gateway_tx(self, reference: str) -> str:
-        body = {"language": "es", "command": "ORDER_DETAIL_BY_REFERENCE_CODE", "test": False,
-                "merchant": {"apiLogin": ACCOUNT.api_login, "apiKey": ACCOUNT.api_key},
-                "details": {"referenceCode": reference}}  # fmt: skip
-        orders = self.side.session.post(f"{self.urls['gateway']}/reports-api/4.0/service.cgi", json=body,
-                                        timeout=30).json()["result"]["payload"]  # fmt: skip
-        return str(orders[-1]["transactions"][-1]["id"])
+        found = gateway_transaction_id(self.side.session, self.urls["gateway"], ACCOUNT.api_login, ACCOUNT.api_key,
+                                       reference)  # fmt: skip
+        if found is None:
+            raise AssertionError(f"no order at the gateway for {reference}")
+        return found
 
 
 class _Stop(Exception):

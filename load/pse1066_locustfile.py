@@ -28,11 +28,9 @@ import itertools
 import json
 import logging
 import os
-import re
 import secrets
 import tomllib
 from datetime import datetime
-from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +40,14 @@ from locust.env import Environment
 
 from sandbox.config import load_config
 from sandbox.kit.money import parse_amount
+from sandbox.scripted.coopflows import (
+    account_choices,
+    inbox_code,
+    page_state,
+    pse1066_entities,
+    pse1066_entity,
+    pse1066_members,
+)
 from sandbox.scripted.pse import PseClient, example_payment
 from sandbox.world import load_world
 
@@ -49,18 +55,12 @@ log = logging.getLogger("load.pse1066")
 SETTINGS = tomllib.loads((Path(__file__).with_name("pse1066.toml")).read_text())
 WORLD = load_world(os.environ.get("COOP_SANDBOX_WORLD") or None)
 ENTITY = next(e for e in WORLD.pse_entities if e.entity_code == "10002")
-ENABLED = {e.code for e in WORLD.entities if e.pse_debit_enabled and e.country == "CO"}
-MEMBERS = [
-    m
-    for m in WORLD.members
-    if m.portal is not None and any(p.pse_debit and p.status == "active" and p.entity in ENABLED for p in m.products)
-]
+ENABLED = pse1066_entities(WORLD)
+MEMBERS = pse1066_members(WORLD)
 _turn = itertools.count()
 _tickets = itertools.count(int(os.environ.get("COOP_LOAD_TICKET_BASE", "500000")))
 PAY = "/pse/banco/{cus}/pagar (autorización)"
 CONFIRM = "/pse/banco/{cus}/codigo (asiento + ACH)"
-_ROW = re.compile(r'<tr data-account="([^"]+)">(.*?)</tr>', re.S)
-_VALUE = re.compile(r'name="producto" value="([^"]+)"')
 
 #: Every payment this process started: CUS → (entity, amount_minor).
 STARTED: dict[str, tuple[str, int]] = {}
@@ -142,7 +142,7 @@ class CoopcentralPayer(FastHttpUser):
         document = {"tipo_documento": member.document_type.value, "numero_documento": member.document_number}
         where = self._step("POST", f"{base}/documento", "/pse/banco/{cus}/documento", document)
         page = self._page(where, "/pse/banco/{cus}/entidades")
-        entity = next(p.entity for p in member.products if p.pse_debit and p.entity in ENABLED and p.entity in page)
+        entity = pse1066_entity(member, page, ENABLED)
         STARTED[cus] = (entity, parse_amount(value, "COP"))
         self._step("POST", f"{base}/entidad", "/pse/banco/{cus}/entidad", {"entidad": entity})
         self._step("POST", f"{base}/portal", "/pse/banco/{cus}/portal", {"usuario": member.portal.username})
@@ -150,11 +150,7 @@ class CoopcentralPayer(FastHttpUser):
                            {"usuario": member.portal.username, "clave": member.portal.password})  # fmt: skip
         while True:
             page = self._page(f"{base}/cuentas", "/pse/banco/{cus}/cuentas")
-            choices = [
-                unescape(_VALUE.search(row).group(1))  # type: ignore[union-attr]
-                for _, row in _ROW.findall(page)
-                if _VALUE.search(row) and "disabled" not in row
-            ]
+            choices = account_choices(page)
             if not choices:
                 raise AssertionError(f"no account to choose for {cus}")
             where = self._step("POST", f"{base}/pagar", PAY, {"producto": choices[0]})
@@ -167,17 +163,14 @@ class CoopcentralPayer(FastHttpUser):
         code = self._code(member.mobile, cus)
         where = self._step("POST", f"{base}/codigo", CONFIRM, {"codigo": code})
         page = self._page(where, "/pse/banco/{cus}/resultado")
-        state = re.search(r'data-state="([^"]+)"', page)
-        outcome = state.group(1) if state else "unknown"
+        outcome = page_state(page) or "unknown"
         OUTCOMES[outcome] = OUTCOMES.get(outcome, 0) + 1
 
     def _code(self, mobile: str, cus: str) -> str:
-        messages = self.side.get(f"{self.urls['notify']}/_sandbox/messages",
-                                 params={"to": mobile, "kind": "otp", "limit": 50}, timeout=30).json()  # fmt: skip
-        for message in messages["messages"]:
-            if message.get("reference") == cus:
-                return str(message["secret"])
-        raise AssertionError(f"no security code for CUS {cus} in the inbox")
+        code = inbox_code(self.side, self.urls["notify"], mobile, cus)
+        if code is None:
+            raise AssertionError(f"no security code for CUS {cus} in the inbox")
+        return code
 
 
 def verify(host: str) -> dict[str, Any]:

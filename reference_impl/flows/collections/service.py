@@ -393,10 +393,13 @@ class CollectionsService:
         if visit.reference is None:
             visit.reference = f"{secrets.randbelow(10**10):010d}"
         send = visit.state is SessionState.VERIFIED
+        # the entity before the selection is saved: coop not answering now is a 503 with nothing
+        # changed (the member sends it again), never a selection saved whose code was not sent
+        found = await self.entity(visit.entity) if send else None
         visit.state = SessionState.CONFIRMING
         await self.state.save_visit(visit)
         if send:
-            await self._send_code(visit, None, purpose="pay")
+            await self._send_code(visit, found, purpose="pay")
         return visit
 
     def code_matches_selection(self, visit: Visit) -> bool:

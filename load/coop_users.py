@@ -3,8 +3,11 @@
 :class:`SicoopUser` (abstract) holds what every flow needs: trace numbers unique to the run,
 cards drawn from this process's slice of the world with the code the DIMO app shows now, the
 checks of each answer (``catch_response``: a wrong body is a failure, whatever the HTTP status),
-retries with the same trace number when an answer is lost (CASH-11), and the ledger of what the
-network did. :class:`CashNetwork` is the mix (``@task`` weights):
+retries with the same trace number and body when an answer is lost (CASH-11: three quick ones, or
+with ``--coop-ride-out S`` a back-off lasting S seconds that rides out a party's restart; see
+:mod:`sandbox.load.rideout`), and the ledger of what the network did. An operation still without a
+definitive answer when the user gives up is a lost record of the ledger, resolved after the run by
+asking the switch (:mod:`sandbox.load.resolve`), never guessed. :class:`CashNetwork` is the mix (``@task`` weights):
 
 ===============================  ======  ==============================================================
 flow                              weight  requests (``name=``)
@@ -31,11 +34,14 @@ import time
 from typing import Any
 
 import gevent
+import requests
 from coop_runtime import Process, process, profile_of
 from locust import FastHttpUser, task
 from locust.contrib.fasthttp import ResponseContextManager
 
 from sandbox.load.cards import PoolExhausted
+from sandbox.load.resolve import RED_FINAL
+from sandbox.load.rideout import lost
 from sandbox.load.thresholds import (
     CASHIER,
     DEPOSIT,
@@ -47,7 +53,6 @@ from sandbox.load.thresholds import (
 )
 
 REPLAY_P = 0.02
-RETRIES = 3
 PATHS = {"withdrawal": "/sicoop/v1/withdrawals", "deposit": "/sicoop/v1/deposits"}
 NAMES = {
     ("withdrawal", "open"): WITHDRAWAL,
@@ -57,6 +62,8 @@ NAMES = {
     ("deposit", "confirm"): DEPOSIT_CONFIRM,
 }
 EXPECTED = {"confirm": "confirmed", "release": "released"}
+#: A transaction's statuses after a confirm or release that are an answer (anything else: ask later).
+DEFINITIVE = ("confirmed", "released", "expired")
 
 
 def _json(response: ResponseContextManager) -> dict[str, Any]:
@@ -93,7 +100,10 @@ class SicoopUser(FastHttpUser):
         """Open a withdrawal or deposit; the transaction if approved, else None (recorded)."""
         amount = int(body["amount"])
         name = NAMES[(kind, "open")]
-        for attempt in range(1 + RETRIES):
+        waits = self.p.pauses
+        for attempt in range(1 + len(waits)):
+            if attempt:
+                gevent.sleep(waits[attempt - 1])
             approved: dict[str, Any] | None = None
             with self.client.post(PATHS[kind], json=body, name=name, catch_response=True) as response:
                 data = _json(response)
@@ -106,10 +116,8 @@ class SicoopUser(FastHttpUser):
                         return None
                     response.success()
                     approved = data
-                elif response.status_code == 409 and data.get("error") == "idempotency_in_progress":
-                    response.failure("idempotency_in_progress (retried with the same trace)")
-                elif response.status_code in (0, 502, 503, 504):
-                    response.failure(f"no answer ({response.status_code}); retried with the same trace")
+                elif lost(response.status_code, data.get("error")):
+                    response.failure(f"no answer ({data.get('error') or response.status_code}); re-sent")
                 else:
                     self.p.ledger.add(f"{kind}.refused.{data.get('error', response.status_code)}", amount)
                     response.failure(f"{kind} refused {response.status_code}: {data.get('error')}")
@@ -117,8 +125,7 @@ class SicoopUser(FastHttpUser):
             if approved is not None:
                 self._maybe_replay(kind, body, approved)
                 return approved
-            gevent.sleep(0.1 * (attempt + 1))
-        self.p.ledger.add(f"{kind}.open_unknown", amount)
+        self.p.ledger.lose(kind, "open", body["trace_number"], amount)
         return None
 
     def _maybe_replay(self, kind: str, body: dict[str, Any], first: dict[str, Any]) -> None:
@@ -136,24 +143,27 @@ class SicoopUser(FastHttpUser):
                 response.failure(f"replay answered {response.status_code}, replayed={replayed}, id={data.get('id')}")
 
     def resolve(self, kind: str, txn: dict[str, Any], action: str) -> str | None:
-        """Confirm or release until a definitive answer; the transaction's final status (recorded)."""
+        """Confirm or release until a definitive answer; the transaction's final status (recorded,
+        or a lost record when there is none)."""
         url = f"{PATHS[kind]}/{txn['id']}/{action}"
         name = NAMES[(kind, action)]
         amount = int(txn["amount"])
         final: str | None = None
-        for attempt in range(1 + RETRIES):
+        waits = self.p.pauses
+        for attempt in range(1 + len(waits)):
+            if attempt:
+                gevent.sleep(waits[attempt - 1])
             with self.client.post(url, name=name, catch_response=True) as response:
                 data = _json(response)
                 if response.status_code == 200 and data.get("status") == EXPECTED[action]:
                     response.success()
                     final = EXPECTED[action]
                     break
-                if response.status_code in (404, 409) and data.get("error"):
+                if response.status_code in (404, 409) and data.get("error") and not lost(409, data.get("error")):
                     final = (data.get("transaction") or {}).get("status")
                     response.failure(f"{kind} {action} refused: {data['error']}")
                     break
                 response.failure(f"{kind} {action}: no definitive answer ({response.status_code})")
-            gevent.sleep(0.1 * (attempt + 1))
         else:
             final = self._query(kind, txn["id"])
         if final == EXPECTED[action] and self.p.rng.random() < REPLAY_P:
@@ -163,11 +173,11 @@ class SicoopUser(FastHttpUser):
                 else:
                     self.p.ledger.add("replay.mismatch")
                     response.failure(f"repeated {action} answered {response.status_code}")
-        if final in ("approved", "authorizing"):  # the resolution never landed: the sweeper will expire it
-            self.p.ledger.add(f"{kind}.unresolved", amount)
+        if final in DEFINITIVE:
+            self.p.ledger.add(f"{kind}.{final}", amount)
+        else:  # no answer, or the resolution never landed (yet): the check asks the switch after settling
+            self.p.ledger.lose(kind, action, txn["trace_number"], amount, txn["id"])
             self.p.ledger.expires(txn.get("hold_expires_at"))
-        else:
-            self.p.ledger.add(f"{kind}.{final or 'unknown'}", amount)
         return final
 
     def _query(self, kind: str, txn_id: str) -> str | None:
@@ -204,7 +214,7 @@ class SicoopUser(FastHttpUser):
         self.p.in_flight += 1
         try:
             run()
-        except PoolExhausted as exc:
+        except (PoolExhausted, requests.RequestException) as exc:  # no card (or CEIBO down): nothing was sent
             self.environment.events.request.fire(
                 request_type="DRAW", name="card pool", response_time=0, response_length=0, exception=exc
             )
@@ -271,18 +281,37 @@ class CashNetwork(SicoopUser):
             else:
                 body.update(self._identification(self.p.pool.any_card()))
                 body["amount"] = str(self.p.rng.randrange(10_000, 200_001, 1_000))
+            self.cashier(body)
+
+        self.flow(run)
+
+    def cashier(self, body: dict[str, Any]) -> None:
+        """One operation through red, re-sent (same trace number and body) while its answer is lost;
+        red's answer counted, or a lost record when it has none yet (red drives it to its end)."""
+        operation, amount = body["operation"], int(body["amount"])
+        waits = self.p.pauses
+        for attempt in range(1 + len(waits)):
+            if attempt:
+                gevent.sleep(waits[attempt - 1])
             with self.client.post(
                 f"{self.p.red}/red/v1/operations", json=body, name=CASHIER, catch_response=True
             ) as response:
                 data = _json(response)
+                if lost(response.status_code, data.get("error")):
+                    response.failure(f"cashier {operation}: no answer ({response.status_code}); re-sent")
+                    continue
                 status = data.get("status") or f"http_{response.status_code}"
-                self.p.ledger.add(f"cashier.{body['operation']}.{status}", int(body["amount"]))
-                if response.status_code == 201 and status == "completed" and data.get("cash_moved"):
+                if response.status_code in (200, 201) and status not in RED_FINAL:
+                    self.p.ledger.lose(operation, "cashier", body["trace_number"], amount)
+                    response.failure(f"cashier {operation}: {status} (red has no answer from SICOOP yet)")
+                    return
+                self.p.ledger.add(f"cashier.{operation}.{status}", amount)
+                if response.status_code in (200, 201) and status == "completed" and data.get("cash_moved"):
                     response.success()
                 else:
-                    response.failure(f"cashier {body['operation']}: {status} {data.get('reason_code')}")
-
-        self.flow(run)
+                    response.failure(f"cashier {operation}: {status} {data.get('reason_code')}")
+                return
+        self.p.ledger.lose(operation, "cashier", body["trace_number"], amount)
 
 
 class BareEndpoint(FastHttpUser):

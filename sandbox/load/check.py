@@ -18,7 +18,11 @@ switch's sweeper and its CEIBO sync have nothing left to do (CASH-10, NET-06). T
                        out for withdrawals, taken in for deposits): no guaraní created or lost
 ``single use``         no trace number reached CEIBO twice; every request repeated on purpose
                        got the first answer back (CASH-11, NET-01)
-``answers``            every flow ended with a definitive answer (no ``unknown``)
+``answers``            every flow ended with a definitive answer: an answer lost in a crash (a
+                       :class:`~sandbox.load.ledger.Lost` record of the ledger) is resolved first
+                       by asking the switch (and red, for a cashier's operation) what really
+                       happened (:mod:`sandbox.load.resolve`) and counted in its real outcome by
+                       every other check; only what the switch itself cannot tell fails
 
 Everything is a difference between a snapshot before and after, so a run against a sandbox that
 already has traffic (``--host``) is judged on its own transactions.
@@ -35,10 +39,15 @@ from zoneinfo import ZoneInfo
 import requests
 
 from sandbox.client import SandboxClient
-from sandbox.load.ledger import Ledger, run_prefix
+from sandbox.load.ledger import Ledger, Lost, run_prefix
+from sandbox.load.resolve import RED_FINAL, Resolution, apply, outcome
 
 TIMEOUT_S = 300
 MAX_SETTLE_ROUNDS = 400
+#: Rounds of sandbox time (each :data:`RED_ROUND_S` seconds, past red's longest retry back-off) for a
+#: cashier's operation left pending at red by a crash to reach its end.
+RED_ROUNDS = 10
+RED_ROUND_S = 65.0
 KINDS = ("withdrawal", "deposit")
 
 
@@ -85,13 +94,18 @@ class Check:
 class CheckReport:
     checks: list[Check]
     settle: dict[str, Any]
+    #: The answers lost in crashes and where each really ended (None: the ledger had none).
+    resolution: Resolution | None = None
 
     @property
     def ok(self) -> bool:
         return all(c.ok for c in self.checks)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "settle": self.settle, "checks": [c.to_dict() for c in self.checks]}
+        out: dict[str, Any] = {"ok": self.ok, "settle": self.settle, "checks": [c.to_dict() for c in self.checks]}
+        if self.resolution is not None:
+            out["lost_answers"] = self.resolution.to_dict()
+        return out
 
     def markdown(self) -> str:
         lines = ["| check | result | detail |", "|---|---|---|"]
@@ -115,6 +129,28 @@ class Parties:
         response = self.http.get(base + path, params=params, timeout=TIMEOUT_S)
         response.raise_for_status()
         return response.json()
+
+    def find(self, base: str, path: str, **params: Any) -> dict[str, Any] | None:
+        """Like :meth:`get`, None for a 404."""
+        response = self.http.get(base + path, params=params, timeout=TIMEOUT_S)
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        found: dict[str, Any] = response.json()
+        return found
+
+    # -- what the switch and red say of one operation (lost answers) ------------------------------
+    def transaction(self, kind: str, txn_id: str) -> dict[str, Any] | None:
+        return self.find(self.urls.switch, f"/sicoop/v1/{kind}s/{txn_id}")
+
+    def by_trace(self, kind: str, trace_number: str) -> dict[str, Any] | None:
+        items = self.get(self.urls.switch, f"/sicoop/v1/{kind}s", trace_number=trace_number)["items"]
+        return items[0] if items else None
+
+    def red_operation(self, trace_number: str) -> dict[str, Any] | None:
+        if not self.urls.red:
+            return None
+        return self.find(self.urls.red, f"/red/v1/operations/{trace_number}")
 
     def now(self) -> datetime:
         return datetime.fromisoformat(self.get(self.urls.switch, "/_sandbox/health")["now"])
@@ -191,8 +227,50 @@ def settle(parties: Parties, ledger: Ledger) -> dict[str, Any]:
     return {"advanced_s": round(advanced_s, 3), "tick_rounds": rounds, "expired": swept, "pushed_to_ceibo": pushed}
 
 
+def settle_red(parties: Parties, lost: list[Lost]) -> int:
+    """Let sandbox time pass until every cashier's operation of ``lost`` has ended at red (red retries
+    its calls to SICOOP with a back-off of sandbox time); returns the rounds it took."""
+    traces = [r.trace_number for r in lost if r.action == "cashier"]
+    if not traces or not parties.urls.red:
+        return 0
+    urls = parties.urls.parties()
+    with SandboxClient(urls, timeout_s=TIMEOUT_S) as client:
+        for done in range(RED_ROUNDS + 1):
+            pending = [t for t in traces if (op := parties.red_operation(t)) and op.get("status") not in RED_FINAL]
+            if not pending or done == RED_ROUNDS:
+                return done
+            client.advance_clock(RED_ROUND_S, list(urls))
+            for _ in range(MAX_SETTLE_ROUNDS):
+                jobs = client.tick_all(list(urls))
+                if all(v <= 0 for p in jobs.values() for v in p.values()):
+                    break
+    return RED_ROUNDS
+
+
+def resolve(parties: Parties, ledger: Ledger) -> Resolution:
+    """Where each lost answer really ended, asked of the switch (and red) after settling."""
+    found = []
+    for record in ledger.lost:
+        if record.action == "open":
+            found.append(outcome(record, parties.by_trace(record.kind, record.trace_number)))
+        elif record.action in ("confirm", "release"):
+            found.append(outcome(record, parties.transaction(record.kind, str(record.txn_id))))
+        else:
+            red = parties.red_operation(record.trace_number)
+            found.append(outcome(record, parties.by_trace(record.kind, record.trace_number), red))
+    return apply(ledger, found)
+
+
 def verify(parties: Parties, ledger: Ledger, before: Before) -> CheckReport:
+    ledger = ledger.copy()
+    for record in ledger.lost:  # a hold opened without an answer expires too: settle past it
+        if record.action == "open" and (txn := parties.by_trace(record.kind, record.trace_number)) is not None:
+            ledger.expires(txn.get("hold_expires_at"))
     settled = settle(parties, ledger)
+    if ledger.lost:
+        settled["red_rounds"] = settle_red(parties, ledger.lost)
+    resolution = resolve(parties, ledger) if ledger.lost else None
+    counted = resolution.ledger if resolution is not None else ledger
     after_now = parties.now()
     tz = _cash_tz(parties, after_now)
     days = _days(before.now, after_now, tz)
@@ -200,13 +278,13 @@ def verify(parties: Parties, ledger: Ledger, before: Before) -> CheckReport:
     money = parties.money()
     checks = [
         _settled(recons, money),
-        _reconciled(recons, ledger, before),
-        *_outcomes(recons, ledger, before),
-        _conservation(before.money, money, ledger),
-        _single_use(parties.holds_since(before.now - timedelta(minutes=5)), ledger),
-        _answers(ledger),
+        _reconciled(recons, counted, before),
+        *_outcomes(recons, counted, before),
+        _conservation(before.money, money, counted),
+        _single_use(parties.holds_since(before.now - timedelta(minutes=5)), counted),
+        _answers(counted, resolution),
     ]
-    return CheckReport(checks, settled)
+    return CheckReport(checks, settled, resolution)
 
 
 # -- the checks -----------------------------------------------------------------------------------
@@ -331,13 +409,41 @@ def _single_use(holds: list[dict[str, Any]], ledger: Ledger) -> Check:
     return Check("single use", ok, detail, {"holds": len(traces), "doubled": doubled, "replay_mismatch": mismatches})
 
 
-def _answers(ledger: Ledger) -> Check:
-    lost = {
+def _answers_lost(n: int) -> str:
+    return f"{n} answer{'' if n == 1 else 's'} lost"
+
+
+def _answers(ledger: Ledger, resolution: Resolution | None = None) -> Check:
+    unknown = {
         k: v
         for k, v in ledger.counts.items()
         if k.endswith((".unknown", ".open_unknown", ".unresolved")) or ".http_" in k
     }
-    ok = not lost
     flows = ledger.direct_opened + ledger.prefixed("cashier.")
-    detail = f"{flows} flows, every one with a definitive answer" if ok else f"without a definitive answer: {lost}"
-    return Check("answers", ok, detail, {"lost": lost})
+    data: dict[str, Any] = {"lost": unknown}
+    if resolution is None:
+        ok = not unknown
+        detail = (
+            f"{flows} flows, every one with a definitive answer" if ok else f"without a definitive answer: {unknown}"
+        )
+        return Check("answers", ok, detail, data)
+    cannot = resolution.unresolved
+    data.update(
+        lost_in_crashes=len(resolution.outcomes),
+        by_bucket=resolution.buckets(),
+        unresolved=[o.to_dict() for o in cannot[:20]],
+    )
+    ok = not unknown and not cannot
+    buckets = ", ".join(f"{n} {b}" for b, n in resolution.buckets().items())
+    if ok:
+        detail = (
+            f"{_answers_lost(len(resolution.outcomes))} in crashes, all resolved by querying the switch ({buckets}); "
+            f"{flows} flows, every one with a definitive answer"
+        )
+    else:
+        detail = (
+            f"{len(cannot)} of {_answers_lost(len(resolution.outcomes))} in crashes the switch could not tell"
+            f" ({'; '.join(f'{o.record.trace_number}: {o.why}' for o in cannot[:3])})"
+            + (f"; without a definitive answer: {unknown}" if unknown else "")
+        )
+    return Check("answers", ok, detail, data)

@@ -63,6 +63,16 @@ def load(
     profile_parties: Annotated[
         bool, typer.Option("--profile", help="Gráficos de llama (py-spy) del switch y de CEIBO durante la carga.")
     ] = False,
+    chaos: Annotated[
+        bool,
+        typer.Option(
+            "--chaos",
+            help="Mata (SIGKILL) switch, CEIBO o red durante la carga; el supervisor los reinicia. Los umbrales "
+            "se informan sin juzgarse: el veredicto es la corrección. No va con --host ni con bench.",
+        ),
+    ] = False,
+    chaos_seed: Annotated[int, typer.Option(help="Con --chaos: semilla del calendario de caídas.")] = 1,
+    chaos_kills: Annotated[int, typer.Option(min=1, max=20, help="Con --chaos: cuántas caídas.")] = 1,
 ) -> None:
     """Corre un perfil de carga de Locust contra el núcleo de autorización (SICOOP) y da un veredicto.
 
@@ -85,6 +95,12 @@ def load(
         raise typer.BadParameter(
             "--host necesita --ceibo (soft-tokens, saldos) y --red (las bocas de cobranza y sus cajas)"
         )
+    if chaos and host:
+        raise typer.BadParameter(
+            "--chaos mata participantes que arranca esta corrida; con --host no arranca ninguno (quite --host)"
+        )
+    if chaos and profile == "bench":
+        raise typer.BadParameter("--chaos no va con bench: bench mide el rendimiento y una caída lo falsearía")
     if re.match(r"^\d+$", duration or "x"):
         duration = f"{duration}s"
     opts = LoadOptions(
@@ -103,6 +119,9 @@ def load(
         master_bind_host=master_bind_host,
         check=not no_check,
         flamegraphs=profile_parties,
+        chaos=chaos,
+        chaos_seed=chaos_seed,
+        chaos_kills=chaos_kills,
     )
     try:
         results = run_profile(opts)
@@ -120,6 +139,12 @@ def load(
     for result in results:
         state = "PASSED" if result.ok else "FAILED"
         typer.echo(f"{result.profile} ({result.mix}): {state} — {result.report_dir / 'summary.md'}")
+        if result.chaos is not None:
+            for kill in result.chaos["kills"]:
+                down = f"back after {kill['down_s']:.1f} s (pid {kill['new_pid']})" if kill["restarted"] else "NOT back"
+                typer.echo(f"  chaos  {kill['party']} killed at {kill['at_s']:.1f} s (pid {kill['pid']}), {down}")
+            missed = "" if result.thresholds.get("ok") else " (some missed)"
+            typer.echo(f"  thresholds reported, not judged under chaos{missed}: the verdict is correctness")
         if result.correctness is not None:
             for check in result.correctness.checks:
                 typer.echo(f"  {'ok    ' if check.ok else 'FAILED'} {check.name}: {check.detail}")

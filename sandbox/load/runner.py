@@ -15,6 +15,13 @@ When the run cannot be made or checked — the sandbox does not start, a party d
 snapshot or the checks, Locust leaves no verdict or no ledger — :class:`LoadError` says why in one
 line (the command exits 2); :func:`unreachable` words a failed call to a party.
 
+``--chaos`` (the runner's own sandbox only): the parties are started supervised, and during Locust's
+load :class:`~sandbox.load.crashes.Crashes` kills switch, CEIBO or red with SIGKILL on a seeded
+schedule (the crash test's, :mod:`sandbox.load.chaos`); the users ride out each restart (re-sending
+the same trace number and body, :mod:`sandbox.load.rideout`); after Locust every party must run again
+within :data:`~sandbox.load.crashes.RECOVER_S` (else exit 2); the checks resolve the answers still
+lost by asking the switch; the thresholds are reported, not judged (correctness is the verdict).
+
 ``coop-sandbox load bench`` runs the ``bench`` profile and then the same users against the switch's
 bare ``/_sandbox/health``, back to back on the same sandbox, and prints the ratio.
 """
@@ -43,8 +50,10 @@ import requests
 from sandbox.client import ControlError, SandboxClient
 from sandbox.config import load_config
 from sandbox.load.check import Before, CheckReport, Parties, Urls, snapshot, verify
+from sandbox.load.crashes import RECOVER_S, Crashes
 from sandbox.load.ledger import Ledger, new_run_id
 from sandbox.load.profiles import LOAD_DIR, Profile, load_profiles
+from sandbox.load.rideout import CHAOS_RIDE_OUT_S
 from sandbox.load.thresholds import HEALTH, HOLDS
 from sandbox.runner import SandboxRun, StartError, with_free_ports
 
@@ -105,6 +114,10 @@ class LoadOptions:
     check: bool = True
     #: Record py-spy flame graphs (SVG, GIL-holding samples) of the switch and CEIBO during the run.
     flamegraphs: bool = False
+    #: Kill parties during the load (``--chaos``): how many kills, drawn from which seed.
+    chaos: bool = False
+    chaos_seed: int = 1
+    chaos_kills: int = 1
     locust_args: list[str] = field(default_factory=list)
 
 
@@ -118,12 +131,19 @@ class RunResult:
     correctness: CheckReport | None
     cpu_s: dict[str, float]
     wall_s: float
+    #: The kills of a ``--chaos`` run (:meth:`sandbox.load.crashes.Crashes.to_dict`).
+    chaos: dict[str, Any] | None = None
+
+    @property
+    def thresholds_judged(self) -> bool:
+        """Thresholds measured across a kill are no verdict on the switch: reported only."""
+        return self.chaos is None
 
     @property
     def ok(self) -> bool:
         return (
             self.locust_exit == 0
-            and bool(self.thresholds.get("ok"))
+            and (bool(self.thresholds.get("ok")) or not self.thresholds_judged)
             and (self.correctness is None or self.correctness.ok)
         )
 
@@ -171,10 +191,14 @@ def world_for(profile: Profile, world: Path | None, state_dir: Path, out: TextIO
 
 
 @contextmanager
-def sandbox_for(opts: LoadOptions, profile: Profile, out: TextIO) -> Iterator[tuple[Urls, SandboxRun | None]]:
+def sandbox_for(
+    opts: LoadOptions, profile: Profile, out: TextIO, crashes: Crashes | None = None
+) -> Iterator[tuple[Urls, SandboxRun | None]]:
     if opts.host:
         if not opts.ceibo:
             raise LoadError("--host necesita --ceibo (el API de control de CEIBO da los soft-tokens)")
+        if crashes is not None:
+            raise LoadError("--chaos mata participantes que arranca esta corrida; con --host no arranca ninguno.")
         yield Urls(opts.host.rstrip("/"), opts.ceibo.rstrip("/"), opts.red.rstrip("/") if opts.red else None), None
         return
     state = (opts.state_dir / profile.name).resolve()
@@ -193,9 +217,13 @@ def sandbox_for(opts: LoadOptions, profile: Profile, out: TextIO) -> Iterator[tu
         config.parties["switch"].workers = opts.switch_workers
     config = with_free_ports(config)
     run = SandboxRun(config)
-    print(f"Arrancando switch, ceibo y red ({world.name})...", file=out, flush=True)
+    print(f"Arrancando switch, ceibo y red ({world.name}){' supervisados' if crashes else ''}...", file=out, flush=True)
     try:
-        run.start(timeout_s=180)
+        if crashes is not None:
+            crashes.run = run
+            run.start(timeout_s=180, supervise=True, on_event=crashes.on_event)
+        else:
+            run.start(timeout_s=180)
     except StartError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "un participante no arrancó"
         raise LoadError(f"No se pudo arrancar el sandbox: {first} (registros en {state / 'logs'}).") from exc
@@ -210,7 +238,10 @@ def sandbox_for(opts: LoadOptions, profile: Profile, out: TextIO) -> Iterator[tu
 
 
 def _pids(run: SandboxRun | None) -> dict[str, int]:
-    return {name: proc.pid for name, proc in (run.procs.items() if run else ())}
+    if run is None:
+        return {}
+    with run.lock:
+        return {name: proc.pid for name, proc in run.procs.items()}
 
 
 def _cpu_of(pid: int) -> float:
@@ -274,6 +305,8 @@ def run_locust(
     run_id: str,
     out: TextIO,
     watch: dict[str, int],
+    crashes: Crashes | None = None,
+    run: SandboxRun | None = None,
 ) -> tuple[int, dict[str, float], float]:
     if report_dir.exists():
         shutil.rmtree(report_dir)
@@ -293,6 +326,8 @@ def run_locust(
         "--coop-out", str(report_dir),
         "--coop-run-id", run_id,
     ]  # fmt: skip
+    if crashes is not None:
+        cmd += ["--coop-ride-out", f"{CHAOS_RIDE_OUT_S:g}", "--coop-chaos"]
     if opts.users:
         cmd += ["--coop-users-peak", str(opts.users)]
     if opts.duration_s:
@@ -314,17 +349,28 @@ def run_locust(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True, cwd=LOAD_DIR.parent
         )
         assert proc.stdout is not None
-        for line in proc.stdout:
-            log.write(line)
-            if "/INFO/locust.main" in line or "threshold" in line or "ERROR" in line or not line.startswith("["):
-                out.write(line)
-                out.flush()
-        code = proc.wait()
+        try:
+            for line in proc.stdout:
+                log.write(line)
+                if crashes is not None and "Shape test starting" in line:
+                    crashes.start()  # the load starts now: the schedule's moments count from here
+                if "/INFO/locust.main" in line or "threshold" in line or "ERROR" in line or not line.startswith("["):
+                    out.write(line)
+                    out.flush()
+            code = proc.wait()
+        finally:
+            if crashes is not None:
+                crashes.stop()
     wall = time.monotonic() - started
     for profiler in profilers:
         profiler.join()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = {name: round(_cpu_of(pid) - cpu_before[name], 2) for name, pid in watch.items()}
+    # A party killed during the run is another process now: its figure is what the new one used.
+    now = _pids(run) if run is not None else watch
+    cpu = {
+        name: round(_cpu_of(now.get(name, pid)) - (cpu_before[name] if now.get(name, pid) == pid else 0.0), 2)
+        for name, pid in watch.items()
+    }
     # Locust (master and the workers it forked, all waited for): what finished children used.
     cpu["locust"] = round(
         (children.ru_utime - children_before.ru_utime) + (children.ru_stime - children_before.ru_stime), 2
@@ -338,7 +384,10 @@ def run_profile(opts: LoadOptions, out: TextIO = sys.stdout) -> list[RunResult]:
         raise LoadError(f"Perfil desconocido {opts.profile!r}; existen: {', '.join(profiles)}")
     profile = profiles[opts.profile].scaled(users=opts.users, duration_s=opts.duration_s)
     results: list[RunResult] = []
-    with sandbox_for(opts, profile, out) as (urls, run):
+    crashes = Crashes(opts.chaos_seed, opts.chaos_kills, profile.duration_s) if opts.chaos else None
+    if crashes is not None and profile.name == "bench":
+        raise LoadError("--chaos no va con bench: bench mide el rendimiento, una caída lo falsearía.")
+    with sandbox_for(opts, profile, out, crashes) as (urls, run):
         parties = Parties(urls)
         mixes = ["cash", "bare"] if profile.name == "bench" else ["cash"]
         for mix in mixes:
@@ -349,9 +398,30 @@ def run_profile(opts: LoadOptions, out: TextIO = sys.stdout) -> list[RunResult]:
                 with parties_answer("leer el estado antes de la carga", urls):
                     before = snapshot(parties)
             run_id = new_run_id()
+            if crashes is not None:
+                planned = ", ".join(f"{k.party} a los {k.at_s:.1f} s" for k in crashes.planned)
+                print(f"Caos (semilla {crashes.seed}): {planned}", file=out, flush=True)
             code, cpu, wall = run_locust(
-                opts, profile, urls, report_dir, mix=mix, run_id=run_id, out=out, watch=_pids(run)
+                opts,
+                profile,
+                urls,
+                report_dir,
+                mix=mix,
+                run_id=run_id,
+                out=out,
+                watch=_pids(run),
+                crashes=crashes,
+                run=run,
             )
+            if crashes is not None:
+                down = crashes.not_running(RECOVER_S)
+                if down:
+                    party, status = next(iter(down.items()))
+                    raise LoadError(
+                        f"{party} no volvió a arrancar {RECOVER_S:.0f} s después de la carga con caos "
+                        f"(estado {status.state}, {status.crashes} caídas; "
+                        f"registros en {(opts.state_dir / profile.name / 'logs').resolve()})."
+                    )
             if not (report_dir / "thresholds.json").exists():
                 raise LoadError(
                     f"Locust terminó (código {code}) sin dejar su veredicto; ver {report_dir / 'locust.log'}."
@@ -366,7 +436,8 @@ def run_profile(opts: LoadOptions, out: TextIO = sys.stdout) -> list[RunResult]:
                 with parties_answer("verificar la corrección después de la carga", urls):
                     report = verify(parties, ledger, before)
                 (report_dir / "correctness.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")
-            result = RunResult(profile.name, mix, report_dir, code, thresholds, report, cpu, wall)
+            chaos = crashes.to_dict() if crashes is not None else None
+            result = RunResult(profile.name, mix, report_dir, code, thresholds, report, cpu, wall, chaos)
             write_summary(result, opts, urls, run)
             results.append(result)
     if len(results) == 2:
@@ -449,15 +520,45 @@ def by_users(history: Path) -> list[dict[str, Any]]:
     return out
 
 
+CHAOS_THRESHOLDS = (
+    "Parties were killed with SIGKILL during this run. Latency and error figures measured across a kill "
+    "show the restart, not the switch's speed, so the thresholds below are reported and not judged: the "
+    "verdict is correctness (every lost answer resolved, outcomes, conservation, reconciliation, single use). "
+    "Judge performance on a run without `--chaos`."
+)
+
+
+def chaos_lines(chaos: dict[str, Any]) -> list[str]:
+    """The ``## Chaos`` section of summary.md: each kill and its restart."""
+    lines = [
+        "## Chaos",
+        "",
+        f"Seed {chaos['seed']}: {len(chaos['planned'])} kill(s) planned, {len(chaos['kills'])} carried out"
+        + (f" ({chaos['not_carried_out']} not: the party was already restarting)" if chaos["not_carried_out"] else "")
+        + (f"; longest time down {chaos['max_down_s']:.1f} s" if chaos.get("max_down_s") is not None else ""),
+        "",
+        "| party | at s (into the load) | pid killed | restarted | new pid | down s |",
+        "|---|---:|---:|---|---:|---:|",
+    ]
+    for k in chaos["kills"]:
+        down = f"{k['down_s']:.2f}" if k["down_s"] is not None else "-"
+        lines.append(
+            f"| {k['party']} | {k['at_s']:.2f} | {k['pid']} | {'yes' if k['restarted'] else '**NO**'} | "
+            f"{k['new_pid'] or '-'} | {down} |"
+        )
+    return lines
+
+
 def write_summary(result: RunResult, opts: LoadOptions, urls: Urls, run: SandboxRun | None) -> None:
     t = result.thresholds
     env = machine()
     budget = cpu_budget(result, int(env["nproc"] or 1))
     db = "external" if opts.host else (opts.database_url or "SQLite (var/load)")
+    judged = "" if result.thresholds_judged else " (reported, not judged: parties were killed)"
     lines = [
-        f"# Load run: `{result.profile}` ({result.mix})",
+        f"# Load run: `{result.profile}` ({result.mix}{', chaos' if result.chaos else ''})",
         "",
-        f"**{'PASSED' if result.ok else 'FAILED'}** — thresholds {'ok' if t.get('ok') else 'MISSED'}"
+        f"**{'PASSED' if result.ok else 'FAILED'}** — thresholds {'ok' if t.get('ok') else 'MISSED'}{judged}"
         + (f", correctness {'ok' if result.correctness.ok else 'FAILED'}" if result.correctness else ""),
         "",
         f"- target: {urls.switch} (database: {db}, switch workers: {opts.switch_workers or 1})",
@@ -473,11 +574,14 @@ def write_summary(result: RunResult, opts: LoadOptions, urls: Urls, run: Sandbox
         "",
         *_stats_table(t.get("stats", {})),
         "",
-        "## Thresholds",
+        "## Thresholds" + judged,
         "",
+        *([] if result.thresholds_judged else [CHAOS_THRESHOLDS, ""]),
         *[f"- {v['subject']} {v['metric']}: {v['observed']:.4g} (limit {v['limit']:g}) — "
           f"{'ok' if v['ok'] else '**MISSED**'}" for v in t.get("verdicts", [])],
     ]  # fmt: skip
+    if result.chaos is not None:
+        lines += ["", *chaos_lines(result.chaos)]
     steps = by_users(result.report_dir / "locust_stats_history.csv")
     if len(steps) > 1:
         lines += [
@@ -511,6 +615,8 @@ def write_summary(result: RunResult, opts: LoadOptions, urls: Urls, run: Sandbox
         "machine": env,
         "database": db,
         "switch_workers": opts.switch_workers or 1,
+        "chaos": result.chaos,
+        "thresholds_judged": result.thresholds_judged,
     }
     (result.report_dir / "summary.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
 

@@ -107,3 +107,74 @@ def sicoop_no_debe(contexto: Contexto) -> None:
 def hora_conservada(contexto: Contexto, minutos: int) -> None:
     now = contexto.red.client.now("switch")
     assert (now - contexto["inicio"]).total_seconds() == minutos * 60, (now, contexto["inicio"])
+
+
+# -- coop and the switch's PSE 1066 and collections flows (issue 16, items 3 and 9) ----------------------
+def _coop_sync(contexto: Contexto, *, todas: bool = True) -> dict[str, Any]:
+    params = {"all": "true"} if todas else {}
+    answer = requests.get(contexto.red.url("switch") + "/pse/v1/coop-sync", params=params, timeout=30)
+    assert answer.status_code == 200, answer.text
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+@then(parsers.parse('el switch sigue debiendo a la cooperativa "{que}" del pago'))
+def switch_debe_a_coop(contexto: Contexto, que: str) -> None:
+    items = [i for i in _coop_sync(contexto)["items"] if i["cus"] == contexto["cus"]]
+    assert len(items) == 1 and que in items[0]["message"], items
+    assert items[0]["idempotency_key"] == f"pse1066:{contexto['cus']}:post" and not items[0]["stuck"], items
+
+
+@then("el switch no debe nada a la cooperativa")
+def switch_no_debe_a_coop(contexto: Contexto) -> None:
+    assert _coop_sync(contexto)["items"] == []
+    pagina = requests.get(contexto.red.url("switch") + "/pse/pendientes-cooperativa?todas=true", timeout=30)
+    assert pagina.status_code == 200 and 'data-pending="0"' in pagina.text
+
+
+@then("la conciliación de los pagos 1066 lo muestra en proceso, sin diferencias")
+def conciliacion_en_proceso(contexto: Contexto) -> None:
+    informe = contexto.red.client.party("switch").request("GET", "/pse/v1/reconciliation")
+    assert informe["difference_count"] == 0, informe["differences"]
+    assert informe["in_progress"] == [contexto["cus"]], informe
+
+
+@when(
+    parsers.parse("el switch reintenta {veces:d} veces más, cada {minutos:d} minutos, sin respuesta de la cooperativa")
+)
+def reintentos_sin_respuesta(contexto: Contexto, veces: int, minutos: int) -> None:
+    status = _supervisor(contexto.red).status
+    corriendo = [nombre for nombre in contexto.red.urls if status[nombre].state == "running"]
+    assert "coop" not in corriendo, status["coop"]
+    for _ in range(veces):
+        contexto.red.client.advance_clock(minutos * 60, corriendo)  # each runs the switch's due jobs once
+
+
+@then(parsers.parse('el operador ve que falta informar a la cooperativa "{que}" del pago tras {intentos:d} intentos'))
+def operador_ve_pendiente_coop(contexto: Contexto, que: str, intentos: int) -> None:
+    revisar = _coop_sync(contexto, todas=False)
+    assert revisar["alert_after"] == intentos, revisar
+    items = [i for i in revisar["items"] if i["cus"] == contexto["cus"]]
+    assert len(items) == 1 and items[0]["stuck"] and items[0]["attempts"] == intentos, revisar
+    assert que in items[0]["message"] and items[0]["last_error"], items
+    pagina = requests.get(contexto.red.url("switch") + "/pse/pendientes-cooperativa", timeout=30)
+    assert pagina.status_code == 200, pagina.text[:500]
+    assert f'data-cus="{contexto["cus"]}"' in pagina.text and "revisar" in pagina.text
+
+
+@then("la conciliación de los pagos 1066 cuenta como diferencia lo que el switch aún debe a la cooperativa")
+def conciliacion_cuenta_pendiente(contexto: Contexto) -> None:
+    informe = contexto.red.client.party("switch").request("GET", "/pse/v1/reconciliation")
+    diferencias = [(d["cus"], d["party"], d["field"]) for d in informe["differences"]]
+    assert diferencias == [(contexto["cus"], "coop", "coop_sync")], informe["differences"]
+    todos = contexto.red.client.party("switch").request("GET", "/v1/conciliacion")  # every flow, side by side
+    assert next(f for f in todos["flows"] if f["flow"] == "pse1066")["difference_count"] == 1, todos
+
+
+@then(parsers.parse('el pago termina rechazado porque "{motivo}" y ofrece volver al comercio'))
+def pago_termina_rechazado(contexto: Contexto, motivo: str) -> None:
+    socio = contexto["socio"]
+    socio.get("/resultado")
+    assert socio.state == "declined", socio.page.text[:1000] if socio.page else None
+    assert motivo in socio.message, socio.message
+    assert socio.back_url == f"{contexto.red.url('merchant')}/pse/retorno"

@@ -10,8 +10,10 @@ reports each kill: the party, the moment (seconds into the load), the pid killed
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final, Protocol
 
@@ -28,6 +30,9 @@ class Supervised(Killable, Protocol):
 
     @property
     def supervisor(self) -> Any: ...
+
+    @property
+    def procs(self) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +69,10 @@ class Crashes:
     started_at: float | None = None
     #: (monotonic time, event, the party's pid then) for every supervisor event.
     events: list[tuple[float, Event, int | None]] = field(default_factory=list)
+    #: CPU seconds of a process (and its children), sampled just before each SIGKILL: what a killed
+    #: party used is lost with it otherwise (and counted as Locust's by ``RUSAGE_CHILDREN``).
+    sample_cpu: Callable[[int], float] | None = None
+    killed_cpu_s: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -84,8 +93,19 @@ class Crashes:
         if self.run is None or self.chaos is not None:
             return
         self.started_at = time.monotonic()
-        self.chaos = Chaos(self.run, list(self.planned))
+        self.chaos = Chaos(self, list(self.planned))
         self.chaos.start()
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> int:
+        """:class:`~sandbox.load.chaos.Killable` for the Chaos thread: the run's kill, with the
+        process's CPU sampled first."""
+        assert self.run is not None
+        proc = self.run.procs.get(name)
+        used = self.sample_cpu(proc.pid) if self.sample_cpu and proc is not None and proc.poll() is None else 0.0
+        pid = self.run.kill(name, sig)
+        with self._lock:
+            self.killed_cpu_s[name] = self.killed_cpu_s.get(name, 0.0) + used
+        return pid
 
     def stop(self) -> None:
         if self.chaos is not None:

@@ -365,16 +365,18 @@ def run_locust(
     for profiler in profilers:
         profiler.join()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # A party killed during the run is another process now: its figure is what the new one used.
+    # A party killed during the run: what each of its killed processes used (sampled just before the
+    # SIGKILL) plus what the one running now used.
     now = _pids(run) if run is not None else watch
+    killed = dict(crashes.killed_cpu_s) if crashes is not None else {}
     cpu = {
-        name: round(_cpu_of(now.get(name, pid)) - (cpu_before[name] if now.get(name, pid) == pid else 0.0), 2)
+        name: round(killed.get(name, 0.0) + _cpu_of(now.get(name, pid)) - cpu_before[name], 2)
         for name, pid in watch.items()
     }
-    # Locust (master and the workers it forked, all waited for): what finished children used.
-    cpu["locust"] = round(
-        (children.ru_utime - children_before.ru_utime) + (children.ru_stime - children_before.ru_stime), 2
-    )
+    # Locust (master and the workers it forked, all waited for): what finished children used, but
+    # for the killed parties' processes (children of this process too, reaped by the supervisor).
+    reaped = (children.ru_utime - children_before.ru_utime) + (children.ru_stime - children_before.ru_stime)
+    cpu["locust"] = round(max(0.0, reaped - sum(killed.values())), 2)
     return code, cpu, wall
 
 
@@ -384,7 +386,7 @@ def run_profile(opts: LoadOptions, out: TextIO = sys.stdout) -> list[RunResult]:
         raise LoadError(f"Perfil desconocido {opts.profile!r}; existen: {', '.join(profiles)}")
     profile = profiles[opts.profile].scaled(users=opts.users, duration_s=opts.duration_s)
     results: list[RunResult] = []
-    crashes = Crashes(opts.chaos_seed, opts.chaos_kills, profile.duration_s) if opts.chaos else None
+    crashes = Crashes(opts.chaos_seed, opts.chaos_kills, profile.duration_s, sample_cpu=_cpu_of) if opts.chaos else None
     if crashes is not None and profile.name == "bench":
         raise LoadError("--chaos no va con bench: bench mide el rendimiento, una caída lo falsearía.")
     with sandbox_for(opts, profile, out, crashes) as (urls, run):

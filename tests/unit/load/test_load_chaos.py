@@ -191,12 +191,32 @@ class FakeSupervisor:
         self.status = {"switch": PartyStatus(pid=100), "ceibo": PartyStatus(pid=200)}
 
 
+class FakeProc:
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def poll(self) -> int | None:
+        return None
+
+
 class FakeRun:
     def __init__(self) -> None:
         self.supervisor = FakeSupervisor()
+        self.procs = {"switch": FakeProc(100), "ceibo": FakeProc(200)}
+        self.killed: list[str] = []
 
     def kill(self, name: str, sig: int = 9) -> int:
-        return self.supervisor.status[name].pid or 0
+        self.killed.append(name)
+        return self.procs[name].pid
+
+
+def test_a_killed_partys_cpu_is_sampled_before_the_sigkill() -> None:
+    crashes = Crashes(seed=1, kills=1, duration_s=8.0, sample_cpu=lambda pid: pid / 100)
+    run = FakeRun()
+    crashes.run = run
+    assert crashes.kill("switch") == 100 and crashes.kill("ceibo") == 200 and crashes.kill("switch") == 100
+    assert run.killed == ["switch", "ceibo", "switch"]
+    assert crashes.killed_cpu_s == {"switch": 2.0, "ceibo": 2.0}
 
 
 def test_each_kill_is_reported_with_its_restart_and_the_time_down() -> None:

@@ -338,28 +338,6 @@ def books(http: requests.Session, urls: dict[str, str]) -> dict[str, Any]:
     return {"worth": worth, "held": held, "movements": state["movements_by_status"]}
 
 
-def settle(http: requests.Session, urls: dict[str, str], *, rounds: int = 40) -> int:
-    """Let sandbox time pass (past retry back-offs, the collections' requery at 7 and 12 minutes,
-    an abandoned payment's 15 minutes) and tick every party — the switch first, so that what it
-    owes coop reaches coop before coop's own jobs run — until no job had work and nothing is owed.
-    Returns the rounds it took."""
-    order = ["switch", *(name for name in urls if name != "switch")]
-    for done in range(1, rounds + 1):
-        http.post(urls["switch"] + "/_sandbox/clock", json={"advance_s": 130}, timeout=120).raise_for_status()
-        worked = 0
-        for party in order:
-            answer = http.post(urls[party] + "/_sandbox/tick", timeout=120)
-            answer.raise_for_status()
-            worked += sum(int(v) for v in answer.json().get("jobs", {}).values() if isinstance(v, int))
-        owed = _get(http, urls["switch"] + "/pse/v1/coop-sync", all="true")["count"]
-        unapplied = _get(http, urls["switch"] + "/recaudos/v1/pendientes")["count"]
-        if (
-            done >= 10 and not worked and not owed and not unapplied
-        ):  # past 20 minutes: abandoned payments cancelled, collections re-queried
-            return done
-    return rounds
-
-
 def _coop_transactions(http: requests.Session, urls: dict[str, str], world: World, day: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for entity in world.entities:
@@ -385,15 +363,15 @@ def check(http: requests.Session, urls: dict[str, str], load: CoopLoad, before: 
     for t in txns:
         by_ref.setdefault(t["reference"], []).append(t)
     approved = {"pse": 0, "collection": 0}
-    for key, seen in load.seen.items():
-        if seen.kind == "pse":
+    for key, flow in load.seen.items():
+        if flow.kind == "pse":
             payment = http.get(f"{urls['switch']}/pse/v1/payments/{key}", timeout=60).json()
             status = payment.get("status")
             debits = [t for t in by_ref.get(f"PSE1066-{key}", []) if t["kind"] == "debit"]
             posted = [t for t in debits if t["status"] == "posted" and not t["reversed"]]
             held = [t for t in debits if t["status"] == "authorized"]
             ach_state = ach.query("10002", key).body.get("transactionState")
-            if seen.state == "approved":
+            if flow.state == "approved":
                 approved["pse"] += 1
                 if status != "approved" or len(posted) != 1 or ach_state != "OK":
                     problems.append(
@@ -403,8 +381,8 @@ def check(http: requests.Session, urls: dict[str, str], load: CoopLoad, before: 
                 problems.append(f"PSE {key}: {len(posted)} debits posted at coop")
             if bool(posted) != (ach_state == "OK"):
                 problems.append(f"PSE {key}: {len(posted)} debit(s) posted at coop, ACH {ach_state}")
-            if posted and minor(posted[0]["amount"]) != seen.amount_minor:
-                problems.append(f"PSE {key}: debited {posted[0]['amount']}, paid {seen.amount_minor}")
+            if posted and minor(posted[0]["amount"]) != flow.amount_minor:
+                problems.append(f"PSE {key}: debited {posted[0]['amount']}, paid {flow.amount_minor}")
             if status in ("authorizing", "authorized", "posting") or payment.get("ach_sync") == "due":
                 problems.append(f"PSE {key}: still {status} (ACH {payment.get('ach_sync')}) after settling")
             if payment.get("coop_sync") not in ("none", None):
@@ -415,17 +393,17 @@ def check(http: requests.Session, urls: dict[str, str], load: CoopLoad, before: 
             payment = http.get(f"{urls['switch']}/recaudos/v1/pagos/{key}", timeout=60).json()
             credits = [t for t in by_ref.get(key, []) if t["kind"] == "credit"]
             got = sorted((t["number_masked"], minor(t["amount"])) for t in credits if not t["reversed"])
-            if seen.state.startswith("approved"):
+            if flow.state.startswith("approved"):
                 approved["collection"] += 1
             if payment["state"] == "approved":
-                if got != sorted(seen.credits.items()):
-                    problems.append(f"collection {key}: credited {got}, chose {sorted(seen.credits.items())}")
+                if got != sorted(flow.credits.items()):
+                    problems.append(f"collection {key}: credited {got}, chose {sorted(flow.credits.items())}")
                 if not payment["applied"]:
                     problems.append(f"collection {key}: approved, not applied after settling")
             elif got:
                 problems.append(f"collection {key}: {payment['state']} but credited {got}")
-            if seen.state.startswith("approved") and payment["state"] != "approved":
-                problems.append(f"collection {key}: acknowledged {seen.state}, now {payment['state']}")
+            if flow.state.startswith("approved") and payment["state"] != "approved":
+                problems.append(f"collection {key}: acknowledged {flow.state}, now {payment['state']}")
             if payment["state"] in ("created", "pending"):
                 problems.append(f"collection {key}: still {payment['state']} after settling")
     pse_ours = {k for k, s in load.seen.items() if s.kind == "pse"}
@@ -436,7 +414,7 @@ def check(http: requests.Session, urls: dict[str, str], load: CoopLoad, before: 
         minor(t["amount"]) for t in txns if t["kind"] == "credit" and t["status"] in ("applied", "posted")
     )
     reversals = sum(minor(t["amount"]) for t in txns if t["kind"] == "reversal")
-    flow = credited_all - posted_all + reversals
+    net_minor = credited_all - posted_all + reversals
     collections = _get(http, urls["switch"] + "/recaudos/v1/conciliacion", date=day)
     owed = _get(http, urls["switch"] + "/pse/v1/coop-sync", all="true")
     unapplied = _get(http, urls["switch"] + "/recaudos/v1/pendientes")
@@ -451,7 +429,7 @@ def check(http: requests.Session, urls: dict[str, str], load: CoopLoad, before: 
         "problems": problems[:20],
         "stray_debits": strays[:10],
         "delta_books_minor": after["worth"] - before["worth"],
-        "credits_minus_debits_minor": flow,
+        "credits_minus_debits_minor": net_minor,
         "held_at_coop_minor": after["held"],
         "coop_movements": after["movements"],
         "owed_to_coop": [(i["cus"], i["operation"]) for i in owed["items"]][:10],
@@ -474,7 +452,7 @@ def check(http: requests.Session, urls: dict[str, str], load: CoopLoad, before: 
         and not load.server_errors
         and after["held"] == 0
         and after["movements"].get("authorized", 0) == 0
-        and after["worth"] - before["worth"] == flow
+        and after["worth"] - before["worth"] == net_minor
         and not owed["items"]
         and unapplied["count"] == 0
         and pse_report["difference_count"] == 0

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from coop_load import CoopLoad, books, check, settle
+from coop_load import CoopLoad, books, check
 
 from sandbox.load.chaos import Chaos, schedule
+from sandbox.scripted.coopflows import settle
 from sandbox.testing import running_sandbox
 from sandbox.world import load_world
 from sandbox.world.generate import generate_world, write_world

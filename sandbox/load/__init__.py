@@ -11,6 +11,10 @@ typed, unit-tested and importable by the test suite without gevent's monkey-patc
                         their soft-tokens read in batches, one code per card per 30-second step
 :mod:`.ledger`          what the load generator did as the collection network (mergeable tallies)
 :mod:`.check`           correctness after a run: sweep, reconciliation, conservation, single use
+:mod:`.resolve`         answers lost in a crash: where each really ended, from what the switch says
+:mod:`.rideout`         how long a user re-sends a request whose answer was lost (CASH-11)
+:mod:`.chaos`           a seeded kill schedule and the thread that carries it out (SIGKILL)
+:mod:`.crashes`         ``--chaos``: the schedule during Locust, the restarts, the report of kills
 :mod:`.runner`          the ``coop-sandbox load`` command: world, sandbox, Locust, checks, report
 =====================  ===========================================================================
 

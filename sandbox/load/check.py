@@ -44,10 +44,12 @@ from sandbox.load.resolve import RED_FINAL, Resolution, apply, outcome
 
 TIMEOUT_S = 300
 MAX_SETTLE_ROUNDS = 400
-#: Rounds of sandbox time (each :data:`RED_ROUND_S` seconds, past red's longest retry back-off) for a
-#: cashier's operation left pending at red by a crash to reach its end.
-RED_ROUNDS = 10
-RED_ROUND_S = 65.0
+#: Rounds of sandbox time (each :data:`LOST_ROUND_S` seconds: past red's longest retry back-off;
+#: ten of them are past the switch's hold timeout) for an operation a crash left unfinished — a
+#: cashier's operation pending at red, a transaction the switch was authorizing when it died — to
+#: reach its end.
+LOST_ROUNDS = 10
+LOST_ROUND_S = 65.0
 KINDS = ("withdrawal", "deposit")
 
 
@@ -227,24 +229,33 @@ def settle(parties: Parties, ledger: Ledger) -> dict[str, Any]:
     return {"advanced_s": round(advanced_s, 3), "tick_rounds": rounds, "expired": swept, "pushed_to_ceibo": pushed}
 
 
-def settle_red(parties: Parties, lost: list[Lost]) -> int:
-    """Let sandbox time pass until every cashier's operation of ``lost`` has ended at red (red retries
-    its calls to SICOOP with a back-off of sandbox time); returns the rounds it took."""
-    traces = [r.trace_number for r in lost if r.action == "cashier"]
-    if not traces or not parties.urls.red:
-        return 0
+def _unfinished(parties: Parties, record: Lost) -> bool:
+    """Whether the operation of a lost answer is still in progress where it lives."""
+    if record.action == "cashier":
+        op = parties.red_operation(record.trace_number)
+        return op is not None and op.get("status") not in RED_FINAL
+    if record.action == "open":
+        txn = parties.by_trace(record.kind, record.trace_number)
+    else:
+        txn = parties.transaction(record.kind, str(record.txn_id))
+    return txn is not None and txn.get("status") in ("authorizing", "approved")
+
+
+def settle_lost(parties: Parties, lost: list[Lost]) -> int:
+    """Let sandbox time pass until the operation of every lost answer has ended: red retries its calls
+    to SICOOP with a back-off of sandbox time, and the switch settles a transaction it was authorizing
+    when it died at its hold timeout (the sweeper). Returns the rounds it took."""
     urls = parties.urls.parties()
     with SandboxClient(urls, timeout_s=TIMEOUT_S) as client:
-        for done in range(RED_ROUNDS + 1):
-            pending = [t for t in traces if (op := parties.red_operation(t)) and op.get("status") not in RED_FINAL]
-            if not pending or done == RED_ROUNDS:
+        for done in range(LOST_ROUNDS + 1):
+            if done == LOST_ROUNDS or not any(_unfinished(parties, r) for r in lost):
                 return done
-            client.advance_clock(RED_ROUND_S, list(urls))
+            client.advance_clock(LOST_ROUND_S, list(urls))
             for _ in range(MAX_SETTLE_ROUNDS):
                 jobs = client.tick_all(list(urls))
                 if all(v <= 0 for p in jobs.values() for v in p.values()):
                     break
-    return RED_ROUNDS
+    return LOST_ROUNDS
 
 
 def resolve(parties: Parties, ledger: Ledger) -> Resolution:
@@ -268,7 +279,7 @@ def verify(parties: Parties, ledger: Ledger, before: Before) -> CheckReport:
             ledger.expires(txn.get("hold_expires_at"))
     settled = settle(parties, ledger)
     if ledger.lost:
-        settled["red_rounds"] = settle_red(parties, ledger.lost)
+        settled["lost_rounds"] = settle_lost(parties, ledger.lost)
     resolution = resolve(parties, ledger) if ledger.lost else None
     counted = resolution.ledger if resolution is not None else ledger
     after_now = parties.now()

@@ -80,6 +80,11 @@ def load(
     reports/load/PERFIL/; termina con código 1 si falla un umbral o una verificación, y con código 2
     y una línea que dice por qué si la corrida no se pudo hacer o verificar (un participante que no
     responde, Locust sin veredicto).
+
+    Con --chaos mata con SIGKILL switch, CEIBO o red en momentos sembrados de la carga (el supervisor
+    los reinicia); las respuestas perdidas se resuelven consultando al switch; los umbrales se
+    informan sin juzgarse y el código de salida es el de la corrección; si un participante no vuelve
+    a arrancar, código 2.
     """
     from sandbox.load.runner import LoadError, LoadOptions, run_profile, write_bench
 

@@ -2,7 +2,8 @@
 
 The session's sandbox plays a run in which four answers were lost: an open the switch approved
 (nobody confirmed it: it expires), an open that never reached the switch, a confirm the switch
-applied, and a cashier's operation red completed. :func:`sandbox.load.check.verify` settles, asks
+applied, and a cashier's operation red completed. :func:`sandbox.load.check.settle_lost` lets sandbox
+time pass until each has ended; :func:`sandbox.load.check.verify` settles, asks
 the switch and red where each ended, counts it there, and every check passes; a lost confirm the
 switch cannot tell fails the ``answers`` check."""
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import requests
 
-from sandbox.load.check import Parties, Urls, resolve, snapshot, verify
+from sandbox.load.check import Parties, Urls, resolve, settle_lost, snapshot, verify
 from sandbox.load.ledger import Ledger
 from sandbox.load.resolve import NEVER_ARRIVED
 from sandbox.testing import SandboxHandle
@@ -68,8 +69,13 @@ def test_lost_answers_are_resolved_by_asking_the_switch_and_every_check_passes(f
         assert op["status"] == "completed"
         ledger.lose("deposit", "cashier", trace(4), 30_000)  # red's answer lost
 
+    # The approved hold nobody confirms ends at the switch's hold timeout (120 s): two rounds of 65 s.
+    assert settle_lost(parties, ledger.lost) == 2
+    assert parties.by_trace("withdrawal", trace(1))["status"] == "expired"  # type: ignore[index]
+
     report = verify(parties, ledger, before)
     assert report.ok, report.to_dict()
+    assert report.settle["lost_rounds"] == 0
     assert report.resolution is not None
     assert report.resolution.buckets() == {"confirmed": 2, "expired": 1, NEVER_ARRIVED: 1}
     answers = next(c for c in report.checks if c.name == "answers")

@@ -88,6 +88,16 @@ TRANSITIONS: Final[dict[PaymentStatus, frozenset[PaymentStatus]]] = {
 FINAL: Final = frozenset({S.APPROVED, S.DECLINED, S.REVERSED})
 """States in which the member's part is over (ACH and coop may still have to be told)."""
 BEFORE_LOGIN: Final = frozenset({S.STARTED, S.IDENTIFIED})
+RELOGIN: Final = frozenset({S.AUTHENTICATED, S.AUTHORIZED})
+"""States in which the member may log in to the portal again and take the payment over (the last
+login wins): the browser lost the answer that carried its session (a crash, a dropped
+connection), or the member went on in another browser. Never while coop is being asked
+(``authorizing``, ``posting``) nor once the member's part is over."""
+
+
+def may_log_in(payment: PsePayment) -> bool:
+    """Whether the portal's login is where this payment can go on (the first login or a re-login)."""
+    return (payment.state is S.IDENTIFIED and bool(payment.entity)) or payment.state in RELOGIN
 
 
 class AttemptOutcome(StrEnum):

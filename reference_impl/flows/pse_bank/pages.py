@@ -19,7 +19,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from reference_impl.flows.pse_bank.logic import PERSON_DOCUMENTS, PaymentStatus, Refusal, reason_message
+from reference_impl.flows.pse_bank.logic import PERSON_DOCUMENTS, PaymentStatus, Refusal, may_log_in, reason_message
 from reference_impl.flows.pse_bank.service import NeedsLogin, PseBankService, PsePageError, attempts_view
 from sandbox.kit.errors import Forced, InvalidInput
 from sandbox.kit.money import format_display
@@ -147,16 +147,39 @@ def router(service: PseBankService, templates: Jinja2Templates) -> APIRouter:
         return redirect(where(result))
 
     # -- 3. the network portal (PSE-06) ----------------------------------------------------------------
+    async def wants_login(request: Request, p: Any) -> bool:
+        """The portal's login is this browser's next step: the first login, or a re-login when the
+        payment went past it but this browser holds no session for it (the answer that carried the
+        session was lost, or the member went on in another browser)."""
+        if not may_log_in(p):
+            return False
+        if p.state is S.IDENTIFIED:
+            return True
+        try:
+            await service.with_session(p.cus, token(request))
+        except NeedsLogin:
+            return True
+        return False
+
+    def relogin_notice(p: Any) -> str | None:
+        if p.state is S.IDENTIFIED:
+            return None
+        return "Su sesión para este pago no está en este navegador: ingrese de nuevo para continuar donde quedó."
+
+    def portal_page(request: Request, p: Any, step: str, username: str = "", status: int = 200,
+                    error: Refusal | None = None) -> HTMLResponse:  # fmt: skip
+        return page(request, "pse1066_portal.html", status, txn=txn(p), entity=service.entity_name(p.entity),
+                    step=step, username=username, error=error, notice=relogin_notice(p))  # fmt: skip
+
     @pages.get("/pse/banco/{cus}/portal", response_class=HTMLResponse)
     async def portal(request: Request, cus: CUS) -> Response:
         try:
             p = await service.require(cus)
         except PsePageError as exc:
             return error_page(request, exc)
-        if p.state is not S.IDENTIFIED or not p.entity:
+        if not await wants_login(request, p):
             return redirect(where(p))
-        return page(request, "pse1066_portal.html", txn=txn(p), entity=service.entity_name(p.entity), step="usuario",
-                    username="", error=None)  # fmt: skip
+        return portal_page(request, p, "usuario")
 
     @pages.post("/pse/banco/{cus}/portal", response_class=HTMLResponse)
     async def portal_user(request: Request, cus: CUS, usuario: Annotated[str, Form(max_length=64)] = "") -> Response:
@@ -164,14 +187,12 @@ def router(service: PseBankService, templates: Jinja2Templates) -> APIRouter:
             p = await service.require(cus)
         except PsePageError as exc:
             return error_page(request, exc)
-        if p.state is not S.IDENTIFIED or not p.entity:
+        if not await wants_login(request, p):
             return redirect(where(p))
         if not usuario.strip():
             missing = Refusal("username_missing", "Escriba su usuario.", "usuario")
-            return page(request, "pse1066_portal.html", 422, txn=txn(p), entity=service.entity_name(p.entity),
-                        step="usuario", username="", error=missing)  # fmt: skip
-        return page(request, "pse1066_portal.html", txn=txn(p), entity=service.entity_name(p.entity), step="clave",
-                    username=usuario.strip(), error=None)  # fmt: skip
+            return portal_page(request, p, "usuario", status=422, error=missing)
+        return portal_page(request, p, "clave", username=usuario.strip())
 
     @pages.post("/pse/banco/{cus}/portal/clave", response_class=HTMLResponse)
     async def portal_password(
@@ -188,13 +209,12 @@ def router(service: PseBankService, templates: Jinja2Templates) -> APIRouter:
             return error_page(request, PsePageError(exc.status, "El portal no está disponible", exc.message))
         if isinstance(result, Refusal):
             p = await service.require(cus)
-            if p.state is not S.IDENTIFIED:
+            if not may_log_in(p):
                 return redirect(where(p))
             status = 423 if result.code == "login_locked" else 429 if result.code == "login_throttled" else 401
-            return page(request, "pse1066_portal.html", status, txn=txn(p), entity=service.entity_name(p.entity),
-                        step="clave", username=usuario.strip(), error=result)  # fmt: skip
+            return portal_page(request, p, "clave", username=usuario.strip(), status=status, error=result)
         p, session = result
-        response = redirect(f"{base(cus)}/cuentas")
+        response = redirect(where(p))
         response.set_cookie(COOKIE, session, httponly=True, samesite="lax", path=base(cus))
         return response
 

@@ -50,6 +50,7 @@ from reference_impl.core.limits import LimitCounter, check_debit, refund_debit
 from reference_impl.core.otp import binding_digest, is_well_formed
 from reference_impl.flows.pse_bank import reconciliation
 from reference_impl.flows.pse_bank.logic import (
+    RELOGIN,
     Attempt,
     AttemptOutcome,
     Document,
@@ -65,6 +66,7 @@ from reference_impl.flows.pse_bank.logic import (
     login_failed,
     login_message,
     login_succeeded,
+    may_log_in,
     move,
     parse_document,
     reason_message,
@@ -357,7 +359,7 @@ class PseBankService:
     async def login(self, cus: str, username: str, password: str) -> tuple[PsePayment, str] | Refusal:
         """Check the portal user; on success the browser's session token for this CUS."""
         payment = await self.require(cus)
-        if payment.state is not S.IDENTIFIED or payment.entity is None:
+        if not may_log_in(payment) or payment.entity is None:
             return Refusal("login_not_expected", "Primero indique su documento y su entidad.", "usuario")
         name = username.strip().lower()
         if not name:
@@ -407,10 +409,13 @@ class PseBankService:
             self.state.payments.save_login(conn, before, login_succeeded(before, name[:64]))
             current = self.state.payments.get(conn, cus, lock=True)
             assert current is not None
-            if current.state is not S.IDENTIFIED:
+            if current.state is S.IDENTIFIED:
+                after_payment = move(current, S.AUTHENTICATED, now_us, username=user.username, member_id=member_id,
+                                     session_hash=session_hash(token))  # fmt: skip
+            elif current.state in RELOGIN:  # a re-login takes the payment over: the earlier session ends
+                after_payment = move(current, current.state, now_us, session_hash=session_hash(token))
+            else:
                 return current
-            after_payment = move(current, S.AUTHENTICATED, now_us, username=user.username, member_id=member_id,
-                                 session_hash=session_hash(token))  # fmt: skip
             return self.state.payments.update(conn, current, after_payment)
 
         result: PsePayment | Refusal = await self._run(work)

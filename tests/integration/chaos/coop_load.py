@@ -61,7 +61,7 @@ def minor(text: str) -> int:
 
 
 class Abandoned(Exception):
-    """The member cannot go on (a login whose answer was lost: the session cookie never came)."""
+    """The member cannot go on (no entity to choose, a login refused)."""
 
 
 @dataclass
@@ -223,20 +223,31 @@ class CoopLoad:
             if entity is None:
                 raise Abandoned(f"{cus}: no entity to choose ({where})")
             step("POST", "/entidad", {"entidad": entity})
-            step("POST", "/portal", {"usuario": member.portal.username})
-            login = step("POST", "/portal/clave", {"usuario": member.portal.username, "clave": member.portal.password})
-            if login.status_code not in (302, 303):  # a login whose answer was lost: no session cookie, and
-                raise Abandoned(f"{cus}: login refused ({login.status_code})")  # the payment is no longer "identified"
-            where = goes(login)
-            while where.startswith("/cuentas"):
-                where, text = page("/cuentas")
-                if where != "/cuentas":
+            portal = member.portal
+
+            def log_in() -> str:
+                step("POST", "/portal", {"usuario": portal.username})
+                login = step("POST", "/portal/clave", {"usuario": portal.username, "clave": portal.password})
+                if login.status_code not in (302, 303):
+                    raise Abandoned(f"{cus}: login refused ({login.status_code})")
+                return goes(login)
+
+            where = log_in()
+            for _ in range(3):
+                while where.startswith("/cuentas"):
+                    where, text = page("/cuentas")
+                    if where != "/cuentas":
+                        break
+                    choices = account_choices(text)
+                    assert choices, f"{cus}: no account to choose"
+                    where = goes(step("POST", "/pagar", {"producto": choices[0]}))
+                if where != "/portal":
                     break
-                choices = account_choices(text)
-                assert choices, f"{cus}: no account to choose"
-                where = goes(step("POST", "/pagar", {"producto": choices[0]}))
+                # the answer that carried the session was lost (the cookie never came): log in again,
+                # as a person would; the last login takes the payment over where it is
+                where = log_in()
             if where == "/portal":
-                raise Abandoned(f"{cus}: the login's answer was lost; the session never reached the browser")
+                raise Abandoned(f"{cus}: sent back to the portal three times after logging in")
             if where == "/codigo":
                 code = self._code(http, member.mobile, cus, lambda: step("POST", "/codigo/reenviar"))
                 answer = step("POST", "/codigo", {"codigo": code})

@@ -130,3 +130,40 @@ def test_coop_losing_the_answer_to_the_post_is_posted_once(fresh_sandbox: Sandbo
     report = fresh_sandbox.client.party("switch").request("GET", "/pse/v1/reconciliation")
     assert report["difference_count"] == 0, report
     assert report["totals"]["coop_posted"]["count"] == 1
+
+
+def test_a_browser_without_the_session_logs_in_again_and_takes_the_payment_over(fresh_sandbox: SandboxHandle) -> None:
+    """The answer that carried the portal session can be lost (the switch killed, a dropped
+    connection), or the member goes on in another browser: that browser is shown the portal's
+    login again — never a redirect loop — and the last login takes the payment over where it is."""
+    pse, cus, pse_url = create(fresh_sandbox, "120000.00")
+    first = go_to_bank(fresh_sandbox, pse_url)
+    first.document("CC", "1033370434")
+    first.entity("ALIANZA")
+    first.login("nrivera", "Redcoop.2024")
+    assert first.state == "cuentas", first.page.text[:2000]
+
+    other = CoopMember(fresh_sandbox.url("switch"))  # another browser: no cookie for this CUS
+    landed = other.land(cus)
+    assert landed.status_code == 200 and other.state == "portal-usuario", landed.text[:2000]
+    assert "ingrese de nuevo para continuar" in landed.text
+    assert other.login("nrivera", "wrong-password").status_code == 401 and other.state == "portal-clave"
+    other.login("nrivera", "Redcoop.2024")
+    assert other.state == "cuentas", other.page.text[:2000]
+    other.pay("****7756")
+    assert other.state == "codigo", other.page.text[:2000]
+
+    # the last login won: the first browser's session ended; it logs in again and lands on the code
+    assert first.get("/cuentas").status_code == 200 and first.state == "portal-usuario"
+    first.login("nrivera", "Redcoop.2024")
+    assert first.state == "codigo", first.page.text[:2000]
+    code = fresh_sandbox.client.notify.latest_secret("3104567890")
+    assert code is not None
+    assert other.code(code).status_code == 200 and other.state == "portal-usuario"  # its session ended
+    first.code(code)
+    assert first.state == "approved", first.page.text[:2000]
+    assert state_at_ach(pse, cus)["transactionState"] == "OK"
+    # once the member's part is over, the portal sends every browser to the result
+    assert other.land(cus).status_code == 200 and other.state == "approved"
+    report = fresh_sandbox.client.party("switch").request("GET", "/pse/v1/reconciliation")
+    assert report["difference_count"] == 0, report

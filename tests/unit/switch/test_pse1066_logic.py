@@ -24,6 +24,7 @@ from reference_impl.flows.pse_bank.logic import (
     is_debitable,
     login_failed,
     login_succeeded,
+    may_log_in,
     move,
     parse_document,
     remaining,
@@ -111,6 +112,25 @@ def test_every_final_state_has_no_way_out_but_approved_to_reversed() -> None:
     assert TRANSITIONS[PaymentStatus.DECLINED] == frozenset()
     assert TRANSITIONS[PaymentStatus.REVERSED] == frozenset()
     assert TRANSITIONS[PaymentStatus.APPROVED] == frozenset({PaymentStatus.REVERSED})
+
+
+@pytest.mark.parametrize(
+    ("status", "entity", "expected"),
+    [
+        ("started", None, False),
+        ("identified", None, False),  # the entity comes first
+        ("identified", "ALIANZA", True),
+        ("authenticated", "ALIANZA", True),  # a re-login: the browser lost its session
+        ("authorized", "ALIANZA", True),  # ...or the member went on in another browser
+        ("authorizing", "ALIANZA", False),  # never while coop is being asked
+        ("posting", "ALIANZA", False),
+        ("approved", "ALIANZA", False),
+        ("declined", "ALIANZA", False),
+        ("reversed", "ALIANZA", False),
+    ],
+)
+def test_when_the_portal_login_is_where_a_payment_goes_on(status: str, entity: str | None, expected: bool) -> None:
+    assert may_log_in(payment(status, entity=entity)) is expected
 
 
 def test_closing_tells_ach_and_an_illegal_move_is_an_error() -> None:

@@ -319,7 +319,8 @@ class PseBankService:
 
     async def _entities_of(self, document: Document) -> list[str] | None:
         """Entities where the document has an active product that may be debited (PSE-05), in the
-        world's order; None when no entity could answer at all."""
+        world's order; None when none was found and some entity did not answer (a core down for a
+        moment): the member is asked to try again, never told they have nothing to pay with."""
 
         async def one(code: str) -> tuple[str, bool | None]:
             member = await self.coop.lookup(code, document.type, document.number)
@@ -333,7 +334,7 @@ class PseBankService:
             return code, any(is_debitable(p.status, p.pse_debit, p.currency) for p in products.value.products)
 
         results = await asyncio.gather(*(one(code) for code in self._entities))
-        if results and all(found is None for _, found in results):
+        if not any(found for _, found in results) and any(found is None for _, found in results):
             return None
         return [code for code, found in results if found]
 

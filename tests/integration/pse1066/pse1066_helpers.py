@@ -85,6 +85,8 @@ class FakeCoop:
     # -- reads
     async def lookup(self, entity: str, document_type: str, document_number: str) -> CoopAnswer[CoopMember]:
         self.calls.append(f"lookup:{entity}")
+        if self._mode(f"lookup:{entity}") == "down":
+            return CoopAnswer("unknown", error="unreachable")
         m = self.world.member_by_document(document_type, document_number)
         if m is None or not any(p.entity == entity for p in m.products):
             return CoopAnswer("refused", error="member_not_found", status=404)

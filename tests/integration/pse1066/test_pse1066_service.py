@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from reference_impl.core.limits import LimitPolicy, LimitRule
 from reference_impl.flows.pse_bank.logic import Refusal
-from reference_impl.flows.pse_bank.service import NeedsLogin
+from reference_impl.flows.pse_bank.service import NeedsLogin, PsePageError
 from reference_impl.store.limits import LimitPolicies
 from reference_impl.store.tables import limit_counters
 
@@ -70,6 +70,22 @@ async def test_the_document_lists_the_entities_where_it_has_debitable_products(p
     assert isinstance(bad, Refusal)
     assert bad.field == "numero_documento"
     assert (await pse.service.identify(cus, "XX", "1033370434")).field == "tipo_documento"  # type: ignore[union-attr]
+
+
+async def test_a_core_not_answering_is_never_shown_as_nothing_to_pay_with(pse: Pse) -> None:
+    cus = pse.ach.add("1001")
+    await pse.service.start(cus)
+    # NICK's only entities: ALIANZA down, OLOHZO answers → OLOHZO listed (he can pay from it)
+    pse.coop.modes["lookup:ALIANZA"] = ["down"]
+    partial = await pse.service.identify(cus, "CC", "1033370434")
+    assert not isinstance(partial, Refusal) and partial.entities == ["OLOHZO"]
+    # PEDRO has products at ALIANZA only: ALIANZA down → try again (503), not "no products"
+    pse.coop.modes["lookup:ALIANZA"] = ["down"]
+    with pytest.raises(PsePageError) as down:
+        await pse.service.identify(cus, "CC", "80123456")
+    assert down.value.status == 503
+    again = await pse.service.identify(cus, "CC", "80123456")  # the core is back
+    assert not isinstance(again, Refusal) and again.entities == ["ALIANZA"]
 
 
 async def test_a_wrong_password_is_refused_then_throttled_then_the_user_is_locked(pse: Pse) -> None:

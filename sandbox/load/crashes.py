@@ -136,7 +136,9 @@ class Crashes:
         for kill in self.done:
             killed_at = began + kill.at_s
             later = [(t, e, pid) for t, e, pid in events if e.party == kill.party and t >= killed_at - 0.05]
-            back = next(((t, pid) for t, e, pid in later if e.kind == "restarted"), None)
+            # the restart of *this* kill: a process other than the one killed (a kill soon after an
+            # earlier one of the same party must not take that one's restart as its own)
+            back = next(((t, pid) for t, e, pid in later if e.kind == "restarted" and pid != kill.pid), None)
             crashed = any(e.kind == "crashed" for _, e, _ in later)
             out.append(
                 KillReport(

@@ -248,6 +248,25 @@ def test_each_kill_is_reported_with_its_restart_and_the_time_down() -> None:
     assert summary["max_down_s"] == 2.51 and len(summary["kills"]) == 2 and summary["seed"] == 3
 
 
+def test_a_second_kill_right_after_a_restart_does_not_take_that_restart_as_its_own() -> None:
+    """red killed at 2.5 s, back as pid 333 a moment before it is killed again at 4.3 s (seed 3 of the
+    slow chaos smoke): the second kill's restart is the next one, with another pid."""
+    crashes = Crashes(seed=3, kills=2, duration_s=10.0)
+    run = FakeRun()
+    crashes.run = run
+    crashes.started_at = 1000.0
+    crashes.chaos = Chaos(run, [], done=[Done("red", 2.5, 304), Done("red", 4.3, 333)])
+    crashes.events = [
+        (1002.52, Event("red", "crashed", "terminó"), None),
+        (1004.27, Event("red", "restarted", "de nuevo"), 333),  # within the 50 ms slack of the 2nd kill
+        (1004.31, Event("red", "crashed", "terminó"), None),
+        (1006.40, Event("red", "restarted", "de nuevo"), 341),
+    ]
+    first, second = crashes.reports()
+    assert (first.pid, first.new_pid, first.down_s) == (304, 333, 1.77)
+    assert (second.pid, second.new_pid, second.down_s, second.crash_seen) == (333, 341, 2.1, True)
+
+
 def test_waiting_for_the_parties_names_the_one_that_did_not_come_back() -> None:
     crashes = Crashes(seed=1, kills=1, duration_s=8.0)
     run = FakeRun()

@@ -116,6 +116,15 @@ class Supervisor:
         self._http = requests.Session()
         self._written = ""
 
+    def wait_running(self, timeout_s: float, *, poll_s: float = 0.1) -> dict[str, PartyStatus]:
+        """Wait until every party runs again (restarted after a crash); those that still do not."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            down = {n: s for n, s in self.status.items() if s.state != "running"}
+            if not down or time.monotonic() >= deadline:
+                return down
+            time.sleep(poll_s)
+
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
         self.control_dir.mkdir(parents=True, exist_ok=True)

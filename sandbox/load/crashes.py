@@ -120,12 +120,8 @@ class Crashes:
         supervisor = self.run.supervisor if self.run is not None else None
         if supervisor is None:
             return {}
-        deadline = time.monotonic() + timeout_s
-        while True:
-            down = {n: s for n, s in supervisor.status.items() if s.state != "running"}
-            if not down or time.monotonic() >= deadline:
-                return down
-            time.sleep(poll_s)
+        down: dict[str, PartyStatus] = supervisor.wait_running(timeout_s, poll_s=poll_s)
+        return down
 
     # -- the report --------------------------------------------------------------------------------
     def reports(self) -> list[KillReport]:

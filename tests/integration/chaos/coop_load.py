@@ -27,7 +27,6 @@ judges:
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from typing import Any
 from urllib.parse import urljoin, urlparse
 
 import requests
+from threaded_load import ThreadedLoad
 
 from sandbox.kit.money import parse_amount
 from sandbox.scripted.browser import BankStandIn, Browser, PageError
@@ -51,7 +51,6 @@ from sandbox.scripted.coopflows import (
 from sandbox.scripted.pse import PseClient, example_payment
 from sandbox.world import World
 
-ANSWER_WAIT_S = 60.0
 LOST = {502, 503, 504}
 COP = "COP"
 
@@ -77,20 +76,13 @@ class Seen:
 
 
 @dataclass
-class CoopLoad:
+class CoopLoad(ThreadedLoad):
     """PSE-1066 payments and collections from ``threads`` threads for ``duration_s`` seconds."""
 
-    urls: dict[str, str]
-    world: World
-    seed: int
-    threads: int = 4
-    duration_s: float = 8.0
     seen: dict[str, Seen] = field(default_factory=dict)
     abandoned: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     server_errors: list[str] = field(default_factory=list)
-    resent: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self._members = pse1066_members(self.world)
@@ -100,19 +92,6 @@ class CoopLoad:
         self._account = next(a for a in self.world.gateway_accounts if a.merchant_id == "508030")
         bank = self.world.bank("1022")
         self._bank_secret = bank.ach_secret if bank and bank.ach_secret else ""
-        self._n = 0
-
-    def run(self) -> None:
-        workers = [threading.Thread(target=self._worker, args=(i,), daemon=True) for i in range(self.threads)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
-
-    def _next(self) -> int:
-        with self._lock:
-            self._n += 1
-            return self._n
 
     def _worker(self, index: int) -> None:
         rng = random.Random(self.seed * 1000 + index)
@@ -135,29 +114,16 @@ class CoopLoad:
     def _send(self, call: Callable[[], requests.Response], what: str) -> requests.Response:
         """Until answered: the same request again after a lost answer (no connection, 502/503/504,
         ``idempotency_in_progress``). A 500 is recorded (a bug, never a crash's answer)."""
-        deadline = time.monotonic() + ANSWER_WAIT_S
-        first = True
-        while True:
-            if not first:
-                with self._lock:
-                    self.resent += 1
-            first = False
-            try:
-                answer = call()
-            except requests.RequestException:
-                answer = None
-            if answer is not None and answer.status_code == 500:
+
+        def settles(answer: requests.Response) -> bool:
+            if answer.status_code == 500:
                 with self._lock:
                     self.server_errors.append(f"{what}: {answer.text[:200]}")
-            elif (
-                answer is not None
-                and answer.status_code not in LOST
-                and "idempotency_in_progress" not in (answer.text[:300] if answer.status_code == 409 else "")
-            ):
-                return answer
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no answer for {what} in {ANSWER_WAIT_S} s")
-            time.sleep(0.1)
+                return False
+            in_progress = answer.status_code == 409 and "idempotency_in_progress" in answer.text[:300]
+            return answer.status_code not in LOST and not in_progress
+
+        return self._until_answered(call, settles, what)
 
     def _code(self, http: requests.Session, to: str, reference: str, resend: Callable[[], Any]) -> str:
         """The code in the member's inbox; asked again if it never came (the switch died before

@@ -17,7 +17,6 @@ reconciliation has no difference.
 from __future__ import annotations
 
 import random
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,12 +24,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
-
-from sandbox.world import World
+from threaded_load import ANSWER_WAIT_S, ThreadedLoad
 
 FINAL = {"completed", "declined", "released", "annulled", "failed", "diverged"}
 PENDING = {"sending", "unknown", "confirming", "releasing"}
-ANSWER_WAIT_S = 60.0
 
 
 def minor(text: str) -> int:
@@ -47,18 +44,11 @@ class Acked:
 
 
 @dataclass
-class CashLoad:
+class CashLoad(ThreadedLoad):
     """Cash operations through red's API from ``threads`` threads for ``duration_s`` seconds."""
 
-    urls: dict[str, str]
-    world: World
-    seed: int
-    threads: int = 4
-    duration_s: float = 8.0
     acked: dict[str, Acked] = field(default_factory=dict)
     refused: dict[str, tuple[int, str]] = field(default_factory=dict)
-    resent: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         active = [c for c in self.world.dimo_cards if c.status == "active" and c.balance_minor >= 300_000]
@@ -67,19 +57,9 @@ class CashLoad:
         self._phones = [c.phone for c in self.world.dimo_cards if c.status == "active"]
         self._ok_counters = [c.id for c in self.world.counters if c.registration == "ok" and c.cash_minor >= 5_000_000]
         self._failing = [c.id for c in self.world.counters if c.registration == "fail"]
-        self._n = 0
-
-    def run(self) -> None:
-        workers = [threading.Thread(target=self._worker, args=(i,), daemon=True) for i in range(self.threads)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
 
     def _next_trace(self) -> str:
-        with self._lock:
-            self._n += 1
-            return f"CR{self.seed}-{self._n:05d}"
+        return f"CR{self.seed}-{self._next():05d}"
 
     def _worker(self, index: int) -> None:
         rng = random.Random(self.seed * 1000 + index)
@@ -117,31 +97,19 @@ class CashLoad:
 
     def _send(self, http: requests.Session, body: dict[str, Any]) -> None:
         """Until answered: the same trace number and body again after a lost answer."""
-        deadline = time.monotonic() + ANSWER_WAIT_S
-        first = True
-        while True:
-            if not first:
-                with self._lock:
-                    self.resent += 1
-            first = False
-            try:
-                answer = http.post(f"{self.urls['red']}/red/v1/operations", json=body, timeout=20)
-            except requests.RequestException:
-                answer = None
-            if answer is not None and answer.status_code in (200, 201):
+        answer = self._until_answered(
+            lambda: http.post(f"{self.urls['red']}/red/v1/operations", json=body, timeout=20),
+            lambda a: a.status_code in (200, 201) or 400 <= a.status_code < 500,
+            body["trace_number"],
+        )
+        with self._lock:
+            if answer.status_code in (200, 201):
                 op = answer.json()
-                with self._lock:
-                    self.acked[body["trace_number"]] = Acked(
-                        body["trace_number"], body["operation"], minor(body["amount"]), op["status"]
-                    )
-                return
-            if answer is not None and 400 <= answer.status_code < 500:
-                with self._lock:
-                    self.refused[body["trace_number"]] = (answer.status_code, answer.json().get("error", ""))
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no answer for {body['trace_number']} in {ANSWER_WAIT_S} s")
-            time.sleep(0.1)
+                self.acked[body["trace_number"]] = Acked(
+                    body["trace_number"], body["operation"], minor(body["amount"]), op["status"]
+                )
+            else:
+                self.refused[body["trace_number"]] = (answer.status_code, answer.json().get("error", ""))
 
 
 # -- after the load --------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ without differences (:mod:`coop_load`). One seed runs in ``make test``; several 
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -44,9 +43,7 @@ def coop_crash_run(tmp_path: Path, seed: int, *, parties: tuple[str, ...], kills
         chaos.join(30)
         supervisor = sandbox.run.supervisor
         assert supervisor is not None
-        deadline = time.monotonic() + 60
-        while any(s.state != "running" for s in supervisor.status.values()) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        supervisor.wait_running(60)
         crashed = {n: s.crashes for n, s in supervisor.status.items() if s.crashes}
         assert chaos.done and crashed == dict(Counter(d.party for d in chaos.done)), (planned, chaos.done, crashed)
         rounds = settle(http, urls)

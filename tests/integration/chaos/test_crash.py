@@ -6,7 +6,6 @@ exactly once, money is conserved exactly and the day reconciles with no differen
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -42,9 +41,7 @@ def crash_run(tmp_path: Path, seed: int, *, kills: int = 1) -> None:
         chaos.join(30)
         supervisor = sandbox.run.supervisor
         assert supervisor is not None
-        deadline = time.monotonic() + 60
-        while any(s.state != "running" for s in supervisor.status.values()) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        supervisor.wait_running(60)
         crashed = {n: s.crashes for n, s in supervisor.status.items() if s.crashes}
         assert chaos.done and crashed == dict(Counter(d.party for d in chaos.done))
         rounds = settle(http, urls)

@@ -21,7 +21,7 @@ from sandbox.load.crashes import Crashes
 from sandbox.load.ledger import Ledger, Lost
 from sandbox.load.resolve import NEVER_ARRIVED, UNRESOLVED, apply, outcome
 from sandbox.load.rideout import CHAOS_RIDE_OUT_S, MAX_PAUSE_S, QUICK, lost, pauses
-from sandbox.supervisor import Event, PartyStatus
+from sandbox.supervisor import Event, PartyStatus, Supervisor
 
 RUN = "0a1b2c3d"
 cli = CliRunner()
@@ -187,6 +187,8 @@ def test_what_counts_as_a_lost_answer(status: int, error: str | None, is_lost: b
 
 # -- the kills' report ------------------------------------------------------------------------------
 class FakeSupervisor:
+    wait_running = Supervisor.wait_running  # the real wait, over the fake's status
+
     def __init__(self) -> None:
         self.status = {"switch": PartyStatus(pid=100), "ceibo": PartyStatus(pid=200)}
 

@@ -307,18 +307,17 @@ class CollectionsService:
         visit = self.visit(visit_id)
         if visit.state is not SessionState.IDENTIFYING:
             return visit  # already verified: nothing to do
-        try:
-            await asyncio.to_thread(
-                self.otp.verify_otp,
-                self._otp_ref(visit, "id"),
-                code.strip(),
-                self.clock.now(),
-                binding=logic.identity_binding(visit.entity, visit.member_id),
-            )
-        except OtpError as exc:
-            raise otp_refusal(exc) from None
+        ref, now = self._otp_ref(visit, "id"), self.clock.now()
+        binding = logic.identity_binding(visit.entity, visit.member_id)
         visit.state = SessionState.VERIFIED
-        await self.state.save_visit(visit)
+        try:  # the code's use and the visit's move in one transaction: a crash leaves both or neither
+            refused = await self.state.save_visit_if(
+                visit, lambda conn: self.otp.verify_in(conn, ref, code.strip(), now, binding=binding)
+            )
+        except OtpError as exc:  # refusals that write nothing
+            raise otp_refusal(exc) from None
+        if refused is not None:  # refusals whose counted attempt was written
+            raise otp_refusal(refused) if isinstance(refused, OtpError) else refused
         return visit
 
     def _verified(self, visit: Visit) -> None:
@@ -424,13 +423,7 @@ class CollectionsService:
             description = logic.check_description(body.description)
         except Refusal as refusal:
             raise _refuse(refusal) from None
-        try:
-            await asyncio.to_thread(
-                self.otp.verify_otp, self._otp_ref(visit, "pay"), body.otp.strip(), self.clock.now(),
-                binding=visit.binding or "",
-            )  # fmt: skip
-        except OtpError as exc:
-            raise otp_refusal(exc) from None
+        ref, now, code, binding = self._otp_ref(visit, "pay"), self.clock.now(), body.otp.strip(), visit.binding or ""
         selection = visit.chosen()
         now_us = self.now_us()
         assert visit.reference is not None
@@ -463,7 +456,14 @@ class CollectionsService:
             ],
         )
         visit.state = SessionState.STARTED
-        await self.state.start_payment(visit, payment)
+        try:  # the code's use and the payment's start in one transaction: a crash leaves both or neither
+            refused = await self.state.start_payment(
+                visit, payment, lambda conn: self.otp.verify_in(conn, ref, code, now, binding=binding)
+            )
+        except OtpError as exc:  # refusals that write nothing
+            raise otp_refusal(exc) from None
+        if refused is not None:  # refusals whose counted attempt was written
+            raise otp_refusal(refused) if isinstance(refused, OtpError) else refused
         log.info("collection %s started: %d item(s), total %d", payment.reference, len(payment.items),
                  payment.total_minor)  # fmt: skip
         return self._checkout(payment)

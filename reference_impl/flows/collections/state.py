@@ -36,6 +36,7 @@ from reference_impl.store.unit_of_work import GroupCommit, LostRace
 __all__ = ["CollectionsState", "StaleRecord"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class StaleRecord(LostRace):
@@ -137,16 +138,35 @@ class CollectionsState:
     async def save_visit(self, visit: Visit) -> None:
         await self._write(lambda conn: self._save_visit(conn, visit))
 
+    async def save_visit_if(self, visit: Visit, check: Callable[[Connection], R | None]) -> R | None:
+        """``check`` on the same connection (a code's verification), then the visit only if it
+        passed (returned None): the code's use and the visit's move commit together, so a crash
+        between them can never leave a code used and its visit where it was."""
+
+        def work(conn: Connection) -> R | None:
+            refused = check(conn)
+            if refused is None:
+                self._save_visit(conn, visit)
+            return refused
+
+        return await self._write(work)
+
     # -- payments ------------------------------------------------------------------------------------------
-    async def start_payment(self, visit: Visit, payment: PaymentRecord) -> None:
-        """The payment, its items and the visit marked started, in one transaction."""
+    async def start_payment(
+        self, visit: Visit, payment: PaymentRecord, check: Callable[[Connection], R | None] | None = None
+    ) -> R | None:
+        """The payment, its items and the visit marked started, in one transaction — after ``check``
+        (the payment code's verification) on the same connection, and only if it passed."""
 
-        def work(conn: Connection) -> None:
-            conn.execute(insert(collection_payments).values(_payment_values(payment)))
-            conn.execute(insert(collection_items), [_item_values(i) for i in payment.items])
-            self._save_visit(conn, visit)
+        def work(conn: Connection) -> R | None:
+            refused = check(conn) if check is not None else None
+            if refused is None:
+                conn.execute(insert(collection_payments).values(_payment_values(payment)))
+                conn.execute(insert(collection_items), [_item_values(i) for i in payment.items])
+                self._save_visit(conn, visit)
+            return refused
 
-        await self._write(work)
+        return await self._write(work)
 
     def _load(self, conn: Connection, reference: str, *, lock: bool = False) -> PaymentRecord | None:
         stmt = select(collection_payments).where(collection_payments.c.reference == reference)

@@ -460,3 +460,39 @@ def test_a_credit_that_times_out_is_retried_with_the_same_key_through_the_real_p
     run(service.job_credits(clock.now()))
     assert [i.credit_state.value for i in service.payment(reference).items] == ["applied", "applied"]
     assert len(transport.applied) == 2 and transport.calls == 3  # 2 keys, applied once each; 1 retry
+
+
+def test_a_code_is_used_only_with_the_step_it_allows(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The code's use and the visit's move (identity code) or the payment's start (payment code)
+    commit in one transaction: a write that fails after the code was checked — the switch dying
+    there — leaves the code unused, so the member's re-sent code is accepted, never «ya se usó»."""
+    service, _coop, notify, _gateway, _clock = world
+    save_visit = CollectionsState._save_visit
+    fail = {"left": 0}
+
+    def dies_once(conn: Any, visit: Any) -> None:
+        if fail["left"]:
+            fail["left"] -= 1
+            raise RuntimeError("the switch died here")
+        save_visit(conn, visit)
+
+    monkeypatch.setattr(CollectionsState, "_save_visit", staticmethod(dies_once))
+
+    async def go() -> None:
+        visit = await service.start("ALIANZA", "CC", "1033370434")
+        code = notify.last_code()
+        fail["left"] = 1
+        with pytest.raises(RuntimeError):
+            await service.verify_identity(visit.id, code)
+        assert (await service.verify_identity(visit.id, code)).state.value == "verified"  # the same code again
+        items = [models.SelectionItemIn(product_id="av-7756", option="free", amount="20000.00")]
+        visit = await service.choose(visit.id, items, models.PayerIn())
+        code = notify.last_code()
+        fail["left"] = 1
+        with pytest.raises(RuntimeError):
+            await service.begin(visit.id, models.BeginIn(otp=code, description="Cuota", terms=True))
+        assert service.state.payment(visit.reference or "") is None  # nothing started
+        checkout = await service.begin(visit.id, models.BeginIn(otp=code, description="Cuota", terms=True))
+        assert checkout.payment.reference == visit.reference
+
+    run(go())
